@@ -1,0 +1,25 @@
+/**
+ * Errors at the storage boundary. The server maps `StoreUnavailableError` to 503 with Retry-After: the store cannot
+ * keep what it is given right now (disk full, database unreachable, locked too long), so nothing is acknowledged.
+ */
+export class StoreUnavailableError extends Error {
+  override readonly name = 'StoreUnavailableError';
+  /** Seconds a client should wait before trying again. */
+  readonly retryAfterSeconds: number;
+
+  constructor(message: string, options: { cause?: unknown; retryAfterSeconds?: number } = {}) {
+    super(message, { cause: options.cause });
+    this.retryAfterSeconds = options.retryAfterSeconds ?? 5;
+  }
+}
+
+/** The data folder or database was made with settings this process cannot honour (e.g. another partition count). */
+export class StoreConfigError extends Error {
+  override readonly name = 'StoreConfigError';
+}
+
+/** Normalise anything thrown into an Error, keeping the original as the cause. */
+export function toError(e: unknown): Error {
+  if (e instanceof Error) return e;
+  return new Error(typeof e === 'string' ? e : JSON.stringify(e), { cause: e });
+}

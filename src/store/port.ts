@@ -1,0 +1,219 @@
+import type {
+  CounterDelta,
+  CounterRow,
+  Cursor,
+  DeadLetter,
+  Drop,
+  ExportErrorEntry,
+  ExportRecord,
+  FeedState,
+  Lease,
+  LogRow,
+  NewDeadLetter,
+  NewDrop,
+  NewEvent,
+  NewQuarantine,
+  QuarantineRecord,
+  Replay,
+} from '../types.js';
+
+/**
+ * The one port to storage. It speaks the domain (append, read from a cursor, commit progress, claim a lease,
+ * dead-letter, record a drop), takes arrays, and is asynchronous so that the SQLite and PostgreSQL adapters
+ * implement it unchanged. No SQL lives outside the adapters. One contract suite (test/store/contract.ts) runs
+ * against every adapter.
+ */
+
+export interface AppendResult {
+  /** Events written to the log. */
+  stored: number;
+  /** Indexes (into the input array) of events dropped because their event id was already in the log. */
+  duplicateIndexes: number[];
+  /** Highest seq written by this call, or null when nothing was written. */
+  lastSeq: number | null;
+}
+
+export interface ReadQuery {
+  partition: number;
+  /** Exclusive lower bound. */
+  afterSeq: number;
+  /** Inclusive upper bound (a replay's end, or an in-flight range being re-read). */
+  uptoSeq?: number;
+  /** Only these event types; undefined means all. */
+  types?: readonly string[];
+  /**
+   * Routing filter on the `platform` column. `include`: rows whose platform is one of these. `exclude`: rows whose
+   * platform is null or not one of these. Both may be given (a feed serving ios and unbound): a row matches either.
+   */
+  platformsIn?: readonly string[];
+  platformsNotIn?: readonly string[];
+  /** Event time range (UNIX seconds, inclusive), for replays. */
+  fromTime?: number;
+  toTime?: number;
+  limit: number;
+}
+
+export interface ReadResult {
+  rows: LogRow[];
+  /**
+   * Every row of the partition with afterSeq < seq <= scannedTo was looked at: those not in `rows` did not match.
+   * A cursor may move to scannedTo once `rows` are dealt with.
+   */
+  scannedTo: number;
+}
+
+export interface LogStats {
+  events: number;
+  /** Approximate payload bytes held. */
+  bytes: number;
+  headSeq: number;
+  oldestReceivedAt: number | null;
+}
+
+/** One atomic step of a sender: move a cursor and record what happened to the events it passed. */
+export interface Progress {
+  exportId: string;
+  feed: string;
+  partition: number;
+  generation: number;
+  seq: number;
+  counters: CounterDelta[];
+  deadLetters: NewDeadLetter[];
+  drops: NewDrop[];
+  /** Events delivered in this step, for the per-minute chart; `at` is ms. */
+  delivered: { count: number; at: number } | null;
+}
+
+export interface QuarantineQuery {
+  limit: number;
+  /** Return records with id greater than this (paging). */
+  afterId?: number;
+}
+
+export interface DeadLetterQuery {
+  limit: number;
+  afterId?: number;
+}
+
+export interface DeliveryPoint {
+  feed: string;
+  /** Start of the minute, ms. */
+  minute: number;
+  count: number;
+}
+
+export interface StoreCapabilities {
+  /** Several processes may share this store (PostgreSQL); leases then decide who sends what. */
+  readonly multiProcess: boolean;
+  /** Retention drops whole time partitions rather than deleting rows. */
+  readonly partitionedRetention: boolean;
+}
+
+export interface EventLogPort {
+  /** Append events in one transaction; duplicates of event ids already in the log are dropped and reported. */
+  append(events: readonly NewEvent[]): Promise<AppendResult>;
+  read(query: ReadQuery): Promise<ReadResult>;
+  headSeq(): Promise<number>;
+  /** The highest seq of events received before `ms` (0 when none): where an export asked to start at a time begins. */
+  seqBefore(ms: number): Promise<number>;
+  stats(): Promise<LogStats>;
+  /**
+   * Remove log rows received before `olderThanMs` that every export's cursors (live and replays, every feed) are
+   * past. Returns the number of rows removed.
+   */
+  applyRetention(olderThanMs: number): Promise<number>;
+}
+
+export interface QuarantinePort {
+  addQuarantine(records: readonly NewQuarantine[]): Promise<void>;
+  listQuarantine(query: QuarantineQuery): Promise<QuarantineRecord[]>;
+  getQuarantine(ids: readonly number[]): Promise<QuarantineRecord[]>;
+  /** Remove records (after a successful retry). */
+  deleteQuarantine(ids: readonly number[]): Promise<void>;
+  /** Replace the reason of records that failed again. */
+  updateQuarantineReason(id: number, reason: string): Promise<void>;
+  countQuarantine(): Promise<number>;
+}
+
+export interface ExportPort {
+  createExport(record: ExportRecord): Promise<void>;
+  getExport(id: string): Promise<ExportRecord | null>;
+  listExports(): Promise<ExportRecord[]>;
+  /** Replace the stored record (the caller read it, changed it, and bumps updatedAt). */
+  updateExport(record: ExportRecord): Promise<void>;
+  /** Delete the export with its cursors, feed states, replays and leases: its hold on the log is released. */
+  deleteExport(id: string): Promise<void>;
+}
+
+export interface DeliveryStatePort {
+  getCursors(exportId: string): Promise<Cursor[]>;
+  /** Create or overwrite cursors (an export's start, or feeds regrouped after a credentials change). */
+  putCursors(cursors: readonly Cursor[]): Promise<void>;
+  /** Remove the cursors of feeds that no longer exist. */
+  deleteCursors(exportId: string, feed: string): Promise<void>;
+  /** Record the upper bound of a read about to be sent (null clears it). */
+  setInflight(
+    exportId: string,
+    feed: string,
+    partition: number,
+    generation: number,
+    inflightTo: number | null,
+  ): Promise<void>;
+  /** Move a cursor and record counters, dead letters, drops and delivery points atomically; clears inflightTo. */
+  commitProgress(progress: Progress): Promise<void>;
+
+  getFeedStates(exportId: string): Promise<Record<string, FeedState>>;
+  putFeedState(exportId: string, feed: string, state: FeedState): Promise<void>;
+
+  getCounters(exportId: string): Promise<CounterRow[]>;
+  deliverySeries(exportId: string, sinceMs: number): Promise<DeliveryPoint[]>;
+
+  listDeadLetters(exportId: string, query: DeadLetterQuery): Promise<DeadLetter[]>;
+  getDeadLetters(exportId: string, ids: readonly number[]): Promise<DeadLetter[]>;
+  /** A dead letter was delivered on retry: remove it and count its events delivered. */
+  resolveDeadLetter(id: number, counters: readonly CounterDelta[]): Promise<void>;
+  /** A retry failed again: count the attempt and keep the new error. */
+  failDeadLetter(id: number, status: number | null, error: string, at: number): Promise<void>;
+  countDeadLetters(exportId: string): Promise<number>;
+
+  listDrops(exportId: string): Promise<Drop[]>;
+
+  addError(entry: ExportErrorEntry): Promise<void>;
+  /** Most recent first; the store keeps at least the last 200 per export. */
+  listErrors(exportId: string, limit: number): Promise<ExportErrorEntry[]>;
+
+  createReplay(replay: Replay): Promise<void>;
+  listReplays(exportId: string): Promise<Replay[]>;
+  finishReplay(exportId: string, generation: number, at: number): Promise<void>;
+}
+
+export interface LeasePort {
+  /**
+   * Take or renew the leases on these (export, feed, partition) keys for `owner` until now + ttlMs. A key held by
+   * another owner whose lease has not expired is not taken. Returns the leases `owner` holds afterwards among those asked.
+   */
+  claimLeases(owner: string, keys: readonly LeaseKey[], now: number, ttlMs: number): Promise<Lease[]>;
+  releaseLeases(owner: string, keys: readonly LeaseKey[]): Promise<void>;
+  listLeases(exportId?: string): Promise<Lease[]>;
+  /** Processes alive (they renewed a heartbeat since `sinceMs`), so partitions can be spread evenly. */
+  heartbeat(owner: string, now: number, role: string): Promise<void>;
+  liveProcesses(sinceMs: number): Promise<{ owner: string; role: string; lastSeen: number }[]>;
+}
+
+export interface LeaseKey {
+  exportId: string;
+  feed: string;
+  partition: number;
+}
+
+export interface MetaPort {
+  getMeta(key: string): Promise<string | null>;
+  setMeta(key: string, value: string): Promise<void>;
+}
+
+export interface Store extends EventLogPort, QuarantinePort, ExportPort, DeliveryStatePort, LeasePort, MetaPort {
+  readonly capabilities: StoreCapabilities;
+  /** Throws when the store cannot be reached or written. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,232 @@
+/**
+ * The shared vocabulary of currents-mparticle. Every room may import this module; it imports nothing of ours.
+ *
+ * Glossary
+ * - event:       one Currents engagement event (an email Send, a push Open...), identified by its Currents `id`.
+ *                Stored in the flat form of Braze's storage files: every catalog field at top level, plus `event_type`.
+ * - log:         the append-only, durable record of accepted events. Each row has a `seq`, increasing in commit order.
+ * - partition:   a slice of the log chosen by a hash of the user. One user, one partition: order per user holds.
+ * - export:      what Braze calls "a Current": a destination, its feeds' credentials, the selected event types.
+ * - slot:        one of the four inputs of mParticle's Braze feed: ios, android, web, unbound.
+ * - feed:        one set of credentials events are sent with. Slots given the same key form one feed.
+ * - cursor:      the last log `seq` an (export, feed, partition) has dealt with (delivered, skipped, dead-lettered
+ *                or dropped). Everything at or below it is done for that sender.
+ * - batch:       one mParticle batch: one user, one or more events, one envelope.
+ * - request:     one HTTP call to `/v2/bulkevents`: up to 100 batches, under 256 KB.
+ * - attempt:     one try at sending a request.
+ * - dead letter: a batch mParticle refused as invalid (400), kept with its payload and error for a retry.
+ * - drop:        events removed from a feed's backlog because its credentials were refused longer than the hold
+ *                window; recorded per type with count, time range and reason.
+ * - quarantine:  input refused at ingest, kept raw with the reason and its source, replayable after a fix.
+ * - replay:      a re-send of a time range of the log; its generation takes part in `source_request_id`.
+ */
+
+/** The four inputs of mParticle's Braze feed. */
+export type Slot = 'ios' | 'android' | 'web' | 'unbound';
+export const SLOTS: readonly Slot[] = ['ios', 'android', 'web', 'unbound'];
+
+/** The platforms an app-bound event is routed by (other platforms, such as tvos or roku, go to unbound). */
+export type AppPlatform = 'ios' | 'android' | 'web';
+
+/** An event in the flat storage form: catalog fields at top level; unknown fields are kept. */
+export interface CurrentsEvent {
+  event_type: string;
+  id: string;
+  time: number;
+  [field: string]: unknown;
+}
+
+/** An event ready to append to the log; the columns exports filter on, plus the payload as JSON text. */
+export interface NewEvent {
+  eventId: string;
+  type: string;
+  partition: number;
+  externalUserId: string | null;
+  /** `ios`, `android` or `web` when the event is bound to an app (it has an `app_id` and that platform); else null. */
+  platform: AppPlatform | null;
+  appId: string | null;
+  /** Event time, UNIX seconds, as Currents gives it. */
+  time: number;
+  /** When this service accepted the event, ms since the epoch. */
+  receivedAt: number;
+  /** The flat event (`CurrentsEvent`) as JSON text. */
+  payload: string;
+}
+
+export interface LogRow extends NewEvent {
+  seq: number;
+}
+
+/** Where a quarantined input came from. */
+export type QuarantineSource =
+  | { kind: 'http'; requestId: string; index: number }
+  | { kind: 'file'; path: string; offset: number; index?: number }
+  | { kind: 'retry'; quarantineId: number };
+
+export interface NewQuarantine {
+  reason: string;
+  source: QuarantineSource;
+  /** The input exactly as received (one event's JSON text, or a description of undecodable bytes). */
+  raw: string;
+  eventType: string | null;
+  receivedAt: number;
+}
+
+export interface QuarantineRecord extends NewQuarantine {
+  id: number;
+}
+
+/** mParticle pods and their hosts. */
+export type Pod = 'US1' | 'US2' | 'EU1' | 'AU1';
+
+export type Destination = { pod: Pod } | { base_url: string };
+
+/** The identity the Currents `external_user_id` becomes in mParticle. */
+export type IdentityKey =
+  | 'customer_id'
+  | 'other'
+  | 'email'
+  | 'other_id_2'
+  | 'other_id_3'
+  | 'other_id_4'
+  | 'other_id_5'
+  | 'other_id_6'
+  | 'other_id_7'
+  | 'other_id_8'
+  | 'other_id_9'
+  | 'other_id_10';
+
+/** A slot's credentials as stored: the secret is encrypted at rest (`enc:` text produced by the secrets module). */
+export interface StoredCredentials {
+  key: string;
+  secretEnc: string;
+}
+
+export type ExportState = 'active' | 'paused';
+
+/** An export as stored. Secrets are encrypted; the API never returns them. */
+export interface ExportRecord {
+  id: string;
+  name: string;
+  contactEmail: string;
+  destination: Destination;
+  environment: 'production' | 'development';
+  feeds: Partial<Record<Slot, StoredCredentials>>;
+  events: string[];
+  identity: IdentityKey;
+  /** Event type -> mParticle event name, overriding Braze's. */
+  eventNames: Record<string, string>;
+  /** Merge a user's events read together into one batch (false: one event per batch, as Braze does). */
+  mergeBatches: boolean;
+  holdWindowHours: number;
+  /** Batches per second this export may send (mParticle's default limit is 270). */
+  rateLimit: number;
+  state: ExportState;
+  /** Log position the export started from: it delivers events with seq above this. */
+  startSeq: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** What happened to events, counted per export, feed and type. */
+export type Outcome = 'delivered' | 'skipped' | 'dead_lettered' | 'dropped' | 'historical';
+
+export interface CounterDelta {
+  feed: string;
+  type: string;
+  outcome: Outcome;
+  count: number;
+}
+
+export interface CounterRow extends CounterDelta {
+  exportId: string;
+}
+
+export interface NewDeadLetter {
+  exportId: string;
+  feed: string;
+  /** The batch exactly as it was (or would have been) sent, as JSON text. */
+  batch: string;
+  eventIds: string[];
+  types: string[];
+  status: number | null;
+  error: string;
+  createdAt: number;
+}
+
+export interface DeadLetter extends NewDeadLetter {
+  id: number;
+  attempts: number;
+  lastAttemptAt: number | null;
+}
+
+export interface NewDrop {
+  exportId: string;
+  feed: string;
+  type: string;
+  count: number;
+  /** Event times (UNIX seconds) of the first and last dropped event. */
+  firstTime: number;
+  lastTime: number;
+  reason: string;
+  droppedAt: number;
+}
+
+export interface Drop extends NewDrop {
+  id: number;
+}
+
+/** The state of one feed's sender. */
+export type FeedPhase = 'flowing' | 'retrying' | 'credentials_rejected' | 'paused';
+
+export interface FeedState {
+  phase: FeedPhase;
+  /** When credentials were first refused in the current hold, ms; null when not held. */
+  heldSince: number | null;
+  lastError: string | null;
+  lastDeliveryAt: number | null;
+  lastProbeAt: number | null;
+  /** When the contact was told of the current hold, ms. */
+  notifiedAt: number | null;
+  /** The last `X-mp-rate-limit-percentage-used` mParticle answered. */
+  rateLimitPercentUsed: number | null;
+}
+
+export interface Cursor {
+  exportId: string;
+  feed: string;
+  partition: number;
+  /** 0 for the live stream, the replay's generation otherwise. */
+  generation: number;
+  seq: number;
+  /** Upper bound of a read whose requests are being sent; a restart re-reads exactly (seq, inflightTo]. */
+  inflightTo: number | null;
+}
+
+export interface Replay {
+  exportId: string;
+  generation: number;
+  /** Event time range, UNIX seconds, inclusive. */
+  fromTime: number;
+  toTime: number;
+  /** The log head when the replay was asked for: it re-sends nothing newer. */
+  uptoSeq: number;
+  createdAt: number;
+  finishedAt: number | null;
+}
+
+export interface Lease {
+  exportId: string;
+  feed: string;
+  partition: number;
+  owner: string;
+  expiresAt: number;
+  acquiredAt: number;
+}
+
+export interface ExportErrorEntry {
+  exportId: string;
+  feed: string | null;
+  message: string;
+  at: number;
+}

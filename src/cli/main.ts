@@ -1,0 +1,14 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+
+/**
+ * The `currents` command. Each subcommand lives in its own module under src/cli/ and registers itself here; the
+ * modules stay thin and call into the rooms (ingest, store, delivery, server, sandbox).
+ */
+const program = new Command();
+program
+  .name('currents')
+  .description('Stream Braze Currents events into mParticle: ingest, keep, export.')
+  .showHelpAfterError();
+
+await program.parseAsync(process.argv);

@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+import { registerQuarantine } from './quarantine.js';
+import { registerServe } from './serve.js';
 
 /**
  * The `currents` command. Each subcommand lives in its own module under src/cli/ and registers itself here; the
@@ -10,5 +12,8 @@ program
   .name('currents')
   .description('Stream Braze Currents events into mParticle: ingest, keep, export.')
   .showHelpAfterError();
+
+registerServe(program);
+registerQuarantine(program);
 
 await program.parseAsync(process.argv);

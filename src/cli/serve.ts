@@ -1,0 +1,67 @@
+import type { Command } from 'commander';
+import { ConfigError, loadConfig, type Flags } from '../config.js';
+import { createLogger } from '../logger.js';
+import { startService } from '../server/service.js';
+import { toError } from '../store/errors.js';
+
+/** `currents serve`: run the service until SIGTERM or SIGINT, then shut down gracefully. */
+export function registerServe(program: Command): void {
+  program
+    .command('serve')
+    .description('run the service: HTTP ingest, the event log, exports to mParticle, the dashboard')
+    .option('--data <dir>', 'data folder for the embedded store, tokens and keys (CURRENTS_DATA_DIR)', undefined)
+    .option('--host <host>', 'address to listen on (CURRENTS_HOST; default 127.0.0.1)')
+    .option('--port <port>', 'port to listen on (CURRENTS_PORT; default 7700)')
+    .option('--database-url <url>', 'PostgreSQL URL instead of the embedded SQLite store (DATABASE_URL)')
+    .option('--role <role>', 'all | ingest | deliver (CURRENTS_ROLE; default all)')
+    .option('--partitions <n>', 'log partitions, fixed when the store is created (CURRENTS_PARTITIONS; default 16)')
+    .option('--max-events <n>', 'events accepted per push request (CURRENTS_MAX_EVENTS_PER_REQUEST; default 100)')
+    .option('--body-limit <bytes>', 'largest push body accepted (CURRENTS_BODY_LIMIT_BYTES; default 4 MiB)')
+    .option('--retention-hours <h>', 'keep delivered events this long (CURRENTS_RETENTION_HOURS; default 168)')
+    .option('--sync <mode>', 'SQLite durability: full | normal (CURRENTS_SQLITE_SYNC; default full)')
+    .option('--log-level <level>', 'fatal | error | warn | info | debug | trace | silent (CURRENTS_LOG_LEVEL)')
+    .action(async (flags: Flags) => {
+      let config;
+      try {
+        config = loadConfig(flags, process.env);
+      } catch (e) {
+        if (e instanceof ConfigError) {
+          process.stderr.write(`${e.message}\n`);
+          process.exit(2);
+        }
+        throw e;
+      }
+      const logger = createLogger(config.logLevel);
+      let service;
+      try {
+        service = await startService(config, logger);
+      } catch (e) {
+        const err = toError(e);
+        logger.fatal({ err }, 'could not start');
+        process.stderr.write(`currents: could not start: ${err.message}\n`);
+        process.exit(1);
+      }
+      for (const g of service.keys.generated) {
+        // Printed once, to the terminal only: never through the logger.
+        process.stdout.write(`Generated ${g.name}: ${g.value}  (kept in ${g.file})\n`);
+      }
+      process.stdout.write(`currents listening on ${service.url}\n`);
+      const stop = (signal: string) => {
+        logger.info({ signal }, 'shutting down');
+        const hardExit = setTimeout(() => {
+          logger.error('shutdown took longer than 15 s; exiting');
+          process.exit(1);
+        }, 15_000);
+        hardExit.unref();
+        service.close().then(
+          () => process.exit(0),
+          (e: unknown) => {
+            logger.error({ err: toError(e) }, 'shutdown failed');
+            process.exit(1);
+          },
+        );
+      };
+      process.once('SIGTERM', () => stop('SIGTERM'));
+      process.once('SIGINT', () => stop('SIGINT'));
+    });
+}

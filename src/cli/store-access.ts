@@ -1,0 +1,29 @@
+import type { Command } from 'commander';
+import { ConfigError, loadConfig, type Config, type Flags } from '../config.js';
+import { createLogger } from '../logger.js';
+import { openStore } from '../store/open.js';
+import type { Store } from '../store/port.js';
+
+/** Options shared by commands that open the store directly (import, quarantine, exports). */
+export function storeOptions(command: Command): Command {
+  return command
+    .option('--data <dir>', 'data folder of the embedded store (CURRENTS_DATA_DIR; default ./data)')
+    .option('--database-url <url>', 'PostgreSQL URL instead of the embedded store (DATABASE_URL)')
+    .option('--partitions <n>', 'log partitions of the store (CURRENTS_PARTITIONS; default 16)');
+}
+
+/** Settings and store for a one-shot command; exits with a clear message when the settings are wrong. */
+export async function openFromFlags(flags: Flags): Promise<{ config: Config; store: Store }> {
+  let config: Config;
+  try {
+    config = loadConfig(flags, process.env);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`${e.message}\n`);
+      process.exit(2);
+    }
+    throw e;
+  }
+  const store = await openStore(config, createLogger(process.env.CURRENTS_LOG_LEVEL ?? 'warn', process.stderr));
+  return { config, store };
+}

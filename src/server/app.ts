@@ -1,0 +1,61 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import type { Store } from '../store/port.js';
+import { Api } from './api.js';
+import { DiskGuard } from './disk.js';
+import { errorHandler } from './errors.js';
+import type { Keys } from './keys.js';
+import type { Metrics } from './metrics.js';
+import { registerHealthRoutes } from './routes/health.js';
+import { registerIngestRoute } from './routes/ingest.js';
+import { registerQuarantineRoutes } from './routes/quarantine.js';
+
+const VERSION = '0.1.0';
+
+export interface AppDeps {
+  config: Config;
+  store: Store;
+  keys: Pick<Keys, 'ingestToken' | 'adminToken'>;
+  logger: Logger;
+  metrics: Metrics;
+}
+
+/** The HTTP API. Built without listening so that tests can call it in-process (`app.inject`). */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const { config, store, metrics } = deps;
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    disableRequestLogging: true,
+    bodyLimit: config.bodyLimitBytes,
+    genReqId: () => randomUUID(),
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  });
+  app.setErrorHandler(errorHandler);
+  app.addHook('onResponse', async (request, reply) => {
+    metrics.httpRequests.inc({
+      route: request.routeOptions.url ?? 'unmatched',
+      method: request.method,
+      status: String(reply.statusCode),
+    });
+  });
+
+  const api = new Api(app, { admin: deps.keys.adminToken, ingest: deps.keys.ingestToken });
+  const disk = config.databaseUrl === null ? new DiskGuard(config.dataDir, config.minFreeDiskMb) : null;
+  registerHealthRoutes(api, { store, disk, metrics, minFreeDiskMb: config.minFreeDiskMb });
+  if (config.role !== 'deliver') {
+    registerIngestRoute(api, {
+      store,
+      metrics,
+      disk: disk ?? new DiskGuard(config.dataDir, 0),
+      partitions: config.partitions,
+      maxEventsPerRequest: config.maxEventsPerRequest,
+      bodyLimitBytes: config.bodyLimitBytes,
+    });
+  }
+  registerQuarantineRoutes(api, { store, partitions: config.partitions });
+  app.get('/openapi.json', async () => api.openapi({ title: 'currents-mparticle', version: VERSION }));
+  return app;
+}

@@ -1,0 +1,109 @@
+import { z } from 'zod';
+import { parsePush } from '../../ingest/push.js';
+import type { Store } from '../../store/port.js';
+import type { Api } from '../api.js';
+import type { DiskGuard } from '../disk.js';
+import { HttpError } from '../errors.js';
+import type { Metrics } from '../metrics.js';
+
+export interface IngestRouteDeps {
+  store: Store;
+  metrics: Metrics;
+  disk: DiskGuard;
+  partitions: number;
+  maxEventsPerRequest: number;
+  bodyLimitBytes: number;
+}
+
+const pushBody = z.object({
+  events: z
+    .array(
+      z
+        .object({
+          event_type: z.string().describe('a Currents event type, e.g. users.messages.email.Send'),
+          id: z.string().describe('globally unique event id, the dedup key'),
+          time: z.number().int().describe('UNIX seconds'),
+          user: z.record(z.string(), z.unknown()).optional(),
+          properties: z.record(z.string(), z.unknown()).optional(),
+        })
+        .loose(),
+    )
+    .describe('up to the configured maximum (100 by default); an empty array checks the credentials'),
+});
+
+const pushAnswer = z.object({
+  request_id: z.string(),
+  received: z.number().int(),
+  stored: z.number().int(),
+  duplicates: z.array(z.number().int()).describe('indexes of events already in the log (dropped)'),
+  quarantined: z
+    .array(z.object({ index: z.number().int(), reason: z.string() }))
+    .describe('indexes of invalid events, kept in quarantine with the reason'),
+});
+
+/**
+ * POST /v1/currents: Braze's "Custom HTTP" Currents connector. Answers 2xx only after the valid events are committed
+ * to the log and the invalid ones to quarantine: nothing a client sent is lost without an answer saying so.
+ */
+export function registerIngestRoute(api: Api, deps: IngestRouteDeps): void {
+  api.route({
+    method: 'POST',
+    url: '/v1/currents',
+    tag: 'ingest',
+    summary: "Push Currents events (Braze's Custom HTTP connector format)",
+    auth: 'ingest',
+    body: pushBody,
+    validateBody: false,
+    bodyLimit: deps.bodyLimitBytes,
+    responses: {
+      200: { description: 'committed: stored, duplicates and quarantined events listed by index', schema: pushAnswer },
+      400: { description: 'malformed JSON or not {"events":[...]}' },
+      401: { description: 'missing or wrong ingest token' },
+      413: { description: 'too many events or body too large: split the request' },
+      503: { description: 'the store cannot keep events now (disk full, database down): retry after Retry-After' },
+    },
+    handler: async ({ request, reply }) => {
+      const version = request.headers['braze-currents-version'];
+      if (version !== undefined && version !== '1') {
+        throw new HttpError(
+          400,
+          'unsupported_version',
+          `Braze-Currents-Version ${String(version)} is not supported; this service speaks version 1`,
+        );
+      }
+      const parsed = parsePush(request.body, {
+        requestId: request.id,
+        receivedAt: Date.now(),
+        partitions: deps.partitions,
+        maxEvents: deps.maxEventsPerRequest,
+      });
+      if (!parsed.ok) {
+        throw new HttpError(parsed.status, parsed.status === 413 ? 'too_many_events' : 'bad_body', parsed.error);
+      }
+      if (parsed.events.length === 0 && parsed.quarantined.length === 0) {
+        return reply
+          .code(200)
+          .send({ request_id: request.id, received: 0, stored: 0, duplicates: [], quarantined: [] });
+      }
+      await deps.disk.assertRoom();
+      const started = performance.now();
+      const [appended] = await Promise.all([
+        deps.store.append(parsed.events),
+        parsed.quarantined.length > 0 ? deps.store.addQuarantine(parsed.quarantined) : Promise.resolve(),
+      ]);
+      deps.metrics.commitSeconds.observe((performance.now() - started) / 1000);
+      deps.metrics.eventsAccepted.inc({ source: 'http' }, appended.stored);
+      if (appended.duplicateIndexes.length > 0) {
+        deps.metrics.eventsDuplicate.inc({ source: 'http' }, appended.duplicateIndexes.length);
+      }
+      if (parsed.rejected.length > 0) deps.metrics.eventsQuarantined.inc({ source: 'http' }, parsed.rejected.length);
+      return reply.code(200).send({
+        request_id: request.id,
+        received: parsed.events.length + parsed.rejected.length,
+        stored: appended.stored,
+        duplicates: appended.duplicateIndexes.map((i) => parsed.eventIndexes[i]),
+        quarantined: parsed.rejected,
+      });
+    },
+  });
+}

@@ -1,0 +1,57 @@
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import { openStore } from '../store/open.js';
+import type { Store } from '../store/port.js';
+import { toError } from '../store/errors.js';
+import { buildApp } from './app.js';
+import { ensureKeys, type Keys } from './keys.js';
+import { Metrics } from './metrics.js';
+import { startRetention } from './retention.js';
+
+export interface Service {
+  app: FastifyInstance;
+  store: Store;
+  keys: Keys;
+  url: string;
+  /** Stop accepting, finish in-flight requests and commits, stop the loops, close the store. */
+  close(): Promise<void>;
+}
+
+/**
+ * Start the whole service from settings. Every resource registers its release here, in the order it must be undone.
+ */
+export async function startService(config: Config, logger: Logger): Promise<Service> {
+  const releases: { name: string; release: () => Promise<void> }[] = [];
+  const keys = ensureKeys(config);
+  const store = await openStore(config, logger);
+  releases.push({ name: 'store', release: () => store.close() });
+  try {
+    const metrics = new Metrics(store);
+    const app = await buildApp({ config, store, keys, logger, metrics });
+    const retention = startRetention(store, config, logger);
+    releases.push({ name: 'retention', release: retention.stop });
+    releases.push({ name: 'http', release: () => app.close() });
+    const url = await app.listen({ host: config.host, port: config.port });
+    logger.info({ url, role: config.role, store: config.databaseUrl ? 'postgres' : 'sqlite' }, 'service started');
+    let closing: Promise<void> | null = null;
+    const close = () => {
+      closing ??= releaseAll(releases, logger);
+      return closing;
+    };
+    return { app, store, keys, url, close };
+  } catch (e) {
+    await releaseAll(releases, logger);
+    throw e;
+  }
+}
+
+async function releaseAll(releases: { name: string; release: () => Promise<void> }[], logger: Logger): Promise<void> {
+  for (const { name, release } of [...releases].reverse()) {
+    try {
+      await release();
+    } catch (e) {
+      logger.error({ err: toError(e), resource: name }, 'error while shutting down');
+    }
+  }
+}

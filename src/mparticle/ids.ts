@@ -1,0 +1,24 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * The batch-level `source_request_id`: mParticle drops a batch whose id it has seen on the same key in the last
+ * 30 to 60 days. Derived from the feed, the replay generation and the batch's event ids (order does not matter), so
+ * a resent batch is recognised while a replay (a higher generation) is not swallowed by that dedup.
+ *
+ * The text is a SHA-256 digest shaped as a UUID with version 8 ("custom", RFC 9562) and the RFC variant bits, so it
+ * passes any UUID check.
+ */
+export function sourceRequestId(feedId: string, eventIds: readonly string[], generation: number): string {
+  const ids = [...eventIds].sort();
+  const hex = createHash('sha256')
+    .update(JSON.stringify([feedId, generation, ids]))
+    .digest('hex');
+  const variant = ((parseInt(hex.charAt(16), 16) & 0x3) | 0x8).toString(16);
+  return [
+    hex.slice(0, 8),
+    hex.slice(8, 12),
+    `8${hex.slice(13, 16)}`,
+    `${variant}${hex.slice(17, 20)}`,
+    hex.slice(20, 32),
+  ].join('-');
+}

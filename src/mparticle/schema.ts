@@ -1,0 +1,75 @@
+import { readFileSync } from 'node:fs';
+import { Ajv, type ValidateFunction } from 'ajv';
+import addFormatsPlugin from 'ajv-formats';
+import type { IdentityKey } from '../types.js';
+
+/**
+ * mParticle's batch JSON schemas, kept as data in `schema/`:
+ * - `official`: the 2021 schema mParticle publishes in its docs repository. It types `source_message_id` as a UUID
+ *   and knows identities only up to `other_id_4`. Batches are checked against it before they are sent.
+ * - `live`: the schema mParticle served in 2026 (from a mirror). It accepts any string as `source_message_id` and
+ *   adds `other_id_5..10`. The sandbox uses it, as the stand-in for today's API.
+ * Validators are compiled on first use (compiling costs tens of milliseconds) and then shared.
+ */
+export type SchemaName = 'official' | 'live';
+
+const FILES: Record<SchemaName, string> = {
+  official: 'mparticle-batch-schema.json',
+  live: 'mparticle-batch-schema.live-2026.json',
+};
+
+type FormatsPlugin = (ajv: Ajv) => Ajv;
+// ajv-formats is CommonJS: TypeScript sees its default import as the module object, Node as the function itself.
+const formatsModule = addFormatsPlugin as unknown as FormatsPlugin & { default?: FormatsPlugin };
+const addFormats: FormatsPlugin = formatsModule.default ?? formatsModule;
+
+const compiled = new Map<SchemaName, ValidateFunction>();
+
+export function loadSchema(name: SchemaName): Record<string, unknown> {
+  const url = new URL(`./schema/${FILES[name]}`, import.meta.url);
+  return JSON.parse(readFileSync(url, 'utf8')) as Record<string, unknown>;
+}
+
+/** The compiled validator of one schema. Each gets its own Ajv instance: both schemas share one `$id`. */
+export function batchValidator(name: SchemaName): ValidateFunction {
+  let validate = compiled.get(name);
+  if (validate === undefined) {
+    // strict off: the published schemas use keywords and unions ajv's strict mode rejects (e.g. `default` in oneOf).
+    const ajv = new Ajv({ strict: false, allErrors: false });
+    addFormats(ajv);
+    validate = ajv.compile(loadSchema(name));
+    compiled.set(name, validate);
+  }
+  return validate;
+}
+
+/** Ajv's error text for a batch, or null when the batch is valid against the schema. */
+export function validateBatch(batch: unknown, name: SchemaName = 'official'): string | null {
+  const validate = batchValidator(name);
+  if (validate(batch)) return null;
+  return describeErrors(validate);
+}
+
+export function describeErrors(validate: ValidateFunction): string {
+  const errors = validate.errors ?? [];
+  if (errors.length === 0) return 'the batch does not match mParticle’s schema';
+  return errors
+    .slice(0, 5)
+    .map((e) => `${e.instancePath || '(batch)'} ${e.message ?? 'is invalid'}`)
+    .join('; ');
+}
+
+/** Identities only the live schema knows: an export using one is checked against the live schema. */
+const LIVE_ONLY_IDENTITIES: ReadonlySet<IdentityKey> = new Set([
+  'other_id_5',
+  'other_id_6',
+  'other_id_7',
+  'other_id_8',
+  'other_id_9',
+  'other_id_10',
+]);
+
+/** The schema a batch for this identity is checked against: the official one unless it cannot express it. */
+export function schemaForIdentity(identity: IdentityKey): SchemaName {
+  return LIVE_ONLY_IDENTITIES.has(identity) ? 'live' : 'official';
+}

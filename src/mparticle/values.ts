@@ -1,0 +1,47 @@
+/** Small value conversions the mapping needs, kept apart so each rule is tested on its own. */
+
+const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+
+/** The shape mParticle's schema calls a UUID (any version, either case). */
+export function isUuid(value: unknown): value is string {
+  return typeof value === 'string' && UUID.test(value);
+}
+
+/** A number as plain decimal text: mParticle stores attributes as strings, and "1e+21" would read as text. */
+export function decimalText(n: number): string {
+  const text = String(n);
+  if (!Number.isFinite(n) || !/e/i.test(text)) return text;
+  if (Number.isInteger(n)) return BigInt(n).toString();
+  const fixed = n.toFixed(100).replace(/0+$/, '');
+  return fixed.endsWith('.') ? fixed.slice(0, -1) : fixed;
+}
+
+/**
+ * A Currents value as an mParticle custom attribute: strings as they are, booleans "true"/"false", numbers as
+ * decimal text, arrays and objects as JSON text. Absent and null give undefined (the attribute is left out).
+ */
+export function attributeText(value: unknown): string | undefined {
+  switch (typeof value) {
+    case 'undefined':
+      return undefined;
+    case 'string':
+      return value;
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'number':
+      return decimalText(value);
+    case 'bigint':
+      return value.toString();
+    case 'object':
+      return value === null ? undefined : JSON.stringify(value);
+    case 'symbol':
+    case 'function':
+      return undefined;
+  }
+}
+
+/** A non-empty string, or undefined: identities and user attributes are never sent empty. */
+export function nonEmptyText(value: unknown): string | undefined {
+  const text = attributeText(value);
+  return text === undefined || text.length === 0 ? undefined : text;
+}

@@ -1,0 +1,152 @@
+import type Database from 'better-sqlite3';
+import type { CounterDelta, CounterRow, Cursor, FeedState, NewDeadLetter, NewDrop, Outcome } from '../../types.js';
+import type { DeliveryPoint, Progress } from '../port.js';
+
+const MINUTE_MS = 60_000;
+
+const SQL = {
+  startSeq: "SELECT json_extract(record, '$.startSeq') AS start_seq FROM exports WHERE id = ?",
+  cursors:
+    'SELECT export_id, feed, part, generation, seq, inflight_to FROM cursors WHERE export_id = ? ' +
+    'ORDER BY feed, part, generation',
+  putCursor:
+    'INSERT INTO cursors (export_id, feed, part, generation, seq, inflight_to) VALUES (?, ?, ?, ?, ?, ?) ' +
+    'ON CONFLICT (export_id, feed, part, generation) DO UPDATE SET seq = excluded.seq, inflight_to = excluded.inflight_to',
+  deleteCursors: 'DELETE FROM cursors WHERE export_id = ? AND feed = ?',
+  setInflight: 'UPDATE cursors SET inflight_to = ? WHERE export_id = ? AND feed = ? AND part = ? AND generation = ?',
+  addCounter:
+    'INSERT INTO counters (export_id, feed, type, outcome, count) VALUES (?, ?, ?, ?, ?) ' +
+    'ON CONFLICT (export_id, feed, type, outcome) DO UPDATE SET count = count + excluded.count',
+  counters: 'SELECT feed, type, outcome, count FROM counters WHERE export_id = ? ORDER BY feed, type, outcome',
+  addDeadLetter:
+    'INSERT INTO dead_letters (export_id, feed, batch, event_ids, types, status, error, created_at) ' +
+    'VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+  addDrop:
+    'INSERT INTO drops (export_id, feed, type, count, first_time, last_time, reason, dropped_at) ' +
+    'VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+  addDelivered:
+    'INSERT INTO delivery_minutes (export_id, feed, minute, count) VALUES (?, ?, ?, ?) ' +
+    'ON CONFLICT (export_id, minute, feed) DO UPDATE SET count = count + excluded.count',
+  series: 'SELECT feed, minute, count FROM delivery_minutes WHERE export_id = ? AND minute >= ? ORDER BY minute, feed',
+  feedStates: 'SELECT feed, state FROM feed_states WHERE export_id = ?',
+  putFeedState:
+    'INSERT INTO feed_states (export_id, feed, state) VALUES (?, ?, ?) ' +
+    'ON CONFLICT (export_id, feed) DO UPDATE SET state = excluded.state',
+} as const;
+
+interface CursorRow {
+  export_id: string;
+  feed: string;
+  part: number;
+  generation: number;
+  seq: number;
+  inflight_to: number | null;
+}
+
+function missingExport(exportId: string): Error {
+  return new Error(`there is no export with id ${exportId} (was it deleted?): stop its senders`);
+}
+
+export function makeDeliveryState(db: Database.Database) {
+  const startSeq = db.prepare(SQL.startSeq).pluck();
+  const cursors = db.prepare(SQL.cursors);
+  const putCursor = db.prepare(SQL.putCursor);
+  const deleteCursors = db.prepare(SQL.deleteCursors);
+  const setInflight = db.prepare(SQL.setInflight);
+  const addCounter = db.prepare(SQL.addCounter);
+  const counters = db.prepare(SQL.counters);
+  const addDeadLetter = db.prepare(SQL.addDeadLetter);
+  const addDrop = db.prepare(SQL.addDrop);
+  const addDelivered = db.prepare(SQL.addDelivered);
+  const series = db.prepare(SQL.series);
+  const feedStates = db.prepare(SQL.feedStates);
+  const putFeedState = db.prepare(SQL.putFeedState);
+
+  /** The export's startSeq; throws when the export is gone, so a late sender cannot recreate its rows. */
+  const requireExport = (exportId: string): number => {
+    const start = startSeq.get(exportId) as number | null | undefined;
+    if (start === undefined) throw missingExport(exportId);
+    return start ?? 0;
+  };
+
+  const addCounters = (exportId: string, deltas: readonly CounterDelta[]): void => {
+    for (const c of deltas) if (c.count !== 0) addCounter.run(exportId, c.feed, c.type, c.outcome, c.count);
+  };
+
+  const insertDeadLetter = (d: NewDeadLetter): void => {
+    addDeadLetter.run(
+      d.exportId,
+      d.feed,
+      d.batch,
+      JSON.stringify(d.eventIds),
+      JSON.stringify(d.types),
+      d.status ?? null,
+      d.error,
+      d.createdAt,
+    );
+  };
+  const insertDrop = (d: NewDrop): void => {
+    addDrop.run(d.exportId, d.feed, d.type, d.count, d.firstTime, d.lastTime, d.reason, d.droppedAt);
+  };
+
+  const putAll = db.transaction((list: readonly Cursor[]) => {
+    for (const c of list) putCursor.run(c.exportId, c.feed, c.partition, c.generation, c.seq, c.inflightTo ?? null);
+  });
+
+  const inflight = db.transaction(
+    (exportId: string, feed: string, part: number, generation: number, to: number | null) => {
+      const start = requireExport(exportId);
+      if (setInflight.run(to, exportId, feed, part, generation).changes > 0) return;
+      // No cursor yet: the sender is still where a new one starts (live: the export's startSeq; a replay: the
+      // beginning of the log, its time range filters the rest). Record that, so a restart re-reads from there.
+      putCursor.run(exportId, feed, part, generation, generation === 0 ? start : 0, to);
+    },
+  );
+
+  const commit = db.transaction((p: Progress) => {
+    requireExport(p.exportId);
+    putCursor.run(p.exportId, p.feed, p.partition, p.generation, p.seq, null);
+    addCounters(p.exportId, p.counters);
+    for (const d of p.deadLetters) insertDeadLetter(d);
+    for (const d of p.drops) insertDrop(d);
+    if (p.delivered !== null && p.delivered.count > 0) {
+      const minute = Math.floor(p.delivered.at / MINUTE_MS) * MINUTE_MS;
+      addDelivered.run(p.exportId, p.feed, minute, p.delivered.count);
+    }
+  });
+
+  return {
+    addCounters,
+    getCursors: (exportId: string): Cursor[] =>
+      (cursors.all(exportId) as CursorRow[]).map((r) => ({
+        exportId: r.export_id,
+        feed: r.feed,
+        partition: r.part,
+        generation: r.generation,
+        seq: r.seq,
+        inflightTo: r.inflight_to,
+      })),
+    putCursors: (list: readonly Cursor[]): void => putAll.immediate(list),
+    deleteCursors: (exportId: string, feed: string): void => void deleteCursors.run(exportId, feed),
+    setInflight: (exportId: string, feed: string, part: number, generation: number, to: number | null): void =>
+      inflight.immediate(exportId, feed, part, generation, to),
+    commitProgress: (p: Progress): void => commit.immediate(p),
+    getFeedStates(exportId: string): Record<string, FeedState> {
+      const out: Record<string, FeedState> = {};
+      for (const r of feedStates.all(exportId) as { feed: string; state: string }[]) {
+        out[r.feed] = JSON.parse(r.state) as FeedState;
+      }
+      return out;
+    },
+    putFeedState: (exportId: string, feed: string, state: FeedState): void =>
+      void putFeedState.run(exportId, feed, JSON.stringify(state)),
+    getCounters: (exportId: string): CounterRow[] =>
+      (counters.all(exportId) as { feed: string; type: string; outcome: Outcome; count: number }[]).map((r) => ({
+        exportId,
+        ...r,
+      })),
+    // The minute containing sinceMs is included: a chart asking "since 10:30:20" wants the 10:30 bar.
+    deliverySeries: (exportId: string, sinceMs: number): DeliveryPoint[] =>
+      series.all(exportId, Math.floor(sinceMs / MINUTE_MS) * MINUTE_MS) as DeliveryPoint[],
+  };
+}

@@ -1,0 +1,187 @@
+import { constants as fs, accessSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { NewEvent } from '../../types.js';
+import type { AppendResult, Store, StoreCapabilities } from '../port.js';
+import { makeAppender } from './append.js';
+import { makeDeliveryState } from './delivery-state.js';
+import { fromSqlite } from './errors.js';
+import { makeExports } from './exports.js';
+import { GroupCommit } from './group-commit.js';
+import { makeHistory } from './history.js';
+import { makeLeases } from './leases.js';
+import { migrate } from './migrate.js';
+import { makeQuarantine } from './quarantine.js';
+import { makeReader } from './read.js';
+import { makeRetention } from './retention.js';
+
+export interface SqliteStoreOptions {
+  /** The database file; its folder is created when missing. */
+  path: string;
+  /**
+   * `full` (default): every commit is fsynced to the WAL before `append` resolves, so an acknowledged event survives
+   * a power loss or kernel crash. `normal`: the WAL is fsynced only at checkpoints; a crash of this process loses
+   * nothing committed, but a power loss or OS crash may lose the last commits (the database stays consistent).
+   * `normal` is faster on disks with slow fsync; choose it only where losing a few acknowledged seconds is acceptable.
+   */
+  synchronous?: 'full' | 'normal';
+  /** How long an append waits for others to join its transaction; 0 (default) means the next macrotask. */
+  groupCommitMs?: number;
+  logger?: { warn(obj: object, msg: string): void };
+  /**
+   * Cap on the database file's size. Past it, appends fail with StoreUnavailableError (as on a full disk) instead of
+   * filling a disk other services share. It cannot shrink below the current size. Default: no cap.
+   */
+  maxSizeBytes?: number;
+}
+
+const CAPABILITIES: StoreCapabilities = Object.freeze({ multiProcess: false, partitionedRetention: false });
+/** How long a statement waits for another connection's lock before SQLITE_BUSY (then StoreUnavailableError). */
+const BUSY_TIMEOUT_MS = 5000;
+/** A group commit slower than this is worth a warning: callers (HTTP pushes) are waiting on it. */
+const SLOW_COMMIT_MS = 1000;
+
+/**
+ * Settings chosen with bench/store-append.ts. The page size only applies to a new database. The WAL checkpoints
+ * every ~32 MiB rather than 4 MiB: fewer, longer sequential checkpoints; journal_size_limit then trims the file.
+ */
+function configure(db: Database.Database, options: SqliteStoreOptions): void {
+  db.pragma('page_size = 8192');
+  db.pragma('journal_mode = WAL');
+  db.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
+  db.pragma('cache_size = -65536');
+  db.pragma('wal_autocheckpoint = 4096');
+  db.pragma('journal_size_limit = 67108864');
+  db.pragma('temp_store = MEMORY');
+  if (options.maxSizeBytes !== undefined) {
+    const pageSize = db.pragma('page_size', { simple: true }) as number;
+    db.pragma(`max_page_count = ${Math.max(1, Math.floor(options.maxSizeBytes / pageSize))}`);
+  }
+}
+
+/** Open (creating and migrating when needed) the SQLite store at `options.path`. */
+export async function openSqliteStore(options: SqliteStoreOptions): Promise<Store> {
+  const { path } = options;
+  let db: Database.Database;
+  try {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    db = new Database(path, { timeout: BUSY_TIMEOUT_MS });
+  } catch (e) {
+    throw fromSqlite(e, path);
+  }
+  try {
+    configure(db, options);
+    migrate(db);
+    return storeOn(db, options);
+  } catch (e) {
+    db.close();
+    throw fromSqlite(e, path);
+  }
+}
+
+/** The store over an open, migrated connection. */
+function storeOn(db: Database.Database, options: SqliteStoreOptions): Store {
+  const { path, logger } = options;
+  let closed = false;
+
+  const appendCalls = makeAppender(db);
+  const reader = makeReader(db);
+  const retention = makeRetention(db);
+  const quarantine = makeQuarantine(db);
+  const exportsTable = makeExports(db);
+  const delivery = makeDeliveryState(db);
+  const history = makeHistory(db, delivery.addCounters);
+  const leases = makeLeases(db);
+
+  const commits = new GroupCommit<readonly NewEvent[], AppendResult>(
+    (calls) => {
+      const started = performance.now();
+      try {
+        return appendCalls(calls);
+      } catch (e) {
+        throw fromSqlite(e, path);
+      } finally {
+        const ms = performance.now() - started;
+        if (ms > SLOW_COMMIT_MS) logger?.warn({ ms: Math.round(ms), callers: calls.length }, 'slow group commit');
+      }
+    },
+    { delayMs: options.groupCommitMs ?? 0, logger },
+  );
+
+  const ensureOpen = (): void => {
+    if (closed) throw new Error(`the SQLite store ${path} is closed: open it again before using it`);
+  };
+  /** Every port method: refuse after close, run synchronously, map SQLite failures to store errors. */
+  const op =
+    <A extends unknown[], R>(fn: (...args: A) => R) =>
+    async (...args: A): Promise<Awaited<R>> => {
+      ensureOpen();
+      try {
+        return await fn(...args);
+      } catch (e) {
+        throw fromSqlite(e, path);
+      }
+    };
+
+  return {
+    capabilities: CAPABILITIES,
+
+    append: async (events) => {
+      ensureOpen();
+      if (events.length === 0) return { stored: 0, duplicateIndexes: [], lastSeq: null };
+      return commits.submit(events);
+    },
+    read: op(reader.read),
+    headSeq: op(reader.headSeq),
+    seqBefore: op(reader.seqBefore),
+    stats: op(reader.stats),
+    applyRetention: op(retention),
+
+    ...mapOps(quarantine, op),
+    ...mapOps(exportsTable, op),
+    ...mapOps(history, op),
+    ...mapOps(leases, op),
+    getCursors: op(delivery.getCursors),
+    putCursors: op(delivery.putCursors),
+    deleteCursors: op(delivery.deleteCursors),
+    setInflight: op(delivery.setInflight),
+    commitProgress: op(delivery.commitProgress),
+    getFeedStates: op(delivery.getFeedStates),
+    putFeedState: op(delivery.putFeedState),
+    getCounters: op(delivery.getCounters),
+    deliverySeries: op(delivery.deliverySeries),
+
+    ping: op(() => {
+      db.prepare('SELECT 1').get();
+      if (db.readonly) throw new Error(`the SQLite store ${path} was opened read-only`);
+      if (db.memory) return;
+      // The WAL and shared-memory files are created beside the database, so the folder must be writable too.
+      accessSync(path, fs.W_OK);
+      accessSync(dirname(path), fs.W_OK);
+    }),
+
+    close: async () => {
+      if (closed) return;
+      commits.flush();
+      closed = true;
+      try {
+        db.close();
+      } catch (e) {
+        throw fromSqlite(e, path);
+      }
+    },
+  };
+}
+
+type Sync = Record<string, (...args: never[]) => unknown>;
+type Async<T extends Sync> = { [K in keyof T]: (...args: Parameters<T[K]>) => Promise<Awaited<ReturnType<T[K]>>> };
+
+/** Wrap every method of a table module with `op`. */
+function mapOps<T extends Sync>(
+  methods: T,
+  op: <A extends unknown[], R>(fn: (...args: A) => R) => (...args: A) => Promise<Awaited<R>>,
+): Async<T> {
+  return Object.fromEntries(
+    Object.entries(methods).map(([name, fn]) => [name, op(fn as (...args: unknown[]) => unknown)]),
+  ) as unknown as Async<T>;
+}

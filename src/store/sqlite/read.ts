@@ -1,0 +1,123 @@
+import type Database from 'better-sqlite3';
+import type { AppPlatform, LogRow } from '../../types.js';
+import type { LogStats, ReadQuery, ReadResult } from '../port.js';
+
+/** A read looks at no more rows of its partition than this (or limit * 4), so one sender never stalls the others. */
+export const MIN_SCAN_BUDGET = 5000;
+
+const SQL = {
+  // sqlite_sequence keeps the highest seq ever handed out, also after retention removed those rows.
+  head: "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'event_log'), 0) AS head",
+  // The seq `offset` rows into the window: the end of what this read may look at. Index-only.
+  boundary:
+    'SELECT seq FROM event_log INDEXED BY event_log_part WHERE part = ? AND seq > ? AND seq <= ? ' +
+    'ORDER BY seq LIMIT 1 OFFSET ?',
+  seqBefore: 'SELECT coalesce(max(seq), 0) AS seq FROM event_log WHERE received_at < ?',
+  stats:
+    'SELECT t.events AS events, t.bytes AS bytes, ' +
+    '(SELECT min(received_at) FROM event_log) AS oldest FROM log_totals t WHERE t.id = 1',
+} as const;
+
+const COLUMNS = 'seq, event_id, type, part, external_user_id, platform, app_id, event_time, received_at, payload';
+
+interface Row {
+  seq: number;
+  event_id: string;
+  type: string;
+  part: number;
+  external_user_id: string | null;
+  platform: string | null;
+  app_id: string | null;
+  event_time: number;
+  received_at: number;
+  payload: string;
+}
+
+function toLogRow(r: Row): LogRow {
+  return {
+    seq: r.seq,
+    eventId: r.event_id,
+    type: r.type,
+    partition: r.part,
+    externalUserId: r.external_user_id,
+    platform: r.platform as AppPlatform | null,
+    appId: r.app_id,
+    time: r.event_time,
+    receivedAt: r.received_at,
+    payload: r.payload,
+  };
+}
+
+/** The filtered select for one combination of filters; lists are bound as JSON so one statement serves any list. */
+function selectSql(q: ReadQuery): string {
+  const where = ['part = ?', 'seq > ?', 'seq <= ?'];
+  if (q.types !== undefined) where.push('type IN (SELECT value FROM json_each(?))');
+  const isIn = 'platform IN (SELECT value FROM json_each(?))';
+  const notIn = '(platform IS NULL OR platform NOT IN (SELECT value FROM json_each(?)))';
+  if (q.platformsIn !== undefined && q.platformsNotIn !== undefined) where.push(`(${isIn} OR ${notIn})`);
+  else if (q.platformsIn !== undefined) where.push(isIn);
+  else if (q.platformsNotIn !== undefined) where.push(notIn);
+  if (q.fromTime !== undefined) where.push('event_time >= ?');
+  if (q.toTime !== undefined) where.push('event_time <= ?');
+  // INDEXED BY: walking the partition in seq order is what bounds the work; never let the planner pick another path.
+  return `SELECT ${COLUMNS} FROM event_log INDEXED BY event_log_part WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ?`;
+}
+
+function selectParams(q: ReadQuery, windowEnd: number, limit: number): unknown[] {
+  const params: unknown[] = [q.partition, q.afterSeq, windowEnd];
+  if (q.types !== undefined) params.push(JSON.stringify(q.types));
+  if (q.platformsIn !== undefined) params.push(JSON.stringify(q.platformsIn));
+  if (q.platformsNotIn !== undefined) params.push(JSON.stringify(q.platformsNotIn));
+  if (q.fromTime !== undefined) params.push(q.fromTime);
+  if (q.toTime !== undefined) params.push(q.toTime);
+  params.push(limit);
+  return params;
+}
+
+export interface LogReader {
+  read(q: ReadQuery): ReadResult;
+  headSeq(): number;
+  seqBefore(ms: number): number;
+  stats(): LogStats;
+}
+
+export function makeReader(db: Database.Database): LogReader {
+  const head = db.prepare(SQL.head).pluck();
+  const boundary = db.prepare(SQL.boundary).pluck();
+  const seqBefore = db.prepare(SQL.seqBefore).pluck();
+  const stats = db.prepare(SQL.stats);
+  const selects = new Map<string, Database.Statement>();
+  const select = (q: ReadQuery): Database.Statement => {
+    const sql = selectSql(q);
+    let s = selects.get(sql);
+    if (s === undefined) {
+      s = db.prepare(sql);
+      selects.set(sql, s);
+    }
+    return s;
+  };
+
+  // One snapshot for the head and the rows: a scannedTo of "head" must not pass rows committed in between.
+  const read = db.transaction((q: ReadQuery): ReadResult => {
+    const limit = Math.max(0, Math.floor(q.limit));
+    const logHead = head.get() as number;
+    const upper = q.uptoSeq === undefined ? logHead : Math.min(q.uptoSeq, logHead);
+    if (limit === 0 || q.afterSeq >= upper) return { rows: [], scannedTo: q.afterSeq };
+    const budget = Math.max(limit * 4, MIN_SCAN_BUDGET);
+    const cut = boundary.get(q.partition, q.afterSeq, upper, budget - 1) as number | undefined;
+    const windowEnd = cut ?? upper;
+    const rows = (select(q).all(selectParams(q, windowEnd, limit)) as Row[]).map(toLogRow);
+    const scannedTo = rows.length === limit ? rows[rows.length - 1]!.seq : windowEnd;
+    return { rows, scannedTo };
+  });
+
+  return {
+    read: (q) => read.deferred(q),
+    headSeq: () => head.get() as number,
+    seqBefore: (ms) => seqBefore.get(ms) as number,
+    stats: () => {
+      const r = stats.get() as { events: number; bytes: number; oldest: number | null };
+      return { events: r.events, bytes: r.bytes, headSeq: head.get() as number, oldestReceivedAt: r.oldest };
+    },
+  };
+}

@@ -1,0 +1,115 @@
+import type Database from 'better-sqlite3';
+
+/** Rows looked at (and at most deleted) per transaction, so an append waits for at most one chunk. */
+export const RETENTION_CHUNK = 10_000;
+/** Per-minute delivery points are kept this long. */
+export const DELIVERY_POINTS_KEPT_MS = 7 * 24 * 3600 * 1000;
+/** Errors kept per export (the port promises at least 200). */
+export const ERRORS_KEPT = 200;
+
+const SQL = {
+  exportStarts: "SELECT id, json_extract(record, '$.startSeq') AS start_seq FROM exports",
+  // Live cursors (generation 0) of exports that still exist: the lowest per export and partition.
+  liveHolds:
+    'SELECT c.export_id AS export_id, c.part AS part, min(c.seq) AS hold FROM cursors c ' +
+    'JOIN exports e ON e.id = c.export_id WHERE c.generation = 0 GROUP BY c.export_id, c.part',
+  // A replay holds only while unfinished and short of its end: past uptoSeq it needs nothing more.
+  replayHolds:
+    'SELECT c.part AS part, min(c.seq) AS hold FROM cursors c ' +
+    'JOIN replays r ON r.export_id = c.export_id AND r.generation = c.generation ' +
+    'JOIN exports e ON e.id = c.export_id ' +
+    'WHERE c.generation > 0 AND r.finished_at IS NULL AND c.seq < r.upto_seq GROUP BY c.part',
+  // Walks old rows in index order, resuming after the last key seen: held rows are passed once per run, not per chunk.
+  scan:
+    'SELECT seq, part, received_at FROM event_log INDEXED BY event_log_received ' +
+    'WHERE received_at < ? AND (received_at, part, seq) > (?, ?, ?) ORDER BY received_at, part, seq LIMIT ?',
+  remove: 'DELETE FROM event_log WHERE seq IN (SELECT value FROM json_each(?)) RETURNING length(payload) AS bytes',
+  subtractTotals: 'UPDATE log_totals SET events = events - ?, bytes = max(0, bytes - ?) WHERE id = 1',
+  pruneMinutes: 'DELETE FROM delivery_minutes WHERE minute < ?',
+  pruneErrors:
+    'DELETE FROM export_errors WHERE id IN (SELECT id FROM (SELECT id, row_number() OVER ' +
+    '(PARTITION BY export_id ORDER BY at DESC, id DESC) AS rn FROM export_errors) WHERE rn > ?)',
+} as const;
+
+/** Highest seq of each partition that every export is done with; `other` covers partitions no cursor names. */
+interface Holds {
+  byPartition: Map<number, number>;
+  other: number;
+}
+
+type Key = [receivedAt: number, part: number, seq: number];
+
+export function makeRetention(db: Database.Database): (olderThanMs: number) => Promise<number> {
+  const exportStarts = db.prepare(SQL.exportStarts);
+  const liveHolds = db.prepare(SQL.liveHolds);
+  const replayHolds = db.prepare(SQL.replayHolds);
+  const scan = db.prepare(SQL.scan);
+  const remove = db.prepare(SQL.remove).pluck();
+  const subtractTotals = db.prepare(SQL.subtractTotals);
+  const pruneMinutes = db.prepare(SQL.pruneMinutes);
+  const pruneErrors = db.prepare(SQL.pruneErrors);
+
+  const holds = (): Holds => {
+    const starts = exportStarts.all() as { id: string; start_seq: number | null }[];
+    const startOf = new Map(starts.map((s) => [s.id, s.start_seq ?? 0]));
+    // With no exports, age alone decides.
+    const other = starts.length === 0 ? Infinity : Math.min(...startOf.values());
+    const live = new Map<number, Map<string, number>>();
+    for (const h of liveHolds.all() as { export_id: string; part: number; hold: number }[]) {
+      const perExport = live.get(h.part) ?? new Map<string, number>();
+      perExport.set(h.export_id, h.hold);
+      live.set(h.part, perExport);
+    }
+    const byPartition = new Map<number, number>();
+    for (const [part, perExport] of live) {
+      // An export without a live cursor in this partition has not moved there: it holds from its startSeq.
+      let hold = Infinity;
+      for (const [id, start] of startOf) hold = Math.min(hold, perExport.get(id) ?? start);
+      byPartition.set(part, hold);
+    }
+    for (const r of replayHolds.all() as { part: number; hold: number }[]) {
+      byPartition.set(r.part, Math.min(byPartition.get(r.part) ?? other, r.hold));
+    }
+    return { byPartition, other };
+  };
+
+  // One chunk: returns the rows removed and where the next chunk resumes (null when the scan is done).
+  const chunk = db.transaction((olderThanMs: number, after: Key): { removed: number; next: Key | null } => {
+    const h = holds();
+    const rows = scan.all(olderThanMs, ...after, RETENTION_CHUNK) as {
+      seq: number;
+      part: number;
+      received_at: number;
+    }[];
+    const doomed = rows.filter((r) => r.seq <= (h.byPartition.get(r.part) ?? h.other)).map((r) => r.seq);
+    if (doomed.length > 0) {
+      const sizes = remove.all(JSON.stringify(doomed)) as number[];
+      subtractTotals.run(
+        sizes.length,
+        sizes.reduce((a, b) => a + b, 0),
+      );
+    }
+    const last = rows[rows.length - 1];
+    const next: Key | null = rows.length < RETENTION_CHUNK || !last ? null : [last.received_at, last.part, last.seq];
+    return { removed: doomed.length, next };
+  });
+
+  const housekeeping = db.transaction((now: number) => {
+    pruneMinutes.run(now - DELIVERY_POINTS_KEPT_MS);
+    pruneErrors.run(ERRORS_KEPT);
+  });
+
+  return async (olderThanMs) => {
+    let removed = 0;
+    let after: Key | null = [Number.MIN_SAFE_INTEGER, Number.MIN_SAFE_INTEGER, Number.MIN_SAFE_INTEGER];
+    while (after !== null) {
+      const step: { removed: number; next: Key | null } = chunk.immediate(olderThanMs, after);
+      removed += step.removed;
+      after = step.next;
+      // Let queued appends commit between chunks.
+      if (after !== null) await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    housekeeping.immediate(Date.now());
+    return removed;
+  };
+}

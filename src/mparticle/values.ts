@@ -7,13 +7,20 @@ export function isUuid(value: unknown): value is string {
   return typeof value === 'string' && UUID.test(value);
 }
 
-/** A number as plain decimal text: mParticle stores attributes as strings, and "1e+21" would read as text. */
+/**
+ * A number as plain decimal text: mParticle stores attributes as strings, and "1e+21" would read as text. The
+ * shortest round-trip digits JavaScript prints are kept; only the exponent is written out.
+ */
 export function decimalText(n: number): string {
   const text = String(n);
-  if (!Number.isFinite(n) || !/e/i.test(text)) return text;
-  if (Number.isInteger(n)) return BigInt(n).toString();
-  const fixed = n.toFixed(100).replace(/0+$/, '');
-  return fixed.endsWith('.') ? fixed.slice(0, -1) : fixed;
+  const match = /^(-?)(\d+)(?:\.(\d+))?e([+-]\d+)$/i.exec(text);
+  if (match === null) return text;
+  const [, sign = '', whole = '', fraction = '', exponent = '0'] = match;
+  const digits = whole + fraction;
+  const point = whole.length + Number(exponent);
+  if (point <= 0) return `${sign}0.${'0'.repeat(-point)}${digits}`;
+  if (point >= digits.length) return `${sign}${digits}${'0'.repeat(point - digits.length)}`;
+  return `${sign}${digits.slice(0, point)}.${digits.slice(point)}`;
 }
 
 /**

@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { buildBatches, type BuildOptions } from '../../src/mparticle/batches.js';
+import { packRequests } from '../../src/mparticle/pack.js';
+import type { OutBatch } from '../../src/mparticle/types.js';
+import { makeEvent } from './fixtures.js';
+
+const NOW = Date.UTC(2026, 0, 15);
+const NOW_S = Math.floor(NOW / 1000);
+const OPTS: BuildOptions = {
+  settings: { environment: 'production', identity: 'customer_id', eventNames: {} },
+  merge: false,
+  feedId: 'unbound',
+  generation: 0,
+  now: NOW,
+};
+
+/** `count` single-event batches of one user each, about `padding` bytes each, optionally historical. */
+function batches(count: number, padding = 0, ageSeconds = 60): OutBatch[] {
+  const events = Array.from({ length: count }, (_, i) => {
+    const e = makeEvent('users.messages.email.Send', { externalUserId: `u${i}`, time: NOW_S - ageSeconds });
+    if (padding > 0) e.campaign_name = 'p'.repeat(padding);
+    return { seq: i + 1, event: e };
+  });
+  return buildBatches(events, OPTS).batches;
+}
+
+describe('packRequests', () => {
+  it('puts at most 100 batches in a request, keeping their order', () => {
+    const all = batches(250);
+    const requests = packRequests(all);
+    expect(requests.map((r) => r.batches.length)).toEqual([100, 100, 50]);
+    expect(requests.flatMap((r) => r.batches)).toEqual(all);
+    expect(requests.every((r) => r.path === '/v2/bulkevents')).toBe(true);
+    expect(packRequests(all, { maxBatches: 30 }).map((r) => r.batches.length)).toEqual([
+      30, 30, 30, 30, 30, 30, 30, 30, 10,
+    ]);
+  });
+
+  it('keeps every body under 256 KB, its bytes exact and its JSON the batches in order', () => {
+    const all = batches(40, 30_000);
+    const requests = packRequests(all);
+    expect(requests.length).toBeGreaterThan(4);
+    for (const r of requests) {
+      expect(r.bytes).toBe(Buffer.byteLength(r.body));
+      expect(r.bytes).toBeLessThan(262_144);
+      expect(JSON.parse(r.body)).toEqual(r.batches.map((b) => b.batch));
+    }
+    expect(requests.flatMap((r) => r.batches)).toEqual(all);
+    // Requests are filled: the next batch would not have fitted.
+    expect(requests[0]!.bytes + all[requests[0]!.batches.length]!.bytes + 1).toBeGreaterThanOrEqual(262_144);
+  });
+
+  it('never mixes historical and live batches in one request', () => {
+    const old = batches(3, 0, 40 * 86_400);
+    const live = batches(3);
+    const requests = packRequests([...old.slice(0, 2), ...live.slice(0, 2), old[2]!, live[2]!]);
+    expect(requests.map((r) => [r.path, r.batches.length])).toEqual([
+      ['/v2/bulkevents/historical', 2],
+      ['/v2/bulkevents', 2],
+      ['/v2/bulkevents/historical', 1],
+      ['/v2/bulkevents', 1],
+    ]);
+  });
+
+  it('refuses a batch that cannot fit in a request at all', () => {
+    const [one] = batches(1, 5000);
+    expect(() => packRequests([one!], { maxBytes: 1000 })).toThrow(/dead-letter/);
+    expect(packRequests([])).toEqual([]);
+  });
+});

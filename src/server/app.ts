@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
+import type { DeliveryEngine } from '../delivery/engine.js';
+import type { SecretBox } from '../secrets.js';
 import type { Store } from '../store/port.js';
 import { Api } from './api.js';
 import { DiskGuard } from './disk.js';
@@ -11,6 +13,9 @@ import type { Metrics } from './metrics.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerIngestRoute } from './routes/ingest.js';
 import { registerQuarantineRoutes } from './routes/quarantine.js';
+import { registerCatalogRoute } from './routes/catalog.js';
+import { registerExportActions } from './routes/export-actions.js';
+import { registerExportRoutes } from './routes/exports.js';
 
 const VERSION = '0.1.0';
 
@@ -20,6 +25,9 @@ export interface AppDeps {
   keys: Pick<Keys, 'ingestToken' | 'adminToken'>;
   logger: Logger;
   metrics: Metrics;
+  secrets: SecretBox;
+  engine: DeliveryEngine;
+  now?: () => number;
 }
 
 /** The HTTP API. Built without listening so that tests can call it in-process (`app.inject`). */
@@ -53,9 +61,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       partitions: config.partitions,
       maxEventsPerRequest: config.maxEventsPerRequest,
       bodyLimitBytes: config.bodyLimitBytes,
+      onAppended: () => deps.engine.wake(),
     });
   }
   registerQuarantineRoutes(api, { store, partitions: config.partitions });
+  const exportDeps = { store, secrets: deps.secrets, engine: deps.engine, now: deps.now ?? Date.now };
+  registerExportRoutes(api, exportDeps);
+  registerExportActions(api, { ...exportDeps, partitions: config.partitions });
+  registerCatalogRoute(api);
   app.get('/openapi.json', async () => api.openapi({ title: 'currents-mparticle', version: VERSION }));
   return app;
 }

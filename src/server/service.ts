@@ -4,6 +4,10 @@ import type { Config } from '../config.js';
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/port.js';
 import { toError } from '../store/errors.js';
+import { DeliveryEngine } from '../delivery/engine.js';
+import { createNotifier } from '../delivery/notify.js';
+import { SecretBox } from '../secrets.js';
+import { deliveryMetrics } from './delivery-metrics.js';
 import { buildApp } from './app.js';
 import { ensureKeys, type Keys } from './keys.js';
 import { Metrics } from './metrics.js';
@@ -28,9 +32,25 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
   releases.push({ name: 'store', release: () => store.close() });
   try {
     const metrics = new Metrics(store);
-    const app = await buildApp({ config, store, keys, logger, metrics });
+    const secrets = new SecretBox(keys.secretKey);
+    const engine = new DeliveryEngine({
+      store,
+      secrets,
+      notifier: createNotifier({ smtpUrl: config.smtpUrl, from: config.smtpFrom, logger }),
+      observer: deliveryMetrics(metrics, store),
+      logger,
+      partitions: config.partitions,
+      readChunk: config.delivery.readChunk,
+      idlePollMs: config.delivery.idlePollMs,
+      probeIntervalMs: config.delivery.probeIntervalMs,
+      requestTimeoutMs: config.delivery.requestTimeoutMs,
+      backoff: { baseMs: 250, maxMs: config.delivery.maxBackoffMs, jitter: 0.5 },
+    });
+    const app = await buildApp({ config, store, keys, logger, metrics, secrets, engine });
     const retention = startRetention(store, config, logger);
     releases.push({ name: 'retention', release: retention.stop });
+    releases.push({ name: 'delivery', release: () => engine.stop() });
+    if (config.role !== 'ingest') await engine.start();
     releases.push({ name: 'http', release: () => app.close() });
     const url = await app.listen({ host: config.host, port: config.port });
     logger.info({ url, role: config.role, store: config.databaseUrl ? 'postgres' : 'sqlite' }, 'service started');

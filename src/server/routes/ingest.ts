@@ -13,6 +13,8 @@ export interface IngestRouteDeps {
   partitions: number;
   maxEventsPerRequest: number;
   bodyLimitBytes: number;
+  /** Called after events were committed (wakes idle delivery lanes in this process). */
+  onAppended?: () => void;
 }
 
 const pushBody = z.object({
@@ -93,6 +95,7 @@ export function registerIngestRoute(api: Api, deps: IngestRouteDeps): void {
       ]);
       deps.metrics.commitSeconds.observe((performance.now() - started) / 1000);
       deps.metrics.eventsAccepted.inc({ source: 'http' }, appended.stored);
+      if (appended.stored > 0) deps.onAppended?.();
       if (appended.duplicateIndexes.length > 0) {
         deps.metrics.eventsDuplicate.inc({ source: 'http' }, appended.duplicateIndexes.length);
       }

@@ -1,0 +1,246 @@
+import type { Logger } from 'pino';
+import {
+  baseUrlOf,
+  createClient,
+  planFeeds,
+  type Credentials,
+  type MpOutcome,
+  type OutBatch,
+} from '../mparticle/index.js';
+import type { SecretBox } from '../secrets.js';
+import { toError } from '../store/errors.js';
+import type { Store } from '../store/port.js';
+import type { Destination, ExportRecord, Slot } from '../types.js';
+import type { Notifier } from './notify.js';
+import type { DeliveryObserver } from './observer.js';
+import type { BackoffSettings } from './policy.js';
+import { ExportRunner } from './runner.js';
+import { Wakeup } from './signal.js';
+
+export interface EngineDeps {
+  store: Store;
+  secrets: SecretBox;
+  notifier: Notifier;
+  observer: DeliveryObserver;
+  logger: Logger;
+  partitions: number;
+  readChunk: number;
+  idlePollMs: number;
+  probeIntervalMs: number;
+  requestTimeoutMs: number;
+  /** How often the engine looks for exports changed by the API (of any process sharing the store). */
+  refreshMs?: number;
+  backoff?: BackoffSettings;
+  now?: () => number;
+  owns?: (exportId: string, feed: string, partition: number) => boolean;
+}
+
+export interface CredentialCheck {
+  slots: Slot[];
+  key: string;
+  accepted: boolean;
+  status: number | null;
+  message: string;
+}
+
+/**
+ * The delivery engine: one runner per export, kept in step with the exports in the store. The API changes exports
+ * in the store and nudges the engine (`refresh`); other processes sharing the store notice on the next poll.
+ * States of the engine: idle ─start─► running ─stop─► stopped.
+ */
+export class DeliveryEngine {
+  readonly newData = new Wakeup();
+  readonly #runners = new Map<string, ExportRunner>();
+  #timer: NodeJS.Timeout | null = null;
+  #refreshing: Promise<void> | null = null;
+  #again = false;
+  #stopped = false;
+  readonly #now: () => number;
+
+  constructor(private readonly deps: EngineDeps) {
+    this.#now = deps.now ?? Date.now;
+  }
+
+  async start(): Promise<void> {
+    await this.refresh();
+    this.#timer = setInterval(() => void this.refresh(), this.deps.refreshMs ?? 2_000);
+    this.#timer.unref();
+  }
+
+  /** New events were appended: wake idle lanes now rather than at their next poll. */
+  wake(): void {
+    this.newData.notify();
+  }
+
+  runner(exportId: string): ExportRunner | undefined {
+    return this.#runners.get(exportId);
+  }
+
+  /** Bring runners in step with the stored exports. Concurrent calls coalesce into one more pass. */
+  refresh(): Promise<void> {
+    if (this.#refreshing) {
+      this.#again = true;
+      return this.#refreshing;
+    }
+    this.#refreshing = (async () => {
+      do {
+        this.#again = false;
+        try {
+          await this.#sync();
+        } catch (e) {
+          this.deps.logger.error({ err: toError(e) }, 'could not bring delivery in step with the exports');
+        }
+      } while (this.#again && !this.#stopped);
+    })().finally(() => {
+      this.#refreshing = null;
+    });
+    return this.#refreshing;
+  }
+
+  async #sync(): Promise<void> {
+    if (this.#stopped) return;
+    const records = await this.deps.store.listExports();
+    const seen = new Set<string>();
+    for (const record of records) {
+      seen.add(record.id);
+      const runner = this.#runners.get(record.id);
+      if (runner === undefined) {
+        await this.#startRunner(record);
+      } else if (record.updatedAt !== runner.record.updatedAt) {
+        if (runner.needsRestart(record)) {
+          await runner.stop();
+          this.#runners.delete(record.id);
+          await this.#startRunner(record);
+        } else {
+          runner.update(record);
+        }
+      } else {
+        await runner.refreshReplays();
+        await runner.rebalance();
+      }
+    }
+    for (const [id, runner] of this.#runners) {
+      if (seen.has(id)) continue;
+      await runner.stop();
+      this.#runners.delete(id);
+    }
+  }
+
+  async #startRunner(record: ExportRecord): Promise<void> {
+    const runner = new ExportRunner(record, {
+      store: this.deps.store,
+      secrets: this.deps.secrets,
+      notifier: this.deps.notifier,
+      observer: this.deps.observer,
+      logger: this.deps.logger,
+      newData: this.newData,
+      partitions: this.deps.partitions,
+      readChunk: this.deps.readChunk,
+      idlePollMs: this.deps.idlePollMs,
+      probeIntervalMs: this.deps.probeIntervalMs,
+      requestTimeoutMs: this.deps.requestTimeoutMs,
+      ...(this.deps.backoff ? { backoff: this.deps.backoff } : {}),
+      now: this.#now,
+      owns: this.deps.owns ?? (() => true),
+    });
+    try {
+      await runner.start();
+      this.#runners.set(record.id, runner);
+    } catch (e) {
+      await runner.stop();
+      this.deps.logger.error({ err: toError(e), exportId: record.id }, 'could not start delivery of an export');
+    }
+  }
+
+  /** Send an empty request per distinct key and report which keys mParticle accepts. */
+  async testCredentials(
+    destination: Destination,
+    feeds: Partial<Record<Slot, Credentials>>,
+  ): Promise<CredentialCheck[]> {
+    const client = createClient({ baseUrl: baseUrlOf(destination), timeoutMs: this.deps.requestTimeoutMs });
+    try {
+      return await Promise.all(
+        planFeeds(feeds).map(async (plan) => {
+          const creds = feeds[plan.slots[0]!]!;
+          const outcome = await client.probe(creds);
+          return {
+            slots: plan.slots,
+            key: plan.key,
+            accepted: outcome.action === 'done',
+            status: outcome.status,
+            message: outcome.message,
+          };
+        }),
+      );
+    } finally {
+      await client.close();
+    }
+  }
+
+  /**
+   * Send dead letters again, one request each, with their feed's current credentials. Delivered ones leave the
+   * dead letters and count as delivered; the others keep their place with the new error.
+   */
+  async retryDeadLetters(
+    exportId: string,
+    ids: readonly number[] | 'all',
+  ): Promise<{ delivered: number; failed: { id: number; error: string }[] }> {
+    const { store } = this.deps;
+    const record = await store.getExport(exportId);
+    if (record === null) throw new Error(`no export ${exportId}`);
+    const letters =
+      ids === 'all'
+        ? await store.listDeadLetters(exportId, { limit: 10_000 })
+        : await store.getDeadLetters(exportId, ids);
+    const plans = planFeeds(record.feeds);
+    const client = this.#runners.get(exportId)?.client() ?? null;
+    const own = client === null ? createClient({ baseUrl: baseUrlOf(record.destination) }) : null;
+    const result = { delivered: 0, failed: [] as { id: number; error: string }[] };
+    try {
+      for (const letter of letters) {
+        const plan =
+          plans.find((p) => p.id === letter.feed) ?? plans.find((p) => p.slots.includes('unbound')) ?? plans[0];
+        if (plan === undefined) {
+          result.failed.push({ id: letter.id, error: 'the export has no feed left to send it to' });
+          continue;
+        }
+        const stored = record.feeds[plan.slots[0]!]!;
+        const creds = { key: stored.key, secret: this.deps.secrets.decrypt(stored.secretEnc) };
+        const path = isHistorical(letter.batch, this.#now()) ? '/v2/bulkevents/historical' : '/v2/bulkevents';
+        const outcome: MpOutcome = await (client ?? own!).send(path, `[${letter.batch}]`, creds);
+        if (outcome.action === 'done') {
+          const perType = new Map<string, number>();
+          for (const type of letter.types) perType.set(type, (perType.get(type) ?? 0) + 1);
+          const counters = [...perType].flatMap(([type, n]) => [
+            { feed: letter.feed, type, outcome: 'delivered' as const, count: n },
+            { feed: letter.feed, type, outcome: 'dead_lettered' as const, count: -n },
+          ]);
+          await store.resolveDeadLetter(letter.id, counters);
+          result.delivered += 1;
+        } else {
+          const error = outcome.kind === 'bad_request' ? outcome.error : outcome.message;
+          await store.failDeadLetter(letter.id, outcome.status, error, this.#now());
+          result.failed.push({ id: letter.id, error });
+        }
+      }
+    } finally {
+      await own?.close();
+    }
+    return result;
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#timer) clearInterval(this.#timer);
+    await this.#refreshing;
+    await Promise.all([...this.#runners.values()].map((r) => r.stop()));
+    this.#runners.clear();
+    await this.deps.notifier.close();
+  }
+}
+
+function isHistorical(batchJson: string, now: number): boolean {
+  const batch = JSON.parse(batchJson) as OutBatch['batch'];
+  const times = batch.events.map((e) => e.data.timestamp_unixtime_ms);
+  return times.length > 0 && times.every((t) => now - t > 30 * 24 * 3_600_000);
+}

@@ -1,0 +1,79 @@
+/**
+ * The batches-per-second limit of one export (mParticle counts batches, not requests or events). A token bucket
+ * holding one second of tokens; a request for n batches waits until n tokens are there (a request larger than the
+ * bucket waits for a full bucket and takes it into debt). The effective rate adapts:
+ * - `observe(percent)`: mParticle's X-mp-rate-limit-percentage-used. Above 90% the rate is cut by 10% per answer
+ *   (down to 10% of the configured rate); below 70% it recovers by 5% of the configured rate per answer.
+ * - `penalize(ms)`: a 429. Nobody sends until the wait is over, and the rate is cut by 30%.
+ * A limit of 0 means unlimited (benchmarks, a proxy that limits on its own).
+ */
+export class RateLimiter {
+  #tokens: number;
+  #updatedAt: number;
+  #factor = 1;
+  #blockedUntil = 0;
+  #queue: Promise<void> = Promise.resolve();
+
+  constructor(
+    private batchesPerSecond: number,
+    private readonly clock: { now(): number; sleep(ms: number): Promise<void> } = systemClock,
+  ) {
+    this.#tokens = batchesPerSecond;
+    this.#updatedAt = clock.now();
+  }
+
+  /** The rate in force now, batches per second. */
+  get rate(): number {
+    return this.batchesPerSecond * this.#factor;
+  }
+
+  setLimit(batchesPerSecond: number): void {
+    this.batchesPerSecond = batchesPerSecond;
+    this.#tokens = Math.min(this.#tokens, batchesPerSecond);
+  }
+
+  /** Wait until `n` batches may be sent. Callers are served in order. */
+  acquire(n: number): Promise<void> {
+    if (this.batchesPerSecond <= 0 && this.#blockedUntil <= this.clock.now()) return Promise.resolve();
+    const turn = this.#queue.then(() => this.#take(n));
+    this.#queue = turn.catch(() => undefined);
+    return turn;
+  }
+
+  observe(percentUsed: number | null): void {
+    if (percentUsed === null) return;
+    if (percentUsed >= 90) this.#factor = Math.max(0.1, this.#factor * 0.9);
+    else if (percentUsed < 70) this.#factor = Math.min(1, this.#factor + 0.05);
+  }
+
+  penalize(waitMs: number): void {
+    this.#blockedUntil = Math.max(this.#blockedUntil, this.clock.now() + waitMs);
+    this.#factor = Math.max(0.1, this.#factor * 0.7);
+  }
+
+  async #take(n: number): Promise<void> {
+    for (;;) {
+      const now = this.clock.now();
+      if (now < this.#blockedUntil) {
+        await this.clock.sleep(this.#blockedUntil - now);
+        continue;
+      }
+      if (this.batchesPerSecond <= 0) return;
+      const rate = this.rate;
+      const capacity = Math.max(1, rate);
+      this.#tokens = Math.min(capacity, this.#tokens + ((now - this.#updatedAt) / 1000) * rate);
+      this.#updatedAt = now;
+      const need = Math.min(n, capacity);
+      if (this.#tokens >= need) {
+        this.#tokens -= n;
+        return;
+      }
+      await this.clock.sleep(Math.ceil(((need - this.#tokens) / rate) * 1000));
+    }
+  }
+}
+
+export const systemClock = {
+  now: () => Date.now(),
+  sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
+};

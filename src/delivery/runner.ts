@@ -1,0 +1,251 @@
+import type { Logger } from 'pino';
+import { baseUrlOf, createClient, type Credentials, type FeedPlan, type MpClient } from '../mparticle/index.js';
+import type { SecretBox } from '../secrets.js';
+import { toError } from '../store/errors.js';
+import type { Store } from '../store/port.js';
+import type { Cursor, ExportRecord, Replay } from '../types.js';
+import { FeedController } from './feed.js';
+import { Lane } from './lane.js';
+import type { Notifier } from './notify.js';
+import type { DeliveryObserver } from './observer.js';
+import { DEFAULT_BACKOFF, type BackoffSettings } from './policy.js';
+import { RateLimiter } from './rate-limiter.js';
+import { regroupCursors } from './regroup.js';
+import type { Wakeup } from './signal.js';
+import { snapshotOf, type ExportSnapshot } from './snapshot.js';
+
+export interface RunnerDeps {
+  store: Store;
+  secrets: SecretBox;
+  notifier: Notifier;
+  observer: DeliveryObserver;
+  logger: Logger;
+  newData: Wakeup;
+  partitions: number;
+  readChunk: number;
+  idlePollMs: number;
+  probeIntervalMs: number;
+  requestTimeoutMs: number;
+  backoff?: BackoffSettings;
+  now: () => number;
+  /** Whether this process sends this (export, feed, partition); all of them without leases. */
+  owns: (exportId: string, feed: string, partition: number) => boolean;
+}
+
+interface RunningLane {
+  lane: Lane;
+  stop: AbortController;
+  done: Promise<'stopped' | 'finished'>;
+}
+
+/**
+ * Everything that sends one export: its mParticle client, its rate limiter, a controller per feed and a lane per
+ * (feed, partition, generation). A change of the export's settings either applies in place (event types, names,
+ * secrets, rate, hold window) or, when the feeds, destination or state change, restarts the runner.
+ */
+export class ExportRunner {
+  #snapshot: ExportSnapshot;
+  #client: MpClient | null = null;
+  readonly #limiter: RateLimiter;
+  readonly #feeds = new Map<string, FeedController>();
+  readonly #lanes = new Map<string, RunningLane>();
+  #replays: Replay[] = [];
+
+  constructor(
+    record: ExportRecord,
+    private readonly deps: RunnerDeps,
+  ) {
+    this.#snapshot = snapshotOf(record);
+    this.#limiter = new RateLimiter(record.rateLimit);
+  }
+
+  get record(): ExportRecord {
+    return this.#snapshot.record;
+  }
+
+  get id(): string {
+    return this.record.id;
+  }
+
+  feed(id: string): FeedController | undefined {
+    return this.#feeds.get(id);
+  }
+
+  get feeds(): FeedController[] {
+    return [...this.#feeds.values()];
+  }
+
+  client(): MpClient {
+    this.#client ??= createClient({
+      baseUrl: baseUrlOf(this.record.destination),
+      timeoutMs: this.deps.requestTimeoutMs,
+      connections: 8,
+    });
+    return this.#client;
+  }
+
+  credentialsOf(plan: FeedPlan): Credentials {
+    const slot = plan.slots[0]!;
+    const stored = this.record.feeds[slot];
+    if (stored === undefined) throw new Error(`export ${this.id} has no credentials for ${slot}`);
+    return { key: stored.key, secret: this.deps.secrets.decrypt(stored.secretEnc) };
+  }
+
+  /** Would `next` need a restart, or can it be applied in place? */
+  needsRestart(next: ExportRecord): boolean {
+    const before = this.#snapshot;
+    const after = snapshotOf(next);
+    return (
+      next.state !== before.record.state ||
+      JSON.stringify(next.destination) !== JSON.stringify(before.record.destination) ||
+      after.plans.map((p) => `${p.id}=${p.key}`).join(',') !== before.plans.map((p) => `${p.id}=${p.key}`).join(',')
+    );
+  }
+
+  /** Apply settings that need no restart. */
+  update(next: ExportRecord): void {
+    this.#snapshot = snapshotOf(next);
+    this.#limiter.setLimit(next.rateLimit);
+    for (const plan of this.#snapshot.plans) this.#feeds.get(plan.id)?.updateCredentials(this.credentialsOf(plan));
+  }
+
+  async start(): Promise<void> {
+    if (this.record.state === 'paused') return;
+    const { store } = this.deps;
+    const states = await store.getFeedStates(this.id);
+    for (const plan of this.#snapshot.plans) {
+      this.#feeds.set(
+        plan.id,
+        new FeedController(plan, this.credentialsOf(plan), states[plan.id], {
+          exportId: this.id,
+          exportName: () => this.record.name,
+          contactEmail: () => this.record.contactEmail,
+          holdWindowMs: () => this.#snapshot.holdWindowMs,
+          store,
+          client: () => this.client(),
+          notifier: this.deps.notifier,
+          observer: this.deps.observer,
+          logger: this.deps.logger,
+          probeIntervalMs: this.deps.probeIntervalMs,
+          now: this.deps.now,
+        }),
+      );
+    }
+    this.#replays = (await store.listReplays(this.id)).filter((r) => r.finishedAt === null);
+    const cursors = await this.#ensureCursors();
+    for (const cursor of cursors) this.#startLane(cursor);
+  }
+
+  /** Start lanes for replays asked for since the runner started. */
+  async refreshReplays(): Promise<void> {
+    if (this.record.state === 'paused') return;
+    const replays = (await this.deps.store.listReplays(this.id)).filter((r) => r.finishedAt === null);
+    const fresh = replays.filter((r) => !this.#replays.some((k) => k.generation === r.generation));
+    if (fresh.length === 0) return;
+    this.#replays = replays;
+    const cursors = await this.#ensureCursors();
+    for (const cursor of cursors) if (fresh.some((r) => r.generation === cursor.generation)) this.#startLane(cursor);
+  }
+
+  /** Start or stop lanes as ownership changes (leases). */
+  async rebalance(): Promise<void> {
+    if (this.record.state === 'paused') return;
+    const cursors = await this.deps.store.getCursors(this.id);
+    for (const cursor of cursors) {
+      const key = laneKey(cursor);
+      const owned = this.deps.owns(cursor.exportId, cursor.feed, cursor.partition);
+      const running = this.#lanes.get(key);
+      if (owned && !running) this.#startLane(cursor);
+      if (!owned && running) {
+        running.stop.abort();
+        await running.done;
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    for (const running of this.#lanes.values()) running.stop.abort();
+    for (const feed of this.#feeds.values()) feed.stop();
+    await Promise.all([...this.#lanes.values()].map((r) => r.done));
+    await Promise.all([...this.#feeds.values()].map((f) => f.settle()));
+    this.#lanes.clear();
+    this.#feeds.clear();
+    const client = this.#client;
+    this.#client = null;
+    await client?.close();
+  }
+
+  async #ensureCursors(): Promise<Cursor[]> {
+    const { store, partitions } = this.deps;
+    const existing = await store.getCursors(this.id);
+    const generations = [0, ...this.#replays.map((r) => r.generation)];
+    const all: Cursor[] = [];
+    for (const generation of generations) {
+      const old = existing.filter((c) => c.generation === generation);
+      const { keep, create, removeFeeds } = regroupCursors(old, this.#snapshot.plans, {
+        exportId: this.id,
+        partitions,
+        generation,
+        startSeq: generation === 0 ? this.record.startSeq : 0,
+      });
+      if (create.length > 0) await store.putCursors(create);
+      for (const feed of removeFeeds) await store.deleteCursors(this.id, feed, generation);
+      all.push(...keep, ...create);
+    }
+    return all;
+  }
+
+  #startLane(cursor: Cursor): void {
+    const key = laneKey(cursor);
+    if (this.#lanes.has(key) || !this.deps.owns(cursor.exportId, cursor.feed, cursor.partition)) return;
+    const feed = this.#feeds.get(cursor.feed);
+    if (feed === undefined) return;
+    const replay = this.#replays.find((r) => r.generation === cursor.generation);
+    if (cursor.generation > 0 && replay === undefined) return;
+    const lane = new Lane(
+      cursor,
+      replay ? { uptoSeq: replay.uptoSeq, fromTime: replay.fromTime, toTime: replay.toTime } : {},
+      {
+        store: this.deps.store,
+        feed,
+        limiter: this.#limiter,
+        snapshot: () => this.#snapshot,
+        client: () => this.client(),
+        observer: this.deps.observer,
+        logger: this.deps.logger,
+        newData: this.deps.newData,
+        readChunk: this.deps.readChunk,
+        idlePollMs: this.deps.idlePollMs,
+        backoff: this.deps.backoff ?? DEFAULT_BACKOFF,
+        now: this.deps.now,
+        random: Math.random,
+      },
+    );
+    const stop = new AbortController();
+    const done = lane.run(stop.signal).then(async (end) => {
+      if (end === 'finished') await this.#laneFinished(cursor.generation);
+      return end;
+    });
+    this.#lanes.set(key, { lane, stop, done });
+  }
+
+  /** A replay is finished when all its lanes are: its cursors go, releasing its hold on the log. */
+  async #laneFinished(generation: number): Promise<void> {
+    try {
+      const cursors = (await this.deps.store.getCursors(this.id)).filter((c) => c.generation === generation);
+      const replay = this.#replays.find((r) => r.generation === generation);
+      if (replay === undefined || cursors.some((c) => c.seq < replay.uptoSeq || c.inflight)) return;
+      await this.deps.store.finishReplay(this.id, generation, this.deps.now());
+      for (const feed of new Set(cursors.map((c) => c.feed))) {
+        await this.deps.store.deleteCursors(this.id, feed, generation);
+      }
+      this.#replays = this.#replays.filter((r) => r.generation !== generation);
+    } catch (e) {
+      this.deps.logger.warn({ err: toError(e), exportId: this.id, generation }, 'could not close a finished replay');
+    }
+  }
+}
+
+function laneKey(c: Cursor): string {
+  return `${c.feed}\u0000${c.partition}\u0000${c.generation}`;
+}

@@ -1,0 +1,35 @@
+import { feedReadFilter, planFeeds, type FeedPlan, type MapSettings } from '../mparticle/index.js';
+import { SLOTS, type ExportRecord, type Slot } from '../types.js';
+
+/** An export's settings as delivery uses them, computed once per change of the record. */
+export interface ExportSnapshot {
+  readonly record: ExportRecord;
+  readonly types: readonly string[];
+  readonly settings: MapSettings;
+  readonly holdWindowMs: number;
+  /** Slots that have credentials. */
+  readonly configured: readonly Slot[];
+  readonly plans: readonly FeedPlan[];
+  /** The store's platform filter for a feed, by feed id. */
+  readFilter(feedId: string): { platformsIn?: string[]; platformsNotIn?: string[] };
+}
+
+export function snapshotOf(record: ExportRecord): ExportSnapshot {
+  const configured = SLOTS.filter((s) => record.feeds[s] !== undefined);
+  const plans = planFeeds(record.feeds);
+  const filters = new Map(plans.map((p) => [p.id, feedReadFilter(p, configured)]));
+  return Object.freeze({
+    record,
+    types: Object.freeze([...record.events]),
+    settings: Object.freeze({
+      environment: record.environment,
+      identity: record.identity,
+      eventNames: Object.freeze({ ...record.eventNames }),
+    }),
+    holdWindowMs: record.holdWindowHours * 3_600_000,
+    configured,
+    plans,
+    // A feed that no longer exists reads nothing (its lanes are being stopped).
+    readFilter: (feedId: string) => filters.get(feedId) ?? { platformsIn: [] },
+  });
+}

@@ -1,0 +1,144 @@
+import { eventType } from '../../catalog/catalog.js';
+import { deliveryGaps, HISTORICAL_AGE_MS } from '../../mparticle/index.js';
+import type { Store } from '../../store/port.js';
+import type { ExportRecord, FeedState, Outcome } from '../../types.js';
+import { snapshotOf } from '../../delivery/snapshot.js';
+
+/**
+ * The status of an export as the API and the dashboard show it, computed from the store alone so that every
+ * process answers the same: per feed its state, backlog and hold; per event type what happened to its events.
+ */
+export async function exportStatus(record: ExportRecord, store: Store, now: number) {
+  const snapshot = snapshotOf(record);
+  const [cursors, states, counters, drops, deadLetters, errors, replays, leases, series] = await Promise.all([
+    store.getCursors(record.id),
+    store.getFeedStates(record.id),
+    store.getCounters(record.id),
+    store.listDrops(record.id),
+    store.countDeadLetters(record.id),
+    store.listErrors(record.id, 20),
+    store.listReplays(record.id),
+    store.listLeases(record.id),
+    store.deliverySeries(record.id, now - 2 * 60_000),
+  ]);
+
+  const feeds = await Promise.all(
+    snapshot.plans.map(async (plan) => {
+      const state: FeedState | undefined = states[plan.id];
+      const live = cursors.filter((c) => c.feed === plan.id && c.generation === 0);
+      const backlog = await Promise.all(
+        live.map((c) =>
+          store.countBacklog({
+            partition: c.partition,
+            afterSeq: c.seq,
+            types: snapshot.types,
+            ...snapshot.readFilter(plan.id),
+          }),
+        ),
+      );
+      const backlogEvents = backlog.reduce((n, b) => n + b.events, 0);
+      const oldest = backlog
+        .map((b) => b.oldestReceivedAt)
+        .filter((t): t is number => t !== null)
+        .reduce((a, b) => Math.min(a, b), Number.POSITIVE_INFINITY);
+      const phase = record.state === 'paused' ? 'paused' : (state?.phase ?? 'flowing');
+      const heldSince = state?.heldSince ?? null;
+      return {
+        id: plan.id,
+        slots: plan.slots,
+        key: plan.key,
+        state: phase,
+        held_since: iso(heldSince),
+        drop_deadline: heldSince === null ? null : iso(heldSince + snapshot.holdWindowMs),
+        held_events: state?.phase === 'credentials_rejected' ? backlogEvents : 0,
+        backlog_events: backlogEvents,
+        oldest_waiting_at: Number.isFinite(oldest) ? iso(oldest) : null,
+        last_delivery_at: iso(state?.lastDeliveryAt ?? null),
+        last_probe_at: iso(state?.lastProbeAt ?? null),
+        last_error: state?.lastError ?? null,
+        rate_limit_percent_used: state?.rateLimitPercentUsed ?? null,
+        partitions: live.map((c, i) => {
+          const lease = leases.find((l) => l.feed === plan.id && l.partition === c.partition);
+          return {
+            partition: c.partition,
+            cursor: c.seq,
+            backlog_events: backlog[i]!.events,
+            in_flight_to: c.inflight?.to ?? null,
+            owner: lease?.owner ?? null,
+            owner_since: iso(lease?.acquiredAt ?? null),
+          };
+        }),
+      };
+    }),
+  );
+
+  const perType = new Map<string, Record<Outcome, number>>();
+  for (const type of record.events) {
+    perType.set(type, { delivered: 0, skipped: 0, dead_lettered: 0, dropped: 0, historical: 0 });
+  }
+  for (const c of counters) {
+    const row = perType.get(c.type) ?? { delivered: 0, skipped: 0, dead_lettered: 0, dropped: 0, historical: 0 };
+    row[c.outcome] += c.count;
+    perType.set(c.type, row);
+  }
+  const eventTypes = [...perType].map(([type, n]) => ({
+    type,
+    mparticle_name: record.eventNames[type] ?? eventType(type)?.mparticle?.eventName ?? null,
+    selected: record.events.includes(type),
+    delivered: n.delivered,
+    skipped_no_external_user_id: n.skipped,
+    dead_lettered: n.dead_lettered,
+    dropped: n.dropped,
+    historical: n.historical,
+  }));
+  const totals = eventTypes.reduce(
+    (t, e) => ({
+      delivered: t.delivered + e.delivered,
+      skipped: t.skipped + e.skipped_no_external_user_id,
+      dead_lettered: t.dead_lettered + e.dead_lettered,
+      dropped: t.dropped + e.dropped,
+      historical: t.historical + e.historical,
+    }),
+    { delivered: 0, skipped: 0, dead_lettered: 0, dropped: 0, historical: 0 },
+  );
+  const lastMinute = series.filter((p) => p.minute >= now - 60_000 - (now % 60_000) && p.minute < now - (now % 60_000));
+  const warnings = deliveryGaps(record.events, snapshot.configured).map((g) => g.warning);
+  if (totals.historical > 0) {
+    warnings.push(
+      `${totals.historical} events older than ${HISTORICAL_AGE_MS / 86_400_000} days went to mParticle's historical ` +
+        'endpoint (/v2/bulkevents/historical): mParticle keeps them but does not forward historical data to its outputs.',
+    );
+  }
+  return {
+    id: record.id,
+    name: record.name,
+    state: record.state,
+    feeds,
+    event_types: eventTypes,
+    totals,
+    events_per_second: Math.round(lastMinute.reduce((n, p) => n + p.count, 0) / 60),
+    dead_letters: deadLetters,
+    drops: drops.map((d) => ({
+      feed: d.feed,
+      type: d.type,
+      count: d.count,
+      first_event_time: iso(d.firstTime * 1000),
+      last_event_time: iso(d.lastTime * 1000),
+      reason: d.reason,
+      dropped_at: iso(d.droppedAt),
+    })),
+    replays: replays.map((r) => ({
+      generation: r.generation,
+      from: iso(r.fromTime * 1000),
+      to: iso(r.toTime * 1000),
+      created_at: iso(r.createdAt),
+      finished_at: iso(r.finishedAt),
+    })),
+    recent_errors: errors.map((e) => ({ feed: e.feed, message: e.message, at: iso(e.at) })),
+    warnings,
+  };
+}
+
+function iso(ms: number | null): string | null {
+  return ms === null ? null : new Date(ms).toISOString();
+}

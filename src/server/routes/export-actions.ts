@@ -1,0 +1,213 @@
+import { z } from 'zod';
+import { eventType } from '../../catalog/catalog.js';
+import { sampleEvent } from '../../catalog/sample.js';
+import { toNewEvent } from '../../ingest/normalize.js';
+import type { Credentials } from '../../mparticle/index.js';
+import type { CurrentsEvent, Slot } from '../../types.js';
+import { SLOTS } from '../../types.js';
+import type { Api } from '../api.js';
+import { HttpError } from '../errors.js';
+import { idParams, idsBody, replayBody, testCredentialsBody, testEventsBody } from '../exports/schemas.js';
+import { loadExport, type ExportRouteDeps } from './exports.js';
+
+/** What an export's page can do besides editing: check keys, send test events, dead letters, replays, the chart. */
+export function registerExportActions(api: Api, deps: ExportRouteDeps & { partitions: number }): void {
+  const { store, engine } = deps;
+
+  api.route({
+    method: 'POST',
+    url: '/v1/test-credentials',
+    tag: 'exports',
+    summary: 'Send an empty request per feed and report which keys mParticle accepts (before creating an export)',
+    auth: 'admin',
+    body: testCredentialsBody,
+    responses: { 200: { description: 'one result per distinct key' } },
+    handler: async ({ body }) => ({ feeds: await engine.testCredentials(body.destination, body.feeds) }),
+  });
+
+  api.route({
+    method: 'POST',
+    url: '/v1/exports/:id/test-credentials',
+    tag: 'exports',
+    summary: "Check an export's stored credentials (or replacements given in the body) against mParticle",
+    auth: 'admin',
+    params: idParams,
+    body: z
+      .object({
+        feeds: z
+          .record(
+            z.enum(['ios', 'android', 'web', 'unbound']),
+            z.object({ key: z.string().min(1), secret: z.string().min(1) }),
+          )
+          .optional(),
+      })
+      .strict(),
+    responses: { 200: { description: 'one result per distinct key' } },
+    handler: async ({ params, body }) => {
+      const record = await loadExport(store, params.id);
+      const feeds: Partial<Record<Slot, Credentials>> = {};
+      for (const slot of SLOTS) {
+        const given = body.feeds?.[slot];
+        const stored = record.feeds[slot];
+        if (given) feeds[slot] = given;
+        else if (stored) feeds[slot] = { key: stored.key, secret: deps.secrets.decrypt(stored.secretEnc) };
+      }
+      return { feeds: await engine.testCredentials(record.destination, feeds) };
+    },
+  });
+
+  api.route({
+    method: 'POST',
+    url: '/v1/exports/:id/test-events',
+    tag: 'exports',
+    summary: 'Send one event of each selected type, with placeholder values, through the real pipeline',
+    auth: 'admin',
+    params: idParams,
+    body: testEventsBody,
+    responses: { 202: { description: 'the test events were stored; they reach this export only' } },
+    handler: async ({ params, body, reply }) => {
+      const record = await loadExport(store, params.id);
+      const types = body.types ?? record.events;
+      const refused = types.filter((t) => !record.events.includes(t));
+      if (refused.length > 0) {
+        throw new HttpError(400, 'invalid_request', `not selected in this export: ${refused.join(', ')}`);
+      }
+      const platform = (['ios', 'android', 'web'] as const).find((p) => record.feeds[p] !== undefined) ?? 'ios';
+      const now = deps.now();
+      const events = types.map((type) => {
+        const event = sampleEvent(type, {
+          externalUserId: body.external_user_id,
+          platform,
+          appId: `test-app-${platform}`,
+          extra: { currents_test_export_id: record.id },
+        }) as CurrentsEvent;
+        return toNewEvent(event, now, deps.partitions);
+      });
+      const appended = await store.append(events);
+      engine.wake();
+      return reply.code(202).send({
+        sent: types.map((type, i) => ({
+          type,
+          id: events[i]!.eventId,
+          mparticle_name: record.eventNames[type] ?? eventType(type)?.mparticle?.eventName ?? null,
+        })),
+        stored: appended.stored,
+      });
+    },
+  });
+
+  api.route({
+    method: 'GET',
+    url: '/v1/exports/:id/dead-letters',
+    tag: 'dead letters',
+    summary: 'Batches mParticle refused, with the payload and its error',
+    auth: 'admin',
+    params: idParams,
+    query: z.object({
+      limit: z.coerce.number().int().min(1).max(1000).default(100),
+      after: z.coerce.number().int().min(0).default(0),
+    }),
+    responses: { 200: { description: 'a page of dead letters' } },
+    handler: async ({ params, query }) => {
+      await loadExport(store, params.id);
+      const letters = await store.listDeadLetters(params.id, { limit: query.limit, afterId: query.after });
+      return {
+        total: await store.countDeadLetters(params.id),
+        dead_letters: letters.map((d) => ({
+          id: d.id,
+          feed: d.feed,
+          status: d.status,
+          error: d.error,
+          event_ids: d.eventIds,
+          types: d.types,
+          attempts: d.attempts,
+          created_at: new Date(d.createdAt).toISOString(),
+          last_attempt_at: d.lastAttemptAt === null ? null : new Date(d.lastAttemptAt).toISOString(),
+          batch: JSON.parse(d.batch) as unknown,
+        })),
+      };
+    },
+  });
+
+  const retryDeadLetters = async (exportId: string, ids: readonly number[] | 'all') => {
+    await loadExport(store, exportId);
+    const result = await engine.retryDeadLetters(exportId, ids);
+    return { delivered: result.delivered, failed: result.failed };
+  };
+
+  api.route({
+    method: 'POST',
+    url: '/v1/exports/:id/dead-letters/retry',
+    tag: 'dead letters',
+    summary: 'Send dead letters again: the ids given, or all',
+    auth: 'admin',
+    params: idParams,
+    body: idsBody,
+    responses: { 200: { description: 'how many were delivered, and the errors of the others' } },
+    handler: async ({ params, body }) => retryDeadLetters(params.id, body.ids ?? 'all'),
+  });
+
+  api.route({
+    method: 'POST',
+    url: '/v1/exports/:id/dead-letters/:letter/retry',
+    tag: 'dead letters',
+    summary: 'Send one dead letter again',
+    auth: 'admin',
+    params: z.object({ id: z.string().min(1), letter: z.coerce.number().int().positive() }),
+    responses: { 200: { description: 'delivered or the new error' } },
+    handler: async ({ params }) => retryDeadLetters(params.id, [params.letter]),
+  });
+
+  api.route({
+    method: 'POST',
+    url: '/v1/exports/:id/replay',
+    tag: 'exports',
+    summary: 'Re-send what the log still holds for a time range (its own source_request_id generation)',
+    auth: 'admin',
+    params: idParams,
+    body: replayBody,
+    responses: { 202: { description: 'the replay started' } },
+    handler: async ({ params, body, reply }) => {
+      const record = await loadExport(store, params.id);
+      const fromTime = Math.floor(Date.parse(body.from) / 1000);
+      const toTime = Math.floor((body.to === undefined ? deps.now() : Date.parse(body.to)) / 1000);
+      if (toTime < fromTime) throw new HttpError(400, 'invalid_request', '"to" is before "from"');
+      const replays = await store.listReplays(record.id);
+      const generation = replays.reduce((g, r) => Math.max(g, r.generation), 0) + 1;
+      const replay = {
+        exportId: record.id,
+        generation,
+        fromTime,
+        toTime,
+        uptoSeq: await store.headSeq(),
+        createdAt: deps.now(),
+        finishedAt: null,
+      };
+      await store.createReplay(replay);
+      await engine.refresh();
+      return reply.code(202).send({
+        generation,
+        from: new Date(fromTime * 1000).toISOString(),
+        to: new Date(toTime * 1000).toISOString(),
+        upto_seq: replay.uptoSeq,
+      });
+    },
+  });
+
+  api.route({
+    method: 'GET',
+    url: '/v1/exports/:id/series',
+    tag: 'exports',
+    summary: 'Delivered events per minute and feed, for the chart',
+    auth: 'admin',
+    params: idParams,
+    query: z.object({ hours: z.coerce.number().positive().max(168).default(3) }),
+    responses: { 200: { description: 'points per feed and minute' } },
+    handler: async ({ params, query }) => {
+      await loadExport(store, params.id);
+      const since = deps.now() - query.hours * 3_600_000;
+      const points = await store.deliverySeries(params.id, since);
+      return { since: new Date(since).toISOString(), points };
+    },
+  });
+}

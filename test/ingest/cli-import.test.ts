@@ -1,0 +1,114 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { registerImport } from '../../src/cli/import.js';
+import { avroRecordOf, avroSchemaOf, sampleEvent } from '../catalog/samples.js';
+import { mapSink, storagePath, tempDir, writeAvro } from './fixtures.js';
+
+let dir: string;
+let cleanup: () => Promise<void>;
+let out: string[];
+let err: string[];
+beforeEach(async () => {
+  ({ dir, cleanup } = await tempDir());
+  out = [];
+  err = [];
+  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    out.push(String(chunk));
+    return true;
+  });
+  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    err.push(String(chunk));
+    return true;
+  });
+});
+afterEach(async () => {
+  vi.restoreAllMocks();
+  process.exitCode = undefined;
+  await cleanup();
+});
+
+async function run(
+  args: string[],
+  openSink = mapSink(),
+): Promise<{ closed: number; flags: Record<string, unknown>[] }> {
+  const seen = { closed: 0, flags: [] as Record<string, unknown>[] };
+  const program = new Command().exitOverride();
+  registerImport(program, {
+    openSink: (flags) => {
+      seen.flags.push(flags);
+      return Promise.resolve({
+        sink: openSink.sink,
+        partitions: 8,
+        close: () => {
+          seen.closed++;
+          return Promise.resolve();
+        },
+      });
+    },
+    options: (c) => c.option('--data <dir>', 'data folder'),
+  });
+  await program.parseAsync(['node', 'currents', 'import', ...args]);
+  return seen;
+}
+
+describe('currents import', () => {
+  it('prints a line per file and a summary, and exits 0 when every file was read', async () => {
+    const type = 'users.messages.email.Send';
+    await writeAvro(
+      storagePath(dir, type, 'a'),
+      avroSchemaOf(type),
+      [1, 2, 3].map((i) => avroRecordOf(type, { id: `a${i}` })),
+    );
+    await writeFile(join(dir, 'b.ndjson'), `${JSON.stringify(sampleEvent(type, { id: 'b1' }))}\nnot json\n`);
+    const seen = await run([dir, '--data', '/somewhere']);
+    const text = out.join('');
+    expect(text).toContain(`[1/2] ${join(dir, 'b.ndjson')}: 2 events read`);
+    expect(text).toContain(`[2/2] ${storagePath(dir, type, 'a')}: 3 events read`);
+    expect(text).toContain(
+      'files: 2, events read: 5, stored: 4, duplicates (already stored): 0, quarantined: 1, failed files: 0',
+    );
+    expect(text).toContain('currents quarantine list');
+    expect(process.exitCode).toBe(0);
+    expect(seen.closed).toBe(1);
+    expect(seen.flags[0]).toMatchObject({ data: '/somewhere', chunkSize: '1000' });
+  });
+
+  it('exits 2 and lists failed files with their offsets, after importing the rest', async () => {
+    await writeFile(join(dir, 'bad.avro'), 'garbage');
+    await writeFile(join(dir, 'good.json'), JSON.stringify([sampleEvent('users.messages.email.Send', { id: 'g' })]));
+    const sink = mapSink();
+    await run([dir], sink);
+    const text = out.join('');
+    expect(text).toContain('stored: 1,');
+    expect(text).toContain(`failed: ${join(dir, 'bad.avro')} at byte 0: not an Avro object container file`);
+    expect(process.exitCode).toBe(2);
+    expect(sink.log.has('g')).toBe(true);
+  });
+
+  it('counts a second run as duplicates', async () => {
+    await writeFile(join(dir, 'a.json'), JSON.stringify([sampleEvent('users.messages.email.Send', { id: 'd' })]));
+    const sink = mapSink();
+    await run([dir], sink);
+    out = [];
+    await run([dir], sink);
+    expect(out.join('')).toContain('stored: 0, duplicates (already stored): 1');
+  });
+
+  it('exits 1 with the reason when the store refuses events, and still closes it', async () => {
+    await writeFile(join(dir, 'a.json'), JSON.stringify([sampleEvent('users.messages.email.Send')]));
+    const failing = { ...mapSink(), sink: () => Promise.reject(new Error('database is locked')) };
+    const seen = await run([dir], failing);
+    expect(err.join('')).toMatch(/import stopped: .*database is locked/);
+    expect(process.exitCode).toBe(1);
+    expect(seen.closed).toBe(1);
+  });
+
+  it('refuses a chunk size that is not a positive whole number', async () => {
+    const seen = await run([dir, '--chunk-size', 'lots']);
+    expect(err.join('')).toContain('--chunk-size must be a positive whole number');
+    expect(process.exitCode).toBe(1);
+    expect(seen.flags).toEqual([]);
+  });
+});

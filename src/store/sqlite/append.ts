@@ -68,7 +68,7 @@ export function makeAppender(db: Database.Database): (calls: readonly (readonly 
       const inserted = insert(chunk.length).all(params) as { seq: number; event_id: string }[];
       for (const row of inserted) seqById.set(row.event_id, row.seq);
     }
-    for (const p of pending) if (seqById.has(p.event.eventId)) bytes += p.event.payload.length;
+    for (const p of pending) if (seqById.has(p.event.eventId)) bytes += Buffer.byteLength(p.event.payload);
     if (seqById.size > 0) addTotals.run(seqById.size, bytes);
     return seqById;
   });

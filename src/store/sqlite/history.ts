@@ -22,8 +22,8 @@ const SQL = {
   addError: 'INSERT INTO export_errors (export_id, feed, message, at) VALUES (?, ?, ?, ?)',
   // Keep the most recent ERRORS_KEPT of this export; cheap on the (export_id, at, id) index.
   capErrors:
-    'DELETE FROM export_errors WHERE export_id = ?1 AND id NOT IN ' +
-    '(SELECT id FROM export_errors WHERE export_id = ?1 ORDER BY at DESC, id DESC LIMIT ?2)',
+    'DELETE FROM export_errors WHERE export_id = @exportId AND id NOT IN ' +
+    '(SELECT id FROM export_errors WHERE export_id = @exportId ORDER BY at DESC, id DESC LIMIT @keep)',
   listErrors: 'SELECT feed, message, at FROM export_errors WHERE export_id = ? ORDER BY at DESC, id DESC LIMIT ?',
   addReplay:
     'INSERT INTO replays (export_id, generation, from_time, to_time, upto_seq, created_at, finished_at) ' +
@@ -99,7 +99,7 @@ export function makeHistory(
 
   const recordError = db.transaction((e: ExportErrorEntry) => {
     addError.run(e.exportId, e.feed ?? null, e.message, e.at);
-    capErrors.run(e.exportId, ERRORS_KEPT);
+    capErrors.run({ exportId: e.exportId, keep: ERRORS_KEPT });
   });
 
   return {

@@ -2,6 +2,7 @@ import { constants as fs, accessSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { NewEvent } from '../../types.js';
+import { StoreUnavailableError } from '../errors.js';
 import type { AppendResult, Store, StoreCapabilities } from '../port.js';
 import { makeAppender } from './append.js';
 import { makeDeliveryState } from './delivery-state.js';
@@ -153,11 +154,18 @@ function storeOn(db: Database.Database, options: SqliteStoreOptions): Store {
 
     ping: op(() => {
       db.prepare('SELECT 1').get();
-      if (db.readonly) throw new Error(`the SQLite store ${path} was opened read-only`);
+      if (db.readonly) throw new StoreUnavailableError(`the SQLite store ${path} was opened read-only`);
       if (db.memory) return;
-      // The WAL and shared-memory files are created beside the database, so the folder must be writable too.
-      accessSync(path, fs.W_OK);
-      accessSync(dirname(path), fs.W_OK);
+      try {
+        // The WAL and shared-memory files are created beside the database, so the folder must be writable too.
+        accessSync(path, fs.W_OK);
+        accessSync(dirname(path), fs.W_OK);
+      } catch (e) {
+        throw new StoreUnavailableError(
+          `the SQLite store ${path} cannot be written: check that the file and its folder exist and this user may write them`,
+          { cause: e },
+        );
+      }
     }),
 
     close: async () => {

@@ -7,11 +7,11 @@ const SQL = {
   // Taken when free, expired, or already ours (a renewal keeps its acquired_at). RETURNING yields the row only when
   // it was inserted or updated, i.e. exactly when `owner` holds it afterwards.
   claim:
-    `INSERT INTO leases (${LEASE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ` +
+    `INSERT INTO leases (${LEASE_COLUMNS}) VALUES (@exportId, @feed, @part, @owner, @expiresAt, @now) ` +
     'ON CONFLICT (export_id, feed, part) DO UPDATE SET ' +
     'acquired_at = CASE WHEN leases.owner = excluded.owner THEN leases.acquired_at ELSE excluded.acquired_at END, ' +
     'owner = excluded.owner, expires_at = excluded.expires_at ' +
-    'WHERE leases.owner = excluded.owner OR leases.expires_at <= ?6 ' +
+    'WHERE leases.owner = excluded.owner OR leases.expires_at <= @now ' +
     `RETURNING ${LEASE_COLUMNS}`,
   release: 'DELETE FROM leases WHERE export_id = ? AND feed = ? AND part = ? AND owner = ?',
   listAll: `SELECT ${LEASE_COLUMNS} FROM leases ORDER BY export_id, feed, part`,
@@ -60,8 +60,14 @@ export function makeLeases(db: Database.Database) {
       const id = JSON.stringify([k.exportId, k.feed, k.partition]);
       if (asked.has(id)) continue;
       asked.add(id);
-      // ?5 is the new expiry, ?6 both "now" (acquired_at when newly taken) and the expiry test.
-      const row = claim.get(k.exportId, k.feed, k.partition, owner, now + ttlMs, now) as LeaseRow | undefined;
+      const row = claim.get({
+        exportId: k.exportId,
+        feed: k.feed,
+        part: k.partition,
+        owner,
+        expiresAt: now + ttlMs,
+        now,
+      }) as LeaseRow | undefined;
       if (row !== undefined) held.push(toLease(row));
     }
     return held;

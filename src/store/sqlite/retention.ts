@@ -23,7 +23,8 @@ const SQL = {
   scan:
     'SELECT seq, part, received_at FROM event_log INDEXED BY event_log_received ' +
     'WHERE received_at < ? AND (received_at, part, seq) > (?, ?, ?) ORDER BY received_at, part, seq LIMIT ?',
-  remove: 'DELETE FROM event_log WHERE seq IN (SELECT value FROM json_each(?)) RETURNING length(payload) AS bytes',
+  remove:
+    'DELETE FROM event_log WHERE seq IN (SELECT value FROM json_each(?)) RETURNING octet_length(payload) AS bytes',
   subtractTotals: 'UPDATE log_totals SET events = events - ?, bytes = max(0, bytes - ?) WHERE id = 1',
   pruneMinutes: 'DELETE FROM delivery_minutes WHERE minute < ?',
   pruneErrors:

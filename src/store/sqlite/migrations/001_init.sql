@@ -1,8 +1,9 @@
 -- The first schema of the SQLite store. Applied once, in one transaction; PRAGMA user_version records it.
 
 -- The event log. `seq` is the rowid with AUTOINCREMENT so a seq is never handed out twice, even after retention
--- removed every row (sqlite_sequence keeps the high-water mark). The columns exports filter on sit beside the payload
--- so a read never parses JSON.
+-- removed every row (sqlite_sequence keeps the high-water mark). A duplicate dropped by ON CONFLICT still consumes a
+-- seq, so seqs have gaps: readers rely on order, never on density. The columns exports filter on sit beside the
+-- payload so a read never parses JSON.
 CREATE TABLE event_log (
   seq              INTEGER PRIMARY KEY AUTOINCREMENT,
   event_id         TEXT    NOT NULL,

@@ -1,0 +1,213 @@
+import { describe, expect, it } from 'vitest';
+import type { Progress } from '../../../src/store/port.js';
+import type { Cursor, FeedState, NewDeadLetter } from '../../../src/types.js';
+import type { StoreContext } from './fixtures.js';
+import { exportRecord } from './fixtures.js';
+
+const cursor = (exportId: string, over: Partial<Cursor> = {}): Cursor => ({
+  exportId,
+  feed: 'ios',
+  partition: 0,
+  generation: 0,
+  seq: 0,
+  inflightTo: null,
+  ...over,
+});
+
+const progress = (exportId: string, over: Partial<Progress> = {}): Progress => ({
+  exportId,
+  feed: 'ios',
+  partition: 0,
+  generation: 0,
+  seq: 10,
+  counters: [],
+  deadLetters: [],
+  drops: [],
+  delivered: null,
+  ...over,
+});
+
+const deadLetter = (exportId: string, over: Partial<NewDeadLetter> = {}): NewDeadLetter => ({
+  exportId,
+  feed: 'ios',
+  batch: JSON.stringify({ events: [{ event_type: 'custom_event' }], environment: 'development' }),
+  eventIds: ['e-1', 'e-2'],
+  types: ['users.messages.email.Send'],
+  status: 400,
+  error: 'mParticle refused the batch: events[0].data.event_name is required',
+  createdAt: 1_700_000_000_000,
+  ...over,
+});
+
+const MINUTE = 60_000;
+const T0 = 1_700_000_040_000; // 40 s into a minute
+
+export function describeDelivery(ctx: StoreContext): void {
+  describe('cursors and progress', () => {
+    it('creates, overwrites and deletes cursors by feed', async () => {
+      const exp = exportRecord();
+      await ctx.store.createExport(exp);
+      await ctx.store.putCursors([
+        cursor(exp.id, { partition: 0, seq: 5 }),
+        cursor(exp.id, { partition: 1, seq: 7 }),
+        cursor(exp.id, { feed: 'web', partition: 0, seq: 3 }),
+        cursor(exp.id, { partition: 0, generation: 2, seq: 1, inflightTo: 4 }),
+      ]);
+      await ctx.store.putCursors([cursor(exp.id, { partition: 1, seq: 2 })]);
+      const got = await ctx.store.getCursors(exp.id);
+      expect(got).toHaveLength(4);
+      expect(got).toEqual(
+        expect.arrayContaining([
+          cursor(exp.id, { partition: 1, seq: 2 }),
+          cursor(exp.id, { partition: 0, generation: 2, seq: 1, inflightTo: 4 }),
+        ]),
+      );
+      await ctx.store.deleteCursors(exp.id, 'ios');
+      expect(await ctx.store.getCursors(exp.id)).toEqual([cursor(exp.id, { feed: 'web', partition: 0, seq: 3 })]);
+    });
+
+    it('records an in-flight range, and commitProgress moves the cursor and clears it', async () => {
+      const exp = exportRecord();
+      await ctx.store.createExport(exp);
+      await ctx.store.putCursors([cursor(exp.id, { seq: 5 })]);
+      await ctx.store.setInflight(exp.id, 'ios', 0, 0, 12);
+      expect(await ctx.store.getCursors(exp.id)).toEqual([cursor(exp.id, { seq: 5, inflightTo: 12 })]);
+      await ctx.store.commitProgress(progress(exp.id, { seq: 12 }));
+      expect(await ctx.store.getCursors(exp.id)).toEqual([cursor(exp.id, { seq: 12 })]);
+      await ctx.store.setInflight(exp.id, 'ios', 0, 0, 20);
+      await ctx.store.setInflight(exp.id, 'ios', 0, 0, null);
+      expect(await ctx.store.getCursors(exp.id)).toEqual([cursor(exp.id, { seq: 12 })]);
+    });
+
+    it('an in-flight range on a partition without a cursor starts it at the export startSeq', async () => {
+      const exp = exportRecord({ startSeq: 40 });
+      await ctx.store.createExport(exp);
+      await ctx.store.setInflight(exp.id, 'ios', 3, 0, 55);
+      expect(await ctx.store.getCursors(exp.id)).toEqual([cursor(exp.id, { partition: 3, seq: 40, inflightTo: 55 })]);
+    });
+
+    it('refuses progress for an export that no longer exists', async () => {
+      await expect(ctx.store.commitProgress(progress('deleted-export'))).rejects.toThrow('deleted-export');
+      expect(await ctx.store.getCursors('deleted-export')).toEqual([]);
+    });
+
+    it('adds counters up across calls, records dead letters, drops and delivered points by minute', async () => {
+      const exp = exportRecord();
+      await ctx.store.createExport(exp);
+      const send = 'users.messages.email.Send';
+      await ctx.store.commitProgress(
+        progress(exp.id, {
+          seq: 10,
+          counters: [
+            { feed: 'ios', type: send, outcome: 'delivered', count: 7 },
+            { feed: 'ios', type: send, outcome: 'dead_lettered', count: 2 },
+          ],
+          deadLetters: [deadLetter(exp.id)],
+          delivered: { count: 7, at: T0 },
+        }),
+      );
+      await ctx.store.commitProgress(
+        progress(exp.id, {
+          seq: 20,
+          counters: [
+            { feed: 'ios', type: send, outcome: 'delivered', count: 3 },
+            { feed: 'ios', type: send, outcome: 'dropped', count: 4 },
+          ],
+          drops: [
+            {
+              exportId: exp.id,
+              feed: 'ios',
+              type: send,
+              count: 4,
+              firstTime: 1_700_000_000,
+              lastTime: 1_700_000_100,
+              reason: 'credentials refused (401) for longer than the 72 h hold window',
+              droppedAt: T0,
+            },
+          ],
+          delivered: { count: 3, at: T0 + 15_000 },
+        }),
+      );
+      await ctx.store.commitProgress(
+        progress(exp.id, { feed: 'web', seq: 30, delivered: { count: 5, at: T0 + MINUTE } }),
+      );
+
+      const counters = await ctx.store.getCounters(exp.id);
+      expect(counters).toHaveLength(3);
+      expect(counters).toEqual(
+        expect.arrayContaining([
+          { exportId: exp.id, feed: 'ios', type: send, outcome: 'delivered', count: 10 },
+          { exportId: exp.id, feed: 'ios', type: send, outcome: 'dead_lettered', count: 2 },
+          { exportId: exp.id, feed: 'ios', type: send, outcome: 'dropped', count: 4 },
+        ]),
+      );
+      const [dl] = await ctx.store.listDeadLetters(exp.id, { limit: 10 });
+      expect(dl).toMatchObject({ ...deadLetter(exp.id), attempts: 0, lastAttemptAt: null });
+      expect(await ctx.store.listDrops(exp.id)).toEqual([
+        expect.objectContaining({ feed: 'ios', count: 4, firstTime: 1_700_000_000, lastTime: 1_700_000_100 }),
+      ]);
+
+      const minute = Math.floor(T0 / MINUTE) * MINUTE;
+      const series = await ctx.store.deliverySeries(exp.id, 0);
+      expect(series).toHaveLength(2);
+      expect(series).toEqual(
+        expect.arrayContaining([
+          { feed: 'ios', minute, count: 10 },
+          { feed: 'web', minute: minute + MINUTE, count: 5 },
+        ]),
+      );
+      expect(await ctx.store.deliverySeries(exp.id, minute + MINUTE + 1)).toEqual([
+        { feed: 'web', minute: minute + MINUTE, count: 5 },
+      ]);
+    });
+
+    it('commits progress atomically: a step that cannot be recorded leaves no trace', async () => {
+      const exp = exportRecord();
+      await ctx.store.createExport(exp);
+      await ctx.store.putCursors([cursor(exp.id, { seq: 5, inflightTo: 9 })]);
+      const broken = { ...deadLetter(exp.id), batch: null } as unknown as NewDeadLetter;
+      await expect(
+        ctx.store.commitProgress(
+          progress(exp.id, {
+            seq: 9,
+            counters: [{ feed: 'ios', type: 't', outcome: 'delivered', count: 3 }],
+            deadLetters: [deadLetter(exp.id), broken],
+            delivered: { count: 3, at: T0 },
+          }),
+        ),
+      ).rejects.toThrow();
+      expect(await ctx.store.getCursors(exp.id)).toEqual([cursor(exp.id, { seq: 5, inflightTo: 9 })]);
+      expect(await ctx.store.getCounters(exp.id)).toEqual([]);
+      expect(await ctx.store.countDeadLetters(exp.id)).toBe(0);
+      expect(await ctx.store.deliverySeries(exp.id, 0)).toEqual([]);
+    });
+  });
+
+  describe('feed states', () => {
+    it('keeps one state per feed, replaced on each put', async () => {
+      const exp = exportRecord();
+      await ctx.store.createExport(exp);
+      const flowing: FeedState = {
+        phase: 'flowing',
+        heldSince: null,
+        lastError: null,
+        lastDeliveryAt: 1_700_000_000_000,
+        lastProbeAt: null,
+        notifiedAt: null,
+        rateLimitPercentUsed: 12.5,
+      };
+      const held: FeedState = {
+        ...flowing,
+        phase: 'credentials_rejected',
+        heldSince: 1_700_000_100_000,
+        lastError: 'the ios feed key was refused (401): update it on the export page',
+        notifiedAt: 1_700_000_100_500,
+      };
+      expect(await ctx.store.getFeedStates(exp.id)).toEqual({});
+      await ctx.store.putFeedState(exp.id, 'ios', flowing);
+      await ctx.store.putFeedState(exp.id, 'web', flowing);
+      await ctx.store.putFeedState(exp.id, 'ios', held);
+      expect(await ctx.store.getFeedStates(exp.id)).toEqual({ ios: held, web: flowing });
+    });
+  });
+}

@@ -1,0 +1,132 @@
+import { describe, expect, it } from 'vitest';
+import type { NewDeadLetter } from '../../../src/types.js';
+import type { StoreContext } from './fixtures.js';
+import { exportRecord } from './fixtures.js';
+
+const dead = (exportId: string, i: number): NewDeadLetter => ({
+  exportId,
+  feed: i % 2 === 0 ? 'ios' : 'web',
+  batch: JSON.stringify({ n: i }),
+  eventIds: [`e-${i}`],
+  types: ['users.messages.email.Open'],
+  status: 400,
+  error: `refused ${i}`,
+  createdAt: 1000 + i,
+});
+
+export function describeHistory(ctx: StoreContext): void {
+  /** An export with `count` dead letters, recorded the way a sender records them. */
+  async function withDeadLetters(count: number): Promise<string> {
+    const exp = exportRecord();
+    await ctx.store.createExport(exp);
+    await ctx.store.commitProgress({
+      exportId: exp.id,
+      feed: 'ios',
+      partition: 0,
+      generation: 0,
+      seq: 1,
+      counters: [{ feed: 'ios', type: 'users.messages.email.Open', outcome: 'dead_lettered', count }],
+      deadLetters: Array.from({ length: count }, (_, i) => dead(exp.id, i)),
+      drops: [],
+      delivered: null,
+    });
+    return exp.id;
+  }
+
+  describe('dead letters', () => {
+    it('lists in pages, gets by id within the export, and counts', async () => {
+      const id = await withDeadLetters(5);
+      const other = await withDeadLetters(1);
+      expect(await ctx.store.countDeadLetters(id)).toBe(5);
+      const page = await ctx.store.listDeadLetters(id, { limit: 2 });
+      expect(page.map((d) => d.batch)).toEqual([dead(id, 0).batch, dead(id, 1).batch]);
+      const rest = await ctx.store.listDeadLetters(id, { limit: 10, afterId: page[1]!.id });
+      expect(rest.map((d) => d.eventIds[0])).toEqual(['e-2', 'e-3', 'e-4']);
+      const [otherOne] = await ctx.store.listDeadLetters(other, { limit: 10 });
+      const got = await ctx.store.getDeadLetters(id, [rest[0]!.id, otherOne!.id]);
+      expect(got).toEqual([rest[0]]);
+    });
+
+    it('a failed retry counts the attempt and keeps the new error', async () => {
+      const id = await withDeadLetters(1);
+      const [d] = await ctx.store.listDeadLetters(id, { limit: 1 });
+      await ctx.store.failDeadLetter(d!.id, 400, 'still refused: data.event_name', 5000);
+      await ctx.store.failDeadLetter(d!.id, null, 'connection reset', 6000);
+      const [after] = await ctx.store.getDeadLetters(id, [d!.id]);
+      expect(after).toEqual({ ...d!, attempts: 2, status: null, error: 'connection reset', lastAttemptAt: 6000 });
+    });
+
+    it('a successful retry removes the dead letter and counts its events once', async () => {
+      const id = await withDeadLetters(2);
+      const [d] = await ctx.store.listDeadLetters(id, { limit: 1 });
+      const counters = [
+        { feed: 'ios', type: 'users.messages.email.Open', outcome: 'delivered' as const, count: 1 },
+        { feed: 'ios', type: 'users.messages.email.Open', outcome: 'dead_lettered' as const, count: -1 },
+      ];
+      await ctx.store.resolveDeadLetter(d!.id, counters);
+      await ctx.store.resolveDeadLetter(d!.id, counters);
+      expect(await ctx.store.countDeadLetters(id)).toBe(1);
+      expect(await ctx.store.getDeadLetters(id, [d!.id])).toEqual([]);
+      const rows = await ctx.store.getCounters(id);
+      const count = (outcome: string) => rows.find((r) => r.outcome === outcome)?.count;
+      expect(count('delivered')).toBe(1);
+      expect(count('dead_lettered')).toBe(1);
+    });
+  });
+
+  describe('errors', () => {
+    it('lists the most recent first, up to the limit asked', async () => {
+      const exp = exportRecord();
+      await ctx.store.createExport(exp);
+      await ctx.store.addError({ exportId: exp.id, feed: 'ios', message: 'second', at: 2000 });
+      await ctx.store.addError({ exportId: exp.id, feed: null, message: 'first', at: 1000 });
+      await ctx.store.addError({ exportId: exp.id, feed: 'web', message: 'third', at: 3000 });
+      expect(await ctx.store.listErrors(exp.id, 2)).toEqual([
+        { exportId: exp.id, feed: 'web', message: 'third', at: 3000 },
+        { exportId: exp.id, feed: 'ios', message: 'second', at: 2000 },
+      ]);
+      expect((await ctx.store.listErrors(exp.id, 10)).map((e) => e.message)).toEqual(['third', 'second', 'first']);
+    });
+
+    it('keeps the last 200 per export', async () => {
+      const busy = exportRecord();
+      const quiet = exportRecord();
+      await ctx.store.createExport(busy);
+      await ctx.store.createExport(quiet);
+      await ctx.store.addError({ exportId: quiet.id, feed: null, message: 'only one', at: 1 });
+      for (let i = 0; i < 230; i++) {
+        await ctx.store.addError({ exportId: busy.id, feed: 'ios', message: `error ${i}`, at: 10_000 + i });
+      }
+      const listed = await ctx.store.listErrors(busy.id, 1000);
+      expect(listed.length).toBeGreaterThanOrEqual(200);
+      expect(listed.slice(0, 200).map((e) => e.message)).toEqual(
+        Array.from({ length: 200 }, (_, i) => `error ${229 - i}`),
+      );
+      await ctx.store.applyRetention(0);
+      expect(await ctx.store.listErrors(busy.id, 1000)).toHaveLength(200);
+      expect(await ctx.store.listErrors(quiet.id, 1000)).toHaveLength(1);
+    });
+  });
+
+  describe('replays', () => {
+    it('creates, lists and finishes replays; a generation is used once', async () => {
+      const exp = exportRecord();
+      await ctx.store.createExport(exp);
+      const r1 = {
+        exportId: exp.id,
+        generation: 1,
+        fromTime: 100,
+        toTime: 200,
+        uptoSeq: 50,
+        createdAt: 1,
+        finishedAt: null,
+      };
+      const r2 = { ...r1, generation: 2, fromTime: 300, toTime: 400, uptoSeq: 60, createdAt: 2 };
+      await ctx.store.createReplay(r2);
+      await ctx.store.createReplay(r1);
+      await expect(ctx.store.createReplay({ ...r1, fromTime: 0 })).rejects.toThrow();
+      await ctx.store.finishReplay(exp.id, 1, 999);
+      expect(await ctx.store.listReplays(exp.id)).toEqual([{ ...r1, finishedAt: 999 }, r2]);
+    });
+  });
+}

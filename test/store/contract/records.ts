@@ -1,0 +1,164 @@
+import { describe, expect, it } from 'vitest';
+import type { NewQuarantine } from '../../../src/types.js';
+import type { StoreContext } from './fixtures.js';
+import { exportRecord } from './fixtures.js';
+
+const quarantined = (i: number): NewQuarantine => ({
+  reason: `field "time" is missing (record ${i}): send UNIX seconds`,
+  source:
+    i % 3 === 0
+      ? { kind: 'http', requestId: `req-${i}`, index: i }
+      : i % 3 === 1
+        ? { kind: 'file', path: `/data/in/part-${i}.avro`, offset: 4096 * i, index: 2 }
+        : { kind: 'retry', quarantineId: i - 1 },
+  raw: JSON.stringify({ id: `q-${i}`, note: 'kept exactly — “as received”' }),
+  eventType: i % 2 === 0 ? 'users.messages.email.Send' : null,
+  receivedAt: 1_700_000_000_000 + i,
+});
+
+export function describeRecords(ctx: StoreContext): void {
+  describe('quarantine', () => {
+    it('keeps records intact and pages through them by id', async () => {
+      const input = Array.from({ length: 7 }, (_, i) => quarantined(i));
+      await ctx.store.addQuarantine(input);
+      expect(await ctx.store.countQuarantine()).toBe(7);
+
+      const first = await ctx.store.listQuarantine({ limit: 3 });
+      expect(first.map(({ id: _id, ...rest }) => rest)).toEqual(input.slice(0, 3));
+      const ids = first.map((r) => r.id);
+      expect([...ids].sort((a, b) => a - b)).toEqual(ids);
+      const next = await ctx.store.listQuarantine({ limit: 10, afterId: ids[2]! });
+      expect(next.map((r) => r.raw)).toEqual(input.slice(3).map((q) => q.raw));
+
+      const got = await ctx.store.getQuarantine([next[1]!.id, ids[0]!, 999_999]);
+      expect(got.map((r) => r.raw).sort()).toEqual([input[0]!.raw, input[4]!.raw].sort());
+    });
+
+    it('replaces a reason and deletes retried records', async () => {
+      await ctx.store.addQuarantine([quarantined(1), quarantined(2), quarantined(3)]);
+      const [a, b, c] = await ctx.store.listQuarantine({ limit: 10 });
+      await ctx.store.updateQuarantineReason(a!.id, 'still missing "time" after retry');
+      await ctx.store.deleteQuarantine([b!.id, c!.id]);
+      expect(await ctx.store.countQuarantine()).toBe(1);
+      const [left] = await ctx.store.listQuarantine({ limit: 10 });
+      expect(left).toEqual({ ...a!, reason: 'still missing "time" after retry' });
+    });
+  });
+
+  describe('exports', () => {
+    it('creates, reads, lists, updates and deletes', async () => {
+      const a = exportRecord({ createdAt: 1 });
+      const b = exportRecord({ createdAt: 2 });
+      await ctx.store.createExport(b);
+      await ctx.store.createExport(a);
+      expect(await ctx.store.getExport(a.id)).toEqual(a);
+      expect((await ctx.store.listExports()).map((e) => e.id)).toEqual([a.id, b.id]);
+
+      const changed = { ...a, name: 'Renamed', events: ['users.behaviors.Uninstall'], updatedAt: a.updatedAt + 1 };
+      await ctx.store.updateExport(changed);
+      expect(await ctx.store.getExport(a.id)).toEqual(changed);
+
+      await ctx.store.deleteExport(a.id);
+      expect(await ctx.store.getExport(a.id)).toBeNull();
+      expect((await ctx.store.listExports()).map((e) => e.id)).toEqual([b.id]);
+    });
+
+    it('refuses a second export with the same id, and an update of one that does not exist', async () => {
+      const a = exportRecord();
+      await ctx.store.createExport(a);
+      await expect(ctx.store.createExport({ ...a, name: 'Other' })).rejects.toThrow(a.id);
+      await expect(ctx.store.updateExport(exportRecord({ id: 'never-created' }))).rejects.toThrow('never-created');
+      expect((await ctx.store.getExport(a.id))!.name).toBe(a.name);
+    });
+
+    it('deleting an export removes everything kept for it, and nothing of other exports', async () => {
+      const gone = exportRecord();
+      const stays = exportRecord();
+      for (const exp of [gone, stays]) {
+        await ctx.store.createExport(exp);
+        await ctx.store.putCursors([
+          { exportId: exp.id, feed: 'ios', partition: 0, generation: 0, seq: 0, inflightTo: null },
+        ]);
+        await ctx.store.putFeedState(exp.id, 'ios', {
+          phase: 'flowing',
+          heldSince: null,
+          lastError: null,
+          lastDeliveryAt: null,
+          lastProbeAt: null,
+          notifiedAt: null,
+          rateLimitPercentUsed: null,
+        });
+        await ctx.store.commitProgress({
+          exportId: exp.id,
+          feed: 'ios',
+          partition: 0,
+          generation: 0,
+          seq: 1,
+          counters: [{ feed: 'ios', type: 't', outcome: 'delivered', count: 1 }],
+          deadLetters: [
+            {
+              exportId: exp.id,
+              feed: 'ios',
+              batch: '{}',
+              eventIds: ['e'],
+              types: ['t'],
+              status: 400,
+              error: 'bad',
+              createdAt: 1,
+            },
+          ],
+          drops: [
+            {
+              exportId: exp.id,
+              feed: 'ios',
+              type: 't',
+              count: 1,
+              firstTime: 1,
+              lastTime: 1,
+              reason: 'held',
+              droppedAt: 1,
+            },
+          ],
+          delivered: { count: 1, at: Date.now() },
+        });
+        await ctx.store.addError({ exportId: exp.id, feed: 'ios', message: 'boom', at: 1 });
+        await ctx.store.createReplay({
+          exportId: exp.id,
+          generation: 1,
+          fromTime: 0,
+          toTime: 1,
+          uptoSeq: 1,
+          createdAt: 1,
+          finishedAt: null,
+        });
+        await ctx.store.claimLeases('worker-1', [{ exportId: exp.id, feed: 'ios', partition: 0 }], 1000, 60_000);
+      }
+      await ctx.store.deleteExport(gone.id);
+
+      const remaining = async (id: string) => [
+        (await ctx.store.getCursors(id)).length,
+        Object.keys(await ctx.store.getFeedStates(id)).length,
+        (await ctx.store.getCounters(id)).length,
+        (await ctx.store.deliverySeries(id, 0)).length,
+        await ctx.store.countDeadLetters(id),
+        (await ctx.store.listDrops(id)).length,
+        (await ctx.store.listErrors(id, 10)).length,
+        (await ctx.store.listReplays(id)).length,
+        (await ctx.store.listLeases(id)).length,
+      ];
+      expect(await remaining(gone.id)).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 0]);
+      expect(await remaining(stays.id)).toEqual([1, 1, 1, 1, 1, 1, 1, 1, 1]);
+    });
+  });
+
+  describe('meta', () => {
+    it('reads null for an unknown key, then the last value set', async () => {
+      expect(await ctx.store.getMeta('partitions')).toBeNull();
+      await ctx.store.setMeta('partitions', '16');
+      await ctx.store.setMeta('partitions', '32');
+      await ctx.store.setMeta('other', '');
+      expect(await ctx.store.getMeta('partitions')).toBe('32');
+      expect(await ctx.store.getMeta('other')).toBe('');
+    });
+  });
+}

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { registerQuarantine } from './quarantine.js';
+import { registerSandbox } from './sandbox.js';
 import { registerServe } from './serve.js';
 
 /**
@@ -15,5 +16,6 @@ program
 
 registerServe(program);
 registerQuarantine(program);
+registerSandbox(program);
 
 await program.parseAsync(process.argv);

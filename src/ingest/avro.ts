@@ -1,5 +1,6 @@
 import { inflateRawSync, constants as zlibConstants } from 'node:zlib';
-import * as avro from 'avsc';
+// avsc is CommonJS and Node cannot see its named exports from ESM: take the module object as the default import.
+import avsc, { type Schema, type Type } from 'avsc';
 import { typeFromAvroName, eventType } from '../catalog/catalog.js';
 import { FileBytes, readVarLong } from './bytes.js';
 import { avroSnappyBlock } from './snappy.js';
@@ -80,10 +81,10 @@ async function readHeader(bytes: FileBytes): Promise<Header> {
   return { codec: meta.get('avro.codec')?.toString('utf8') || 'null', schema: schema.toString('utf8'), sync };
 }
 
-function recordType(schemaText: string): avro.Type {
-  let type: avro.Type;
+function recordType(schemaText: string): Type {
+  let type: Type;
   try {
-    type = avro.Type.forSchema(JSON.parse(schemaText) as avro.Schema);
+    type = avsc.Type.forSchema(JSON.parse(schemaText) as Schema);
   } catch (e) {
     const detail = e instanceof Error ? e.message : String(e);
     throw new FileReadError(`the embedded Avro schema cannot be used (${detail})`, 0, { cause: e });
@@ -109,7 +110,7 @@ function resolveType(pathType: string | null, recordName: string | undefined): s
 
 /** Decode up to `count` records; stops at the first that does not decode and says why. */
 function decodeRecords(
-  type: avro.Type,
+  type: Type,
   data: Buffer,
   count: number,
   ctx: { eventType: string; offset: number; firstIndex: number },

@@ -1,4 +1,4 @@
-import { eventType } from '../catalog/catalog.js';
+import { EVENT_TYPES } from '../catalog/catalog.js';
 import type { AppPlatform, CurrentsEvent, NewEvent } from '../types.js';
 
 /**
@@ -50,18 +50,10 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Whether the type has a catalog field literally named `properties` (custom events and purchases do). */
-function hasPropertiesField(type: unknown): boolean {
-  if (typeof type !== 'string') return false;
-  const info = eventType(type);
-  return info !== undefined && info.fields.some((f) => f.name === 'properties');
-}
-
-/** Assignment that cannot change the target's prototype when the input carries a `__proto__` key. */
-function copy(target: Record<string, unknown>, key: string, value: unknown): void {
-  if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true });
-  else target[key] = value;
-}
+/** Types with a catalog field literally named `properties` (custom events and purchases: their own properties). */
+const OWN_PROPERTIES_FIELD = new Set(
+  EVENT_TYPES.filter((t) => t.fields.some((f) => f.name === 'properties')).map((t) => t.name),
+);
 
 /**
  * The HTTP form `{event_type, id, time, user: {...}, properties: {...}}` to the flat storage form; a flat event
@@ -73,26 +65,29 @@ function copy(target: Record<string, unknown>, key: string, value: unknown): voi
 export function flatten(event: Record<string, unknown>): Record<string, unknown> {
   const user = event.user;
   const props = event.properties;
-  const nested = isPlainObject(user) || (isPlainObject(props) && !hasPropertiesField(event.event_type));
-  if (!nested) {
-    if (isPlainObject(props)) return { ...event, properties: JSON.stringify(props) };
-    return event;
+  const type = event.event_type;
+  const userIsObject = isPlainObject(user);
+  const propsIsObject = isPlainObject(props);
+  const ownsProperties = typeof type === 'string' && OWN_PROPERTIES_FIELD.has(type);
+  if (!userIsObject && !(propsIsObject && !ownsProperties)) {
+    return propsIsObject ? { ...event, properties: JSON.stringify(props) } : event;
   }
-  const flat: Record<string, unknown> = {};
-  for (const key of Object.keys(event)) {
-    if (key !== 'user' && key !== 'properties') copy(flat, key, event[key]);
+  // Spreads are V8's fast path for copying objects (this runs for every pushed event), and they define `__proto__`
+  // as a plain field rather than setting the prototype. The first three keys only fix the payload's field order.
+  const flat: Record<string, unknown> = {
+    event_type: type,
+    id: event.id,
+    time: event.time,
+    ...(propsIsObject ? props : undefined),
+    ...(userIsObject ? user : undefined),
+  };
+  for (const key in event) {
+    if (key === 'user' || key === 'properties') continue;
+    if (key === '__proto__') Object.defineProperty(flat, key, { value: event[key], enumerable: true, writable: true });
+    else flat[key] = event[key];
   }
-  if (isPlainObject(user)) {
-    for (const key of Object.keys(user)) if (!Object.hasOwn(flat, key)) copy(flat, key, user[key]);
-  } else if (user !== undefined) {
-    flat.user = user;
-  }
-  if (isPlainObject(props)) {
-    for (const key of Object.keys(props)) if (!Object.hasOwn(flat, key)) copy(flat, key, props[key]);
-  }
-  if (isPlainObject(flat.properties) && hasPropertiesField(flat.event_type)) {
-    flat.properties = JSON.stringify(flat.properties);
-  }
+  if (!userIsObject && user !== undefined) flat.user = user;
+  if (ownsProperties && isPlainObject(flat.properties)) flat.properties = JSON.stringify(flat.properties);
   return flat;
 }
 

@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { crc32 } from 'node:zlib';
-import * as avro from 'avsc';
+import avsc, { type Schema } from 'avsc';
 import type { ImportSink } from '../../src/ingest/files.js';
 import type { NewEvent, NewQuarantine } from '../../src/types.js';
 
@@ -30,7 +30,7 @@ export async function writeAvro(
   opts: AvroWriteOptions = {},
 ): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
-  const encoder = new avro.streams.BlockEncoder(schema as avro.Schema, {
+  const encoder = new avsc.streams.BlockEncoder(schema as Schema, {
     codec: opts.codec ?? 'null',
     ...(opts.codecs ? { codecs: opts.codecs } : {}),
     ...(opts.blockSize ? { blockSize: opts.blockSize } : {}),

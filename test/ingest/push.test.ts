@@ -108,6 +108,12 @@ describe('parsePush: events', () => {
     const result = ok(parsePush({ events: [event] }, ctx));
     expect(result.events).toEqual([]);
     expect(result.rejected[0]!.reason).toContain('field "user_id" is required but missing');
+    const noId = nested(sampleEvent('users.messages.pushnotification.Open'));
+    delete noId.id;
+    delete noId.time;
+    const reason = ok(parsePush({ events: [noId] }, ctx)).rejected[0]!.reason;
+    expect(reason).toContain('field "id" is required but missing');
+    expect(reason).toContain('field "time" is required but missing');
   });
 
   it('puts one user in one partition, and spreads users over the partitions', () => {

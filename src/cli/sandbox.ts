@@ -6,7 +6,7 @@ interface SandboxFlags {
   port: number;
   host: string;
   feed: { key: string; secret: string }[];
-  rateLimit: number | null;
+  rateLimit: number | 'off';
   errorRate: number;
   latencyMs: number;
   storeLimit: number;
@@ -26,8 +26,9 @@ function feedFlag(value: string, previous: { key: string; secret: string }[]): {
   return [...previous, { key: value.slice(0, colon), secret: value.slice(colon + 1) }];
 }
 
-function rateLimitFlag(value: string): number | null {
-  if (value === 'off') return null;
+// Commander turns a parser's null into '': "off" stays a word until the action reads it.
+function rateLimitFlag(value: string): number | 'off' {
+  if (value === 'off') return 'off';
   return wholeNumber('--rate-limit', 1)(value);
 }
 
@@ -58,7 +59,7 @@ export function registerSandbox(program: Command): void {
           port: flags.port,
           host: flags.host,
           feeds: flags.feed,
-          rateLimit: flags.rateLimit,
+          rateLimit: flags.rateLimit === 'off' ? null : flags.rateLimit,
           errorRate: flags.errorRate,
           latencyMs: flags.latencyMs,
           storeLimit: flags.storeLimit,

@@ -16,6 +16,7 @@ import { registerQuarantineRoutes } from './routes/quarantine.js';
 import { registerCatalogRoute } from './routes/catalog.js';
 import { registerExportActions } from './routes/export-actions.js';
 import { registerExportRoutes } from './routes/exports.js';
+import { registerDashboard } from './dashboard.js';
 
 const VERSION = '0.1.0';
 
@@ -70,5 +71,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerExportActions(api, { ...exportDeps, partitions: config.partitions });
   registerCatalogRoute(api);
   app.get('/openapi.json', async () => api.openapi({ title: 'currents-mparticle', version: VERSION }));
+  await registerDashboard(app);
   return app;
 }

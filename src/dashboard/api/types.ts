@@ -1,0 +1,157 @@
+/** The shapes the service's HTTP API answers with, as the dashboard reads them (see GET /openapi.json). */
+
+export type Slot = 'ios' | 'android' | 'web' | 'unbound';
+export const SLOTS: readonly Slot[] = ['ios', 'android', 'web', 'unbound'];
+
+export type FeedPhase = 'flowing' | 'retrying' | 'credentials_rejected' | 'paused';
+
+export const PODS = ['US1', 'US2', 'EU1', 'AU1'] as const;
+export type Pod = (typeof PODS)[number];
+
+export type Destination = { pod: Pod } | { base_url: string };
+
+export interface ExportView {
+  id: string;
+  name: string;
+  contact_email: string;
+  destination: Record<string, string>;
+  environment: 'production' | 'development';
+  feeds: Partial<Record<Slot, { key: string; secret_set: boolean }>>;
+  events: string[];
+  identity: string;
+  event_names: Record<string, string>;
+  merge_batches: boolean;
+  hold_window_hours: number;
+  rate_limit: number;
+  state: 'active' | 'paused';
+  start_seq: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ListedExport extends ExportView {
+  feed_states: {
+    id: string;
+    state: FeedPhase;
+    backlog_events: number;
+    last_delivery_at: string | null;
+    drop_deadline: string | null;
+  }[];
+  events_per_second: number;
+  backlog_events: number;
+  last_delivery_at: string | null;
+}
+
+export interface FeedStatus {
+  id: string;
+  slots: Slot[];
+  key: string;
+  state: FeedPhase;
+  held_since: string | null;
+  drop_deadline: string | null;
+  held_events: number;
+  backlog_events: number;
+  oldest_waiting_at: string | null;
+  last_delivery_at: string | null;
+  last_probe_at: string | null;
+  last_error: string | null;
+  rate_limit_percent_used: number | null;
+}
+
+export interface TypeStatus {
+  type: string;
+  mparticle_name: string | null;
+  selected: boolean;
+  delivered: number;
+  skipped_no_external_user_id: number;
+  dead_lettered: number;
+  dropped: number;
+  historical: number;
+}
+
+export interface ExportStatus {
+  id: string;
+  name: string;
+  state: 'active' | 'paused';
+  feeds: FeedStatus[];
+  event_types: TypeStatus[];
+  totals: { delivered: number; skipped: number; dead_lettered: number; dropped: number; historical: number };
+  events_per_second: number;
+  dead_letters: number;
+  drops: {
+    feed: string;
+    type: string;
+    count: number;
+    first_event_time: string | null;
+    last_event_time: string | null;
+    reason: string;
+    dropped_at: string | null;
+  }[];
+  recent_errors: { feed: string; message: string; at: string | null }[];
+  warnings: string[];
+}
+
+export interface SeriesPoint {
+  feed: string;
+  /** Start of the minute, ms since the epoch. */
+  minute: number;
+  count: number;
+}
+
+export interface DeadLetter {
+  id: number;
+  feed: string;
+  status: number | null;
+  error: string;
+  event_ids: string[];
+  types: string[];
+  attempts: number;
+  created_at: string;
+  last_attempt_at: string | null;
+  batch: unknown;
+}
+
+export interface CatalogType {
+  type: string;
+  group: string;
+  group_order: number;
+  mappable: boolean;
+  default_selected: boolean;
+  mparticle_name: string | null;
+  platform_bound: boolean;
+}
+
+export interface CredentialCheck {
+  slots: Slot[];
+  key: string;
+  accepted: boolean;
+  status: number | null;
+  message: string;
+}
+
+export interface QuarantineRecord {
+  id: number;
+  reason: string;
+  source: Record<string, unknown>;
+  event_type: string | null;
+  received_at: string;
+  raw: string;
+}
+
+export interface QuarantinePage {
+  total: number;
+  records: QuarantineRecord[];
+  next_after: number | null;
+}
+
+export interface QuarantineRetry {
+  retried: number;
+  stored: number;
+  duplicates: number;
+  still_quarantined: { id: number; reason: string }[];
+}
+
+export interface TestEventsResult {
+  sent: { type: string; id: string; mparticle_name: string | null }[];
+  stored: number;
+}

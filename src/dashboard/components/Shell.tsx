@@ -1,0 +1,33 @@
+import type { ReactNode } from 'react';
+import { Link, paths, type Route } from '../router.js';
+
+export function Shell({ route, onSignOut, children }: { route: Route; onSignOut: () => void; children: ReactNode }) {
+  const section = route.name === 'quarantine' ? 'quarantine' : 'exports';
+  return (
+    <>
+      <a className="skip" href="#main">
+        Skip to content
+      </a>
+      <header className="top">
+        <Link to={paths.list()} className="brand">
+          <svg viewBox="0 0 16 16" width="20" height="20" aria-hidden="true" focusable="false">
+            <path d="M1 11c3-6 5 2 7-3s4-4 7-2" fill="none" stroke="currentColor" strokeWidth="2" />
+          </svg>
+          Currents → mParticle
+        </Link>
+        <nav aria-label="Main">
+          <Link to={paths.list()} aria-current={section === 'exports' ? 'page' : undefined}>
+            Exports
+          </Link>
+          <Link to={paths.quarantine()} aria-current={section === 'quarantine' ? 'page' : undefined}>
+            Quarantine
+          </Link>
+        </nav>
+        <button type="button" className="secondary small" onClick={onSignOut}>
+          Sign out
+        </button>
+      </header>
+      <main id="main">{children}</main>
+    </>
+  );
+}

@@ -1,0 +1,185 @@
+import type { CatalogType, Destination, ExportView, Pod, Slot } from '../api/types.js';
+import { SLOTS } from '../api/types.js';
+
+/** The create/edit form as plain data, and its translation to the API's request bodies and back. */
+
+export interface FeedInput {
+  key: string;
+  secret: string;
+  /** The export already has this feed (edit). Its secret is set but never shown. */
+  existing: boolean;
+  originalKey: string;
+  /** Edit: the user chose to type a new secret. */
+  replaceSecret: boolean;
+  remove: boolean;
+}
+
+export interface FormState {
+  name: string;
+  contactEmail: string;
+  destinationKind: 'pod' | 'base_url';
+  pod: Pod;
+  baseUrl: string;
+  environment: 'production' | 'development';
+  feeds: Record<Slot, FeedInput>;
+  identity: string;
+  holdWindowHours: string;
+  events: ReadonlySet<string>;
+}
+
+function emptyFeed(): FeedInput {
+  return { key: '', secret: '', existing: false, originalKey: '', replaceSecret: false, remove: false };
+}
+
+export function emptyForm(catalog: readonly CatalogType[]): FormState {
+  return {
+    name: '',
+    contactEmail: '',
+    destinationKind: 'pod',
+    pod: 'US1',
+    baseUrl: '',
+    environment: 'production',
+    feeds: { ios: emptyFeed(), android: emptyFeed(), web: emptyFeed(), unbound: emptyFeed() },
+    identity: 'customer_id',
+    holdWindowHours: '48',
+    events: new Set(catalog.filter((t) => t.default_selected).map((t) => t.type)),
+  };
+}
+
+export function formFromExport(x: ExportView): FormState {
+  const feeds = {} as Record<Slot, FeedInput>;
+  for (const slot of SLOTS) {
+    const f = x.feeds[slot];
+    feeds[slot] = f
+      ? { key: f.key, secret: '', existing: true, originalKey: f.key, replaceSecret: !f.secret_set, remove: false }
+      : emptyFeed();
+  }
+  const pod = x.destination.pod;
+  return {
+    name: x.name,
+    contactEmail: x.contact_email,
+    destinationKind: pod !== undefined ? 'pod' : 'base_url',
+    pod: (pod as Pod | undefined) ?? 'US1',
+    baseUrl: x.destination.base_url ?? '',
+    environment: x.environment,
+    feeds,
+    identity: x.identity,
+    holdWindowHours: String(x.hold_window_hours),
+    events: new Set(x.events),
+  };
+}
+
+export function destinationOf(s: FormState): Destination {
+  return s.destinationKind === 'pod' ? { pod: s.pod } : { base_url: s.baseUrl.trim().replace(/\/+$/, '') };
+}
+
+function holdHours(s: FormState): number | string {
+  const n = Number(s.holdWindowHours);
+  return s.holdWindowHours.trim() !== '' && Number.isFinite(n) ? n : s.holdWindowHours;
+}
+
+/** Feeds with anything typed in: the API says which of them lack a key or a secret. */
+export function newFeeds(s: FormState): Partial<Record<Slot, { key: string; secret: string }>> {
+  const feeds: Partial<Record<Slot, { key: string; secret: string }>> = {};
+  for (const slot of SLOTS) {
+    const f = s.feeds[slot];
+    if (f.key.trim() !== '' || f.secret !== '') feeds[slot] = { key: f.key.trim(), secret: f.secret };
+  }
+  return feeds;
+}
+
+export function createBody(s: FormState): Record<string, unknown> {
+  return {
+    name: s.name,
+    contact_email: s.contactEmail.trim(),
+    destination: destinationOf(s),
+    environment: s.environment,
+    feeds: newFeeds(s),
+    identity: s.identity,
+    hold_window_hours: holdHours(s),
+    events: [...s.events],
+  };
+}
+
+export function patchBody(s: FormState): Record<string, unknown> {
+  const feeds: Partial<Record<Slot, { key?: string; secret?: string } | null>> = {};
+  for (const slot of SLOTS) {
+    const f = s.feeds[slot];
+    if (f.existing) {
+      if (f.remove) {
+        feeds[slot] = null;
+        continue;
+      }
+      const change: { key?: string; secret?: string } = {};
+      if (f.key.trim() !== f.originalKey) change.key = f.key.trim();
+      if (f.replaceSecret && f.secret !== '') change.secret = f.secret;
+      if (Object.keys(change).length > 0) feeds[slot] = change;
+    } else if (f.key.trim() !== '' || f.secret !== '') {
+      feeds[slot] = { key: f.key.trim(), secret: f.secret };
+    }
+  }
+  return {
+    name: s.name,
+    contact_email: s.contactEmail.trim(),
+    destination: destinationOf(s),
+    environment: s.environment,
+    ...(Object.keys(feeds).length > 0 ? { feeds } : {}),
+    identity: s.identity,
+    hold_window_hours: holdHours(s),
+    events: [...s.events],
+  };
+}
+
+/** Checks that need no round trip; the API checks everything again and its messages win. */
+export function localErrors(s: FormState): Record<string, string> {
+  const errors: Record<string, string> = {};
+  if (s.name.trim() === '') errors['f-name'] = 'Give the export a name.';
+  if (s.destinationKind === 'base_url' && !/^https?:\/\/[^/\s]+/.test(s.baseUrl.trim())) {
+    errors['f-base-url'] = 'Give a full base URL such as http://127.0.0.1:7701 (without /v2).';
+  }
+  const hours = Number(s.holdWindowHours);
+  if (s.holdWindowHours.trim() === '' || !Number.isFinite(hours) || hours <= 0 || hours > 720) {
+    errors['f-hold'] = 'Give the hold window in hours, more than 0 and at most 720 (48 is the default).';
+  }
+  if (s.events.size === 0) errors['f-events'] = 'Select at least one event type.';
+  return errors;
+}
+
+/** The form control an API field path ("feeds.ios.secret", "events.3") belongs to. */
+export function fieldIdOf(path: string, s: FormState): string | null {
+  const [head, sub, leaf] = path.split('.');
+  switch (head) {
+    case 'name':
+      return 'f-name';
+    case 'contact_email':
+      return 'f-contact-email';
+    case 'destination':
+      return s.destinationKind === 'pod' ? 'f-pod' : 'f-base-url';
+    case 'environment':
+      return 'f-environment';
+    case 'identity':
+      return 'f-identity';
+    case 'hold_window_hours':
+      return 'f-hold';
+    case 'events':
+    case 'event_names':
+      return 'f-events';
+    case 'feeds':
+      if (sub !== undefined && (SLOTS as readonly string[]).includes(sub)) {
+        return `f-${sub}-${leaf === 'secret' ? 'secret' : 'key'}`;
+      }
+      return 'f-feeds';
+    default:
+      return null;
+  }
+}
+
+/** Zod's union message says nothing useful about a destination; say what to give instead. */
+export function readableFieldError(path: string, message: string, s: FormState): string {
+  if (path.startsWith('destination') && /invalid input/i.test(message)) {
+    return s.destinationKind === 'pod'
+      ? 'Choose an mParticle pod: US1, US2, EU1 or AU1.'
+      : 'Give a full base URL such as http://127.0.0.1:7701 (without /v2).';
+  }
+  return message.charAt(0).toUpperCase() + message.slice(1);
+}

@@ -1,34 +1,29 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { ApiError, messageOf } from '../api/client.js';
 import type { CatalogType, CredentialCheck, ExportView, Slot } from '../api/types.js';
-import { PODS, SLOTS } from '../api/types.js';
 import { LoadError, Loading } from '../components/common.js';
 import { Field } from '../components/Field.js';
+import { slotLabel } from '../format.js';
 import { useApi, useFocusHeading, usePoll, useTitle } from '../hooks.js';
 import { Link, navigate, paths } from '../router.js';
 import { CredentialResults } from './CredentialTest.js';
 import { EventChecklist } from './EventChecklist.js';
 import { FeedFields } from './FeedFields.js';
+import { DestinationFields } from './DestinationFields.js';
+import { ErrorSummary } from './ErrorSummary.js';
 import {
   createBody,
-  destinationOf,
+  credentialTest,
   emptyForm,
   fieldIdOf,
   formFromExport,
+  IDENTITIES,
   localErrors,
-  newFeeds,
   patchBody,
   readableFieldError,
   type FeedInput,
   type FormState,
 } from './formState.js';
-
-const IDENTITIES: [string, string][] = [
-  ['customer_id', 'Customer ID'],
-  ['email', 'Email'],
-  ['other', 'Other'],
-  ...[2, 3, 4, 5, 6, 7, 8, 9, 10].map((n): [string, string] => [`other_id_${n}`, `Other ID ${n}`]),
-];
 
 interface Loaded {
   catalog: CatalogType[];
@@ -144,32 +139,13 @@ function LoadedForm({
     setErrors({});
     setSummary([]);
     try {
-      if (id === null) {
-        const r = await api.post<{ feeds: CredentialCheck[] }>('/v1/test-credentials', {
-          destination: destinationOf(state),
-          feeds: newFeeds(state),
-        });
-        setChecks(r.feeds);
-      } else {
-        // Stored secrets never come back to the page: the service tests them, with any replacements typed here.
-        const replacements: Partial<Record<Slot, { key: string; secret: string }>> = {};
-        const keyOnly: string[] = [];
-        for (const slot of SLOTS) {
-          const f = state.feeds[slot];
-          if (f.remove) continue;
-          if (f.secret !== '' && f.key.trim() !== '') replacements[slot] = { key: f.key.trim(), secret: f.secret };
-          else if (f.existing && f.key.trim() !== f.originalKey) keyOnly.push(slot);
-        }
-        const r = await api.post<{ feeds: CredentialCheck[] }>(
-          `/v1/exports/${encodeURIComponent(id)}/test-credentials`,
-          { feeds: replacements },
+      const test = credentialTest(id, state);
+      const r = await api.post<{ feeds: CredentialCheck[] }>(test.path, test.body);
+      setChecks(r.feeds);
+      if (test.keyOnly.length > 0) {
+        setCheckNote(
+          `Tested with the stored key for ${test.keyOnly.map(slotLabel).join(', ')}: type the new key's secret too to test the new key.`,
         );
-        setChecks(r.feeds);
-        if (keyOnly.length > 0) {
-          setCheckNote(
-            `Tested with the stored key for ${keyOnly.join(', ')}: type the new key's secret too to test the new key.`,
-          );
-        }
       }
     } catch (err) {
       apiErrors(err);
@@ -178,7 +154,6 @@ function LoadedForm({
     }
   };
 
-  const errorCount = Object.keys(errors).length + summary.length;
   return (
     <section aria-labelledby="form-heading">
       <p className="breadcrumb">
@@ -189,28 +164,7 @@ function LoadedForm({
       <h1 id="form-heading" ref={headingRef} tabIndex={-1}>
         {heading}
       </h1>
-      <div ref={summaryRef} tabIndex={-1} className="error-summary-anchor">
-        {errorCount > 0 && (
-          <div className="notice bad" role="alert">
-            <p>
-              <strong>
-                {errorCount === 1 ? 'One thing needs fixing' : `${errorCount} things need fixing`} before this can be
-                saved:
-              </strong>
-            </p>
-            <ul>
-              {Object.entries(errors).map(([field, message]) => (
-                <li key={field}>
-                  <a href={`#${field}`}>{message}</a>
-                </li>
-              ))}
-              {summary.map((m) => (
-                <li key={m}>{m}</li>
-              ))}
-            </ul>
-          </div>
-        )}
-      </div>
+      <ErrorSummary anchor={summaryRef} fields={errors} general={summary} />
       <form onSubmit={(e) => void submit(e)} noValidate className="export-form">
         <fieldset className="group">
           <legend>Integration details</legend>
@@ -235,75 +189,7 @@ function LoadedForm({
           </Field>
         </fieldset>
 
-        <fieldset className="group">
-          <legend>Destination</legend>
-          <fieldset className="radios">
-            <legend className="label">Where mParticle's Events API is</legend>
-            <div className="check">
-              <input
-                type="radio"
-                id="f-kind-pod"
-                name="destination-kind"
-                checked={state.destinationKind === 'pod'}
-                onChange={() => set({ destinationKind: 'pod' })}
-              />
-              <label htmlFor="f-kind-pod">An mParticle pod</label>
-            </div>
-            <div className="check">
-              <input
-                type="radio"
-                id="f-kind-url"
-                name="destination-kind"
-                checked={state.destinationKind === 'base_url'}
-                onChange={() => set({ destinationKind: 'base_url' })}
-              />
-              <label htmlFor="f-kind-url">A base URL (the sandbox, a proxy)</label>
-            </div>
-          </fieldset>
-          {state.destinationKind === 'pod' ? (
-            <Field id="f-pod" label="mParticle pod" error={errors['f-pod']}>
-              {(p) => (
-                <select {...p} value={state.pod} onChange={(e) => set({ pod: e.target.value as FormState['pod'] })}>
-                  {PODS.map((pod) => (
-                    <option key={pod} value={pod}>
-                      {pod}
-                    </option>
-                  ))}
-                </select>
-              )}
-            </Field>
-          ) : (
-            <Field
-              id="f-base-url"
-              label="Base URL"
-              hint="Without /v2; for the local sandbox, http://127.0.0.1:7701."
-              error={errors['f-base-url']}
-            >
-              {(p) => (
-                <input
-                  {...p}
-                  type="url"
-                  inputMode="url"
-                  spellCheck={false}
-                  value={state.baseUrl}
-                  onChange={(e) => set({ baseUrl: e.target.value })}
-                />
-              )}
-            </Field>
-          )}
-          <Field id="f-environment" label="Environment" error={errors['f-environment']}>
-            {(p) => (
-              <select
-                {...p}
-                value={state.environment}
-                onChange={(e) => set({ environment: e.target.value as FormState['environment'] })}
-              >
-                <option value="production">Production</option>
-                <option value="development">Development</option>
-              </select>
-            )}
-          </Field>
-        </fieldset>
+        <DestinationFields state={state} errors={errors} set={set} />
 
         <FeedFields feeds={state.feeds} errors={errors} onChange={setFeed} />
         <div className="test-credentials">

@@ -183,3 +183,37 @@ export function readableFieldError(path: string, message: string, s: FormState):
   }
   return message.charAt(0).toUpperCase() + message.slice(1);
 }
+
+/**
+ * What "Test credentials" sends. Before creation: the typed destination and feeds. On an export: the stored
+ * credentials are tested by the service (secrets never come back to the page), with any key and secret typed here
+ * in their place. A changed key without its secret cannot be tested; `keyOnly` names those feeds.
+ */
+export function credentialTest(
+  id: string | null,
+  s: FormState,
+): { path: string; body: Record<string, unknown>; keyOnly: Slot[] } {
+  if (id === null) {
+    return { path: '/v1/test-credentials', body: { destination: destinationOf(s), feeds: newFeeds(s) }, keyOnly: [] };
+  }
+  const replacements: Partial<Record<Slot, { key: string; secret: string }>> = {};
+  const keyOnly: Slot[] = [];
+  for (const slot of SLOTS) {
+    const f = s.feeds[slot];
+    if (f.remove) continue;
+    if (f.secret !== '' && f.key.trim() !== '') replacements[slot] = { key: f.key.trim(), secret: f.secret };
+    else if (f.existing && f.key.trim() !== f.originalKey) keyOnly.push(slot);
+  }
+  return {
+    path: `/v1/exports/${encodeURIComponent(id)}/test-credentials`,
+    body: { feeds: replacements },
+    keyOnly,
+  };
+}
+
+export const IDENTITIES: readonly (readonly [string, string])[] = [
+  ['customer_id', 'Customer ID'],
+  ['email', 'Email'],
+  ['other', 'Other'],
+  ...[2, 3, 4, 5, 6, 7, 8, 9, 10].map((n) => [`other_id_${n}`, `Other ID ${n}`] as const),
+];

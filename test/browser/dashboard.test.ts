@@ -1,0 +1,379 @@
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  ADMIN_TOKEN,
+  adminApi,
+  assertBuilt,
+  chromiumPath,
+  control,
+  INGEST_TOKEN,
+  screenshots,
+  SKIP_MESSAGE,
+  startBrowser,
+  startStack,
+  unlabelledControls,
+  type Browser,
+  type Stack,
+} from './harness.js';
+
+/**
+ * The dashboard in Chromium against the real service and sandbox: sign in, create an export with three feeds and a
+ * dozen event types, send test events and see them counted, see a revoked key turn the feed to "credentials
+ * rejected" with its drop deadline, fix the key and see it flow, retry a dead letter. The tests run in order and
+ * share one service, sandbox and browser.
+ */
+
+const CHROMIUM = chromiumPath();
+if (CHROMIUM === null) console.warn(SKIP_MESSAGE);
+
+const TYPES = [
+  'users.messages.pushnotification.Send',
+  'users.messages.pushnotification.Open',
+  'users.messages.inappmessage.Impression',
+  'users.messages.inappmessage.Click',
+  'users.messages.contentcard.Impression',
+  'users.behaviors.Uninstall',
+  'users.messages.email.Send',
+  'users.messages.email.Open',
+  'users.messages.email.Click',
+  'users.messages.sms.Delivery',
+  'users.campaigns.Conversion',
+  'users.canvas.Entry',
+];
+/** Types the test events send on the iOS feed (app events); the others go to Unbound. */
+const IOS_TYPES = TYPES.slice(0, 6);
+
+interface FeedStatus {
+  id: string;
+  state: string;
+  held_since: string | null;
+  drop_deadline: string | null;
+  held_events: number;
+}
+interface Status {
+  feeds: FeedStatus[];
+  event_types: { type: string; delivered: number; dead_lettered: number }[];
+}
+
+describe.skipIf(CHROMIUM === null)('dashboard in Chromium', () => {
+  let stack: Stack;
+  let browser: Browser;
+  let page: Page;
+  let base: string;
+  let exportId = '';
+
+  const status = async () => (await adminApi(base, 'GET', `/v1/exports/${exportId}/status`)) as Status;
+  const delivered = async (type: string) => (await status()).event_types.find((t) => t.type === type)?.delivered;
+  const feedCard = (id: string) => page.locator(`article.feed-card[data-feed="${id}"]`);
+
+  beforeAll(async () => {
+    assertBuilt();
+    stack = await startStack(['ios-key:ios-secret', 'android-key:android-secret', 'unbound-key:unbound-secret']);
+    base = stack.service.url;
+    browser = await startBrowser(CHROMIUM!);
+    page = browser.page;
+  }, 90_000);
+
+  afterAll(async () => {
+    await browser?.stop();
+    await stack?.stop();
+  }, 30_000);
+
+  it('signs in with the admin token, refusing a wrong one with a clear message', async () => {
+    await page.goto(base);
+    await page.getByRole('heading', { name: 'Currents → mParticle' }).waitFor();
+    await screenshots(page, '01-sign-in');
+
+    await page.getByLabel('Admin token').fill(INGEST_TOKEN);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    const refusal = page.getByRole('alert');
+    await refusal.waitFor();
+    expect(await refusal.textContent()).toMatch(/refused this token.*CURRENTS_ADMIN_TOKEN/);
+    expect(await page.getByLabel('Admin token').getAttribute('aria-invalid')).toBe('true');
+    await screenshots(page, '02-sign-in-refused');
+
+    await page.getByLabel('Admin token').fill(ADMIN_TOKEN);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Exports', level: 1 }).waitFor();
+    const empty = await page.locator('.empty').textContent();
+    expect(empty).toMatch(/No exports yet.*currents sandbox/);
+    await screenshots(page, '03-exports-empty');
+
+    // The token is kept for the tab: a reload stays signed in.
+    await page.reload();
+    await page.getByRole('heading', { name: 'Exports', level: 1 }).waitFor();
+  }, 60_000);
+
+  it('creates an export against the sandbox with three feeds and a dozen event types', async () => {
+    await page.getByRole('link', { name: 'Create mParticle export' }).click();
+    await page.getByRole('heading', { name: 'Create mParticle export' }).waitFor();
+    await page.getByLabel('Integration name').fill('Braze to sandbox');
+    await page.getByLabel('Contact email').fill('not-an-email');
+    await page.getByLabel('A base URL (the sandbox, a proxy)').check();
+    await page.getByLabel('Base URL', { exact: true }).fill(stack.sandbox.url);
+    for (const [slot, name] of [
+      ['ios', 'iOS'],
+      ['android', 'Android'],
+      ['unbound', 'Unbound'],
+    ]) {
+      await page.getByLabel(`${name} key`, { exact: true }).fill(`${slot}-key`);
+      await page.getByLabel(`${name} secret`, { exact: true }).fill(`${slot}-secret`);
+    }
+    await page.getByLabel('Hold window (hours)').fill('2');
+    await page.getByRole('button', { name: 'Clear all' }).click();
+    for (const type of TYPES) await page.getByLabel(type).check();
+    expect(await page.locator('#f-events-count').textContent()).toMatch(/^12 of \d+ event types selected/);
+
+    await page.getByRole('button', { name: 'Test credentials' }).click();
+    await page.locator('.credential-results li').nth(2).waitFor();
+    const results = await page.locator('.credential-results li').allTextContents();
+    expect(results).toHaveLength(3);
+    for (const r of results) expect(r).toMatch(/^Accepted/);
+
+    // The API refuses the email; its message appears next to the field, and the summary links to it.
+    await page.getByRole('button', { name: 'Launch' }).click();
+    const emailError = page.locator('#f-contact-email-error');
+    await emailError.waitFor();
+    expect(await emailError.textContent()).toMatch(/valid email address/);
+    expect(await page.getByLabel('Contact email').getAttribute('aria-invalid')).toBe('true');
+    expect(await page.getByRole('alert').textContent()).toMatch(/One thing needs fixing/);
+    await screenshots(page, '04-create-field-error');
+
+    await page.getByLabel('Contact email').fill('data-team@example.com');
+    await page.getByRole('button', { name: 'Launch' }).click();
+    await page.waitForURL(/\/exports\/exp_[0-9a-f]+$/);
+    exportId = new URL(page.url()).pathname.split('/')[2]!;
+    await page.getByRole('heading', { name: /Braze to sandbox/, level: 1 }).waitFor();
+    for (const id of ['ios', 'android', 'unbound']) {
+      await feedCard(id).waitFor();
+      expect(await feedCard(id).locator('.badge').textContent()).toBe('Flowing');
+    }
+    expect(await page.locator('table.types tbody tr').count()).toBe(12);
+    await screenshots(page, '05-export-created');
+  }, 90_000);
+
+  it('sends test events and shows them counted', async () => {
+    await page.getByRole('link', { name: 'Send test events' }).click();
+    await page.getByRole('heading', { name: 'Send test events', level: 1 }).waitFor();
+    expect(await page.locator('.test-types input:checked').count()).toBe(12);
+    await page.getByRole('button', { name: 'Send test events' }).click();
+    await page.getByText('12 of 12 types delivered to mParticle so far.').waitFor({ timeout: 30_000 });
+    await screenshots(page, '06-test-events-delivered');
+
+    // The sandbox received them: the app events on the iOS key, the rest on Unbound.
+    const batches = (await control(stack.sandbox.url, '/sandbox/batches')) as { key: string }[];
+    expect(batches.filter((b) => b.key === 'ios-key').length).toBeGreaterThan(0);
+    expect(batches.filter((b) => b.key === 'unbound-key').length).toBeGreaterThan(0);
+
+    await page.getByRole('link', { name: 'Back to the export' }).click();
+    for (const type of TYPES) {
+      const cell = page.locator(`table.types tr[data-type="${type}"] td.delivered`);
+      await expect.poll(() => cell.textContent(), { timeout: 10_000 }).toBe('1');
+    }
+    // The chart has a line per feed with the deliveries of the last minutes in its legend.
+    await expect
+      .poll(() => page.locator('.legend').textContent(), { timeout: 15_000 })
+      .toMatch(/iOS: [1-9]\d* in 3 h.*Unbound: [1-9]\d* in 3 h/);
+    await screenshots(page, '07-export-counted');
+  }, 90_000);
+
+  it('shows a revoked key as "credentials rejected" with the held events and their drop deadline', async () => {
+    await control(stack.sandbox.url, '/sandbox/feeds/ios-key/revoke', {});
+    await adminApi(base, 'POST', `/v1/exports/${exportId}/test-events`, { types: IOS_TYPES });
+
+    const card = feedCard('ios');
+    await expect.poll(() => card.locator('.badge').textContent(), { timeout: 30_000 }).toBe('Credentials rejected');
+    const hold = card.locator('.notice.hold');
+    await expect.poll(() => hold.textContent(), { timeout: 10_000 }).toMatch(/6 events are held/);
+    const ios = (await status()).feeds.find((f) => f.id === 'ios')!;
+    expect(ios.drop_deadline).not.toBeNull();
+    expect(Date.parse(ios.drop_deadline!) - Date.parse(ios.held_since!)).toBe(2 * 3_600_000);
+    expect(await hold.locator('time.drop-deadline').getAttribute('datetime')).toBe(ios.drop_deadline);
+    expect(await hold.textContent()).toMatch(/start being dropped at .* \(in (1 h \d+ min|2 h)\)/);
+    // The other feeds keep flowing.
+    expect(await feedCard('unbound').locator('.badge').textContent()).toBe('Flowing');
+    await screenshots(page, '08-credentials-rejected');
+
+    await page.getByRole('link', { name: 'Exports', exact: true }).click();
+    const row = page.locator('table.exports tbody tr').first();
+    await expect.poll(() => row.textContent(), { timeout: 10_000 }).toMatch(/iOS\s*Credentials rejected/);
+    await screenshots(page, '09-list-credentials-rejected');
+    await row.getByRole('link', { name: 'Braze to sandbox' }).click();
+  }, 90_000);
+
+  it('takes a new key from the "update the key" link and flows again, delivering the held events', async () => {
+    await control(stack.sandbox.url, '/sandbox/feeds', { key: 'ios-key-2', secret: 'ios-secret-2' });
+    await page.getByRole('link', { name: 'Update the iOS key' }).click();
+    await page.getByRole('heading', { name: 'Edit export', level: 1 }).waitFor();
+    const keyInput = page.getByLabel('iOS key', { exact: true });
+    await expect.poll(() => keyInput.evaluate('el => el === document.activeElement')).toBe(true);
+    expect(await page.locator('#f-ios-secret-state').textContent()).toBe('iOS secret: set');
+    await screenshots(page, '10-edit-key');
+
+    await keyInput.fill('ios-key-2');
+    await page.getByRole('button', { name: 'Replace iOS secret' }).click();
+    await page.getByLabel('iOS secret', { exact: true }).fill('ios-secret-2');
+    await page.getByRole('button', { name: 'Test credentials' }).click();
+    await page.getByText(/Accepted\s*iOS \(key ios-key-2\)/).waitFor();
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.waitForURL(new RegExp(`/exports/${exportId}$`));
+
+    await expect.poll(() => feedCard('ios').locator('.badge').textContent(), { timeout: 30_000 }).toBe('Flowing');
+    for (const type of IOS_TYPES) await expect.poll(() => delivered(type), { timeout: 20_000 }).toBe(2);
+    const cell = page.locator(`table.types tr[data-type="${IOS_TYPES[0]}"] td.delivered`);
+    await expect.poll(() => cell.textContent(), { timeout: 10_000 }).toBe('2');
+    const view = (await adminApi(base, 'GET', `/v1/exports/${exportId}`)) as { feeds: Record<string, unknown> };
+    expect(view.feeds.ios).toEqual({ key: 'ios-key-2', secret_set: true });
+    await screenshots(page, '11-flowing-again');
+  }, 90_000);
+
+  it('lists a dead letter with its payload and error, and retries it once the cause is fixed', async () => {
+    await control(stack.sandbox.url, '/sandbox/faults', { poison: ['poisoned-user'] });
+    await page.getByRole('link', { name: 'Send test events' }).click();
+    await page.getByLabel('External user id of the test events').fill('poisoned-user');
+    for (const type of TYPES) if (type !== 'users.messages.email.Send') await page.getByLabel(type).uncheck();
+    await page.getByRole('button', { name: 'Send test events' }).click();
+    await page.locator('tr[data-type="users.messages.email.Send"] .badge', { hasText: 'Dead-lettered' }).waitFor({
+      timeout: 30_000,
+    });
+    await page.getByRole('link', { name: 'Back to the export' }).click();
+
+    const letter = page.locator('li.dead-letter').first();
+    await letter.waitFor({ timeout: 15_000 });
+    expect(await letter.locator('.dl-error').textContent()).toMatch(/poisoned-user|400/);
+    await letter.getByText('mParticle payload').click();
+    expect(await letter.locator('pre').textContent()).toContain('"customer_id": "poisoned-user"');
+    await screenshots(page, '12-dead-letter');
+
+    await control(stack.sandbox.url, '/sandbox/faults', { poison: null });
+    await letter.getByRole('button', { name: /^Retry dead letter/ }).click();
+    await page.getByText('Delivered 1 dead letter.').waitFor({ timeout: 15_000 });
+    await expect.poll(() => page.locator('li.dead-letter').count(), { timeout: 10_000 }).toBe(0);
+    await expect.poll(() => delivered('users.messages.email.Send'), { timeout: 10_000 }).toBe(2);
+    await screenshots(page, '13-dead-letter-retried');
+  }, 90_000);
+
+  it('shows what ingest quarantined and why, and retries it', async () => {
+    const res = await fetch(`${base}/v1/currents`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${INGEST_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ events: [{ event_type: 'users.messages.email.Send', id: 'bad-1', time: 'yesterday' }] }),
+    });
+    expect(res.status).toBeLessThan(300);
+    await page.getByRole('link', { name: 'Quarantine' }).click();
+    await page.getByRole('heading', { name: /Quarantine/, level: 1 }).waitFor();
+    const record = page.locator('li.q-record').first();
+    await record.waitFor({ timeout: 10_000 });
+    expect(await record.textContent()).toContain('users.messages.email.Send');
+    expect((await record.locator('.q-reason').textContent())?.length).toBeGreaterThan(5);
+    await screenshots(page, '14-quarantine');
+
+    await record.getByRole('checkbox').check();
+    await page.getByRole('button', { name: 'Retry selected (1)' }).click();
+    await page.getByText(/Retried 1: 0 stored, 0 already in the log, 1 still refused\./).waitFor();
+  }, 60_000);
+
+  it('creates an export by keyboard alone, then pauses, resumes and deletes it with a confirmation', async () => {
+    await page.goto(`${base}/`);
+    await page.getByRole('heading', { name: 'Exports', level: 1 }).waitFor();
+    await tabTo(page, 'Create mParticle export');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Create mParticle export' }).waitFor();
+
+    await tabTo(page, 'Integration name');
+    await page.keyboard.type('Keyboard export');
+    await page.keyboard.press('Tab');
+    await page.keyboard.type('kb@example.com');
+    await tabTo(page, 'An mParticle pod');
+    await page.keyboard.press('ArrowDown');
+    await tabTo(page, 'Base URL');
+    await page.keyboard.type(stack.sandbox.url);
+    await tabTo(page, 'Unbound key');
+    await page.keyboard.type('unbound-key');
+    await page.keyboard.press('Tab');
+    await page.keyboard.type('unbound-secret');
+    await tabTo(page, 'Test credentials');
+    await page.keyboard.press('Enter');
+    await page.getByText(/Accepted\s*Unbound/).waitFor();
+    await tabTo(page, 'Select all Messages: Email');
+    await page.keyboard.press('Space');
+    await tabTo(page, 'Launch');
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/\/exports\/exp_[0-9a-f]+$/);
+    await page.getByRole('heading', { name: /Keyboard export/, level: 1 }).waitFor();
+    const id = new URL(page.url()).pathname.split('/')[2]!;
+    const created = (await adminApi(base, 'GET', `/v1/exports/${id}`)) as { events: string[]; destination: unknown };
+    expect(created.destination).toEqual({ base_url: stack.sandbox.url });
+    expect(created.events).toContain('users.messages.email.Bounce');
+
+    await tabTo(page, 'Pause');
+    await page.keyboard.press('Enter');
+    await feedCard('unbound').locator('.badge', { hasText: 'Paused' }).waitFor();
+    await screenshots(page, '15-paused');
+    await tabTo(page, 'Resume');
+    await page.keyboard.press('Enter');
+    await feedCard('unbound').locator('.badge', { hasText: 'Flowing' }).waitFor();
+
+    await tabTo(page, 'Delete');
+    await page.keyboard.press('Enter');
+    const dialog = page.getByRole('dialog', { name: /Delete “Keyboard export”/ });
+    await dialog.waitFor();
+    await screenshots(page, '16-delete-confirmation');
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+    expect(((await adminApi(base, 'GET', '/v1/exports')) as { exports: unknown[] }).exports).toHaveLength(2);
+
+    await tabTo(page, 'Delete');
+    await page.keyboard.press('Enter');
+    await dialog.waitFor();
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Exports', level: 1 }).waitFor();
+    expect(((await adminApi(base, 'GET', '/v1/exports')) as { exports: unknown[] }).exports).toHaveLength(1);
+  }, 90_000);
+
+  it('labels every control, requests nothing beyond the service, and signs out', async () => {
+    const pages = [
+      '/',
+      '/exports/new',
+      `/exports/${exportId}`,
+      `/exports/${exportId}/edit`,
+      `/exports/${exportId}/test-events`,
+      '/quarantine',
+    ];
+    for (const path of pages) {
+      await page.goto(`${base}${path}`);
+      await page.locator('h1').first().waitFor();
+      await page.waitForLoadState('networkidle');
+      expect(await unlabelledControls(page), path).toEqual([]);
+    }
+    await screenshots(page, '17-quarantine-after');
+
+    const origin = new URL(base).origin;
+    const elsewhere = browser.requests.filter((u) => !u.startsWith(`${origin}/`) && !u.startsWith('data:'));
+    expect(elsewhere).toEqual([]);
+    expect(browser.requests.length).toBeGreaterThan(50);
+
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('Admin token').waitFor();
+    expect(await unlabelledControls(page)).toEqual([]);
+    expect(await page.evaluate('sessionStorage.length')).toBe(0);
+    await page.reload();
+    await page.getByLabel('Admin token').waitFor();
+  }, 90_000);
+});
+
+/** Press Tab until the focused element's accessible text is `name` (what a keyboard user does). */
+async function tabTo(page: Page, name: string, limit = 200): Promise<void> {
+  for (let i = 0; i < limit; i++) {
+    const focused = await page.evaluate<string>(`(() => {
+      const el = document.activeElement;
+      if (!el || el === document.body) return '';
+      const label = el.labels && el.labels[0] ? el.labels[0].textContent : '';
+      return (el.getAttribute('aria-label') || label || el.textContent || '').trim();
+    })()`);
+    if (focused === name) return;
+    await page.keyboard.press('Tab');
+  }
+  throw new Error(`no element named "${name}" within ${limit} presses of Tab`);
+}

@@ -1,0 +1,171 @@
+import { describe, expect, it } from 'vitest';
+import type { CatalogType, ExportView } from '../../src/dashboard/api/types.js';
+import {
+  createBody,
+  credentialTest,
+  emptyForm,
+  fieldIdOf,
+  formFromExport,
+  localErrors,
+  patchBody,
+  readableFieldError,
+  type FormState,
+} from '../../src/dashboard/form/formState.js';
+
+/** The dashboard's form, as data: what it sends to the API for what the user typed. */
+
+const catalog: CatalogType[] = [
+  {
+    type: 'users.messages.email.Send',
+    group: 'Messages: Email',
+    group_order: 11,
+    mappable: true,
+    default_selected: true,
+    mparticle_name: 'Email Sends',
+    platform_bound: false,
+  },
+  {
+    type: 'users.messages.email.Open',
+    group: 'Messages: Email',
+    group_order: 11,
+    mappable: true,
+    default_selected: false,
+    mparticle_name: 'Email Opens',
+    platform_bound: false,
+  },
+  {
+    type: 'users.messages.banner.Click',
+    group: 'Messages: Banner',
+    group_order: 17,
+    mappable: false,
+    default_selected: false,
+    mparticle_name: null,
+    platform_bound: true,
+  },
+];
+
+const stored: ExportView = {
+  id: 'exp_1',
+  name: 'Prod',
+  contact_email: 'team@example.com',
+  destination: { pod: 'EU1' },
+  environment: 'production',
+  feeds: { ios: { key: 'ios-key', secret_set: true }, unbound: { key: 'ub-key', secret_set: true } },
+  events: ['users.messages.email.Send'],
+  identity: 'customer_id',
+  event_names: {},
+  merge_batches: true,
+  hold_window_hours: 48,
+  rate_limit: 270,
+  state: 'active',
+  start_seq: 0,
+  created_at: '2026-01-01T00:00:00.000Z',
+  updated_at: '2026-01-01T00:00:00.000Z',
+};
+
+function filled(): FormState {
+  const s = emptyForm(catalog);
+  return {
+    ...s,
+    name: ' Sandbox ',
+    contactEmail: ' me@example.com ',
+    destinationKind: 'base_url',
+    baseUrl: 'http://127.0.0.1:7701/',
+    holdWindowHours: '0.5',
+    feeds: { ...s.feeds, web: { ...s.feeds.web, key: ' web-key ', secret: 'web-secret' } },
+  };
+}
+
+describe('creating an export', () => {
+  it("starts from Braze's default selection, 48 hours and US1", () => {
+    const s = emptyForm(catalog);
+    expect([...s.events]).toEqual(['users.messages.email.Send']);
+    expect(s.holdWindowHours).toBe('48');
+    expect(s.pod).toBe('US1');
+  });
+
+  it('sends the typed settings, only the feeds given, and the hold window as a number', () => {
+    expect(createBody(filled())).toEqual({
+      name: ' Sandbox ',
+      contact_email: 'me@example.com',
+      destination: { base_url: 'http://127.0.0.1:7701' },
+      environment: 'production',
+      feeds: { web: { key: 'web-key', secret: 'web-secret' } },
+      identity: 'customer_id',
+      hold_window_hours: 0.5,
+      events: ['users.messages.email.Send'],
+    });
+  });
+
+  it('sends a feed with a key and no secret, so that the API names the missing secret', () => {
+    const s = filled();
+    s.feeds.ios = { ...s.feeds.ios, key: 'ios-key' };
+    expect((createBody(s).feeds as Record<string, unknown>).ios).toEqual({ key: 'ios-key', secret: '' });
+  });
+
+  it('catches an empty name, a bad base URL, a bad hold window and no events before sending', () => {
+    const s = { ...filled(), name: '  ', baseUrl: 'sandbox', holdWindowHours: '-1', events: new Set<string>() };
+    expect(Object.keys(localErrors(s)).sort()).toEqual(['f-base-url', 'f-events', 'f-hold', 'f-name']);
+    expect(localErrors(filled())).toEqual({});
+  });
+});
+
+describe('editing an export', () => {
+  it('shows stored secrets as set and sends nothing for untouched feeds', () => {
+    const s = formFromExport(stored);
+    expect(s.feeds.ios).toMatchObject({ key: 'ios-key', secret: '', existing: true, replaceSecret: false });
+    expect(s.destinationKind).toBe('pod');
+    expect(s.pod).toBe('EU1');
+    expect(patchBody(s)).not.toHaveProperty('feeds');
+  });
+
+  it('sends a new key and a replaced secret, removes a feed, and adds a new one', () => {
+    const s = formFromExport(stored);
+    s.feeds.ios = { ...s.feeds.ios, key: 'ios-key-2', replaceSecret: true, secret: 'new-secret' };
+    s.feeds.unbound = { ...s.feeds.unbound, remove: true };
+    s.feeds.android = { ...s.feeds.android, key: 'and-key', secret: 'and-secret' };
+    expect(patchBody(s).feeds).toEqual({
+      ios: { key: 'ios-key-2', secret: 'new-secret' },
+      android: { key: 'and-key', secret: 'and-secret' },
+      unbound: null,
+    });
+  });
+
+  it('keeps the stored secret when "replace" was pressed but nothing typed', () => {
+    const s = formFromExport(stored);
+    s.feeds.ios = { ...s.feeds.ios, key: 'ios-key-2', replaceSecret: true };
+    expect(patchBody(s).feeds).toEqual({ ios: { key: 'ios-key-2' } });
+  });
+
+  it('tests stored credentials with typed replacements, and says which changed keys lack a secret', () => {
+    const s = formFromExport(stored);
+    s.feeds.ios = { ...s.feeds.ios, key: 'ios-key-2' };
+    s.feeds.web = { ...s.feeds.web, key: 'web-key', secret: 'web-secret' };
+    expect(credentialTest('exp_1', s)).toEqual({
+      path: '/v1/exports/exp_1/test-credentials',
+      body: { feeds: { web: { key: 'web-key', secret: 'web-secret' } } },
+      keyOnly: ['ios'],
+    });
+    expect(credentialTest(null, filled()).path).toBe('/v1/test-credentials');
+  });
+});
+
+describe("placing the API's field errors", () => {
+  it('puts each field path next to its control', () => {
+    const s = filled();
+    expect(fieldIdOf('contact_email', s)).toBe('f-contact-email');
+    expect(fieldIdOf('feeds.ios.secret', s)).toBe('f-ios-secret');
+    expect(fieldIdOf('feeds.android.key', s)).toBe('f-android-key');
+    expect(fieldIdOf('feeds.web', s)).toBe('f-web-key');
+    expect(fieldIdOf('feeds', s)).toBe('f-feeds');
+    expect(fieldIdOf('events.3', s)).toBe('f-events');
+    expect(fieldIdOf('destination', s)).toBe('f-base-url');
+    expect(fieldIdOf('destination', { ...s, destinationKind: 'pod' })).toBe('f-pod');
+    expect(fieldIdOf('rate_limit', s)).toBeNull();
+  });
+
+  it("replaces zod's bare union message with what to give", () => {
+    expect(readableFieldError('destination', 'Invalid input', filled())).toMatch(/full base URL/);
+    expect(readableFieldError('name', 'give the export a name', filled())).toBe('Give the export a name');
+  });
+});

@@ -1,0 +1,225 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+
+/**
+ * What the browser tests run against, as a user runs it: the built service (`node dist/src/cli/main.js serve`)
+ * and the sandbox (`... sandbox`) as child processes on free ports, and Debian's Chromium driven by
+ * playwright-core (which never downloads a browser).
+ */
+
+export const MAIN = fileURLToPath(new URL('../../dist/src/cli/main.js', import.meta.url));
+const DASHBOARD = fileURLToPath(new URL('../../dist/dashboard/index.html', import.meta.url));
+const SCREENSHOTS = fileURLToPath(new URL('../../test-results/screenshots/', import.meta.url));
+
+export const ADMIN_TOKEN = 'browser-test-admin-token-0123456789';
+export const INGEST_TOKEN = 'browser-test-ingest-token-0123456789';
+
+export const DESKTOP = { width: 1280, height: 800 };
+export const PHONE = { width: 390, height: 844 };
+
+export function chromiumPath(): string | null {
+  for (const candidate of ['/usr/bin/chromium', '/usr/bin/chromium-browser']) {
+    if (existsSync(candidate)) return candidate;
+  }
+  try {
+    const found = execFileSync('sh', ['-c', 'command -v chromium || command -v chromium-browser'], {
+      encoding: 'utf8',
+    }).trim();
+    return found === '' ? null : found;
+  } catch {
+    return null;
+  }
+}
+
+export const SKIP_MESSAGE =
+  'Chromium is not installed, so the browser tests are skipped: install it with `apt-get install -y chromium` (CI does).';
+
+/** The build the tests drive; a missing one is a setup error, not a reason to skip. */
+export function assertBuilt(): void {
+  if (!existsSync(MAIN) || !existsSync(DASHBOARD)) {
+    throw new Error(
+      `${existsSync(MAIN) ? DASHBOARD : MAIN} is missing: run \`npm run build\` before the browser tests`,
+    );
+  }
+}
+
+export interface Child {
+  url: string;
+  proc: ChildProcess;
+  output: () => string;
+  stop: () => Promise<void>;
+}
+
+/** Start `main.js <args>` and wait for its "listening on <url>" line. */
+export async function startChild(args: string[], env: Record<string, string>): Promise<Child> {
+  const clean = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !k.startsWith('CURRENTS_') && k !== 'DATABASE_URL'),
+  );
+  const proc = spawn(process.execPath, [MAIN, ...args], {
+    env: { ...clean, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  proc.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  proc.stderr?.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${args[0]} did not start within 20 s:\n${out}`)), 20_000);
+    const look = () => {
+      const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+      if (match?.[1] !== undefined) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    };
+    proc.stdout?.on('data', look);
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${args[0]} exited with ${code}:\n${out}`));
+    });
+  });
+  const stop = async () => {
+    if (proc.exitCode !== null || proc.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+    proc.kill('SIGTERM');
+    const timer = setTimeout(() => proc.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+  };
+  return { url, proc, output: () => out, stop };
+}
+
+export interface Stack {
+  service: Child;
+  sandbox: Child;
+  dataDir: string;
+  stop: () => Promise<void>;
+}
+
+/** A sandbox with the given feeds and a service with a fresh data folder, tuned to notice changes fast. */
+export async function startStack(feeds: string[]): Promise<Stack> {
+  const sandbox = await startChild(
+    ['sandbox', '--port', '0', '--rate-limit', 'off', ...feeds.flatMap((f) => ['--feed', f])],
+    {},
+  );
+  const dataDir = mkdtempSync(join(tmpdir(), 'currents-browser-'));
+  let service: Child;
+  try {
+    service = await startChild(['serve', '--port', '0', '--data', dataDir], {
+      CURRENTS_ADMIN_TOKEN: ADMIN_TOKEN,
+      CURRENTS_INGEST_TOKEN: INGEST_TOKEN,
+      CURRENTS_PROBE_INTERVAL_MS: '1000',
+      CURRENTS_IDLE_POLL_MS: '100',
+      CURRENTS_MAX_BACKOFF_MS: '2000',
+      CURRENTS_LOG_LEVEL: 'warn',
+      CURRENTS_PARTITIONS: '4',
+    });
+  } catch (e) {
+    await sandbox.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+    throw e;
+  }
+  return {
+    service,
+    sandbox,
+    dataDir,
+    stop: async () => {
+      await Promise.all([service.stop(), sandbox.stop()]);
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface Browser {
+  context: BrowserContext;
+  page: Page;
+  /** Every URL any page of this browser requested. */
+  requests: string[];
+  stop: () => Promise<void>;
+}
+
+export async function startBrowser(executablePath: string): Promise<Browser> {
+  const userDataDir = mkdtempSync(join(tmpdir(), 'currents-chromium-'));
+  const context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath,
+    headless: true,
+    viewport: DESKTOP,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  const requests: string[] = [];
+  context.on('request', (r) => requests.push(r.url()));
+  const page = context.pages()[0] ?? (await context.newPage());
+  return {
+    context,
+    page,
+    requests,
+    stop: async () => {
+      await context.close();
+      rmSync(userDataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Screenshot at desktop and phone sizes, and fail when the phone layout scrolls sideways. */
+export async function screenshots(page: Page, name: string): Promise<void> {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  for (const [label, size] of [
+    ['desktop', DESKTOP],
+    ['phone', PHONE],
+  ] as const) {
+    await page.setViewportSize(size);
+    await page.waitForTimeout(100);
+    await page.screenshot({ path: join(SCREENSHOTS, `${name}-${label}.png`), fullPage: true });
+    const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
+    if (overflow > 1) throw new Error(`${name} scrolls sideways by ${overflow}px at ${size.width}×${size.height}`);
+  }
+  await page.setViewportSize(DESKTOP);
+}
+
+/** Form controls without an accessible name (label, aria-label or aria-labelledby), as short HTML snippets. */
+export async function unlabelledControls(page: Page): Promise<string[]> {
+  return page.evaluate<string[]>(`[...document.querySelectorAll('input, select, textarea, button')]
+    .filter((el) => el.type !== 'hidden')
+    .filter((el) => {
+      if (el.getAttribute('aria-label') || el.getAttribute('aria-labelledby')) return false;
+      if (el.tagName === 'BUTTON') return el.textContent.trim() === '';
+      return !(el.labels && [...el.labels].some((l) => l.textContent.trim() !== ''));
+    })
+    .map((el) => el.outerHTML.slice(0, 160))`);
+}
+
+export async function control(base: string, path: string, body?: unknown): Promise<unknown> {
+  const res = await fetch(`${base}${path}`, {
+    method: body === undefined ? 'GET' : 'POST',
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${path} answered ${res.status}: ${text}`);
+  return text === '' ? null : (JSON.parse(text) as unknown);
+}
+
+export async function adminApi(base: string, method: string, path: string, body?: unknown): Promise<unknown> {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${ADMIN_TOKEN}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${path} answered ${res.status}: ${text}`);
+  return text === '' ? null : (JSON.parse(text) as unknown);
+}

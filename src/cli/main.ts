@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+import { registerImport } from './import.js';
 import { registerQuarantine } from './quarantine.js';
 import { registerSandbox } from './sandbox.js';
 import { registerServe } from './serve.js';
+import { openImportSink, storeOptions } from './store-access.js';
 
 /**
  * The `currents` command. Each subcommand lives in its own module under src/cli/ and registers itself here; the
@@ -15,6 +17,7 @@ program
   .showHelpAfterError();
 
 registerServe(program);
+registerImport(program, { openSink: openImportSink, options: storeOptions });
 registerQuarantine(program);
 registerSandbox(program);
 

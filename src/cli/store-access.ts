@@ -3,6 +3,7 @@ import { ConfigError, loadConfig, type Config, type Flags } from '../config.js';
 import { createLogger } from '../logger.js';
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/port.js';
+import type { NewEvent, NewQuarantine } from '../types.js';
 
 /** Options shared by commands that open the store directly (import, quarantine, exports). */
 export function storeOptions(command: Command): Command {
@@ -26,4 +27,18 @@ export async function openFromFlags(flags: Flags): Promise<{ config: Config; sto
   }
   const store = await openStore(config, createLogger(process.env.CURRENTS_LOG_LEVEL ?? 'warn', process.stderr));
   return { config, store };
+}
+
+/** The sink `currents import` writes to: events appended to the log, invalid input to quarantine. */
+export async function openImportSink(flags: Record<string, unknown>) {
+  const { config, store } = await openFromFlags(flags as Flags);
+  return {
+    partitions: config.partitions,
+    close: () => store.close(),
+    sink: async (chunk: { events: NewEvent[]; quarantined: NewQuarantine[] }) => {
+      if (chunk.quarantined.length > 0) await store.addQuarantine(chunk.quarantined);
+      const appended = await store.append(chunk.events);
+      return { stored: appended.stored, duplicates: appended.duplicateIndexes.length };
+    },
+  };
 }

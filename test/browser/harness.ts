@@ -223,3 +223,32 @@ export async function adminApi(base: string, method: string, path: string, body?
   if (!res.ok) throw new Error(`${method} ${path} answered ${res.status}: ${text}`);
   return text === '' ? null : (JSON.parse(text) as unknown);
 }
+
+/** Sign in through the page, as a user does. */
+export async function signIn(page: Page, base: string): Promise<void> {
+  await page.goto(base);
+  await page.getByLabel('Admin token').fill(ADMIN_TOKEN);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Exports', level: 1 }).waitFor();
+}
+
+/** URLs the browser asked for that are not the service's own. */
+export function requestsElsewhere(browser: Browser, base: string): string[] {
+  const origin = new URL(base).origin;
+  return browser.requests.filter((u) => !u.startsWith(`${origin}/`) && !u.startsWith('data:'));
+}
+
+/** Press Tab until the focused element's accessible text is `name` (what a keyboard user does). */
+export async function tabTo(page: Page, name: string, limit = 200): Promise<void> {
+  for (let i = 0; i < limit; i++) {
+    const focused = await page.evaluate<string>(`(() => {
+      const el = document.activeElement;
+      if (!el || el === document.body) return '';
+      const label = el.labels && el.labels[0] ? el.labels[0].textContent : '';
+      return (el.getAttribute('aria-label') || label || el.textContent || '').trim();
+    })()`);
+    if (focused === name) return;
+    await page.keyboard.press('Tab');
+  }
+  throw new Error(`no element named "${name}" within ${limit} presses of Tab`);
+}

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { StoreConfigError, StoreUnavailableError } from '../../src/store/errors.js';
 import type { Store } from '../../src/store/port.js';
 import { openSqliteStore, type SqliteStoreOptions } from '../../src/store/sqlite/index.js';
+import { loadMigrations } from '../../src/store/sqlite/migrate.js';
 import type { NewEvent } from '../../src/types.js';
 import { describeStoreContract } from './contract.js';
 import { events, exportRecord, newEvent } from './contract/fixtures.js';
@@ -81,7 +82,7 @@ describe('sqlite store', () => {
     await reopened.close();
     const db = new Database(path, { readonly: true });
     try {
-      expect(db.pragma('user_version', { simple: true })).toBe(1);
+      expect(db.pragma('user_version', { simple: true })).toBe(loadMigrations().length);
       expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     } finally {
       db.close();

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { NewEvent } from '../../types.js';
 import type { AppendResult } from '../port.js';
+import { FingerprintIndex, fingerprint } from './fingerprints.js';
 
 /**
  * Rows per INSERT statement. One statement per row costs a VM round trip each; very wide statements cost more to
@@ -9,49 +10,92 @@ import type { AppendResult } from '../port.js';
  */
 export const ROWS_PER_INSERT = 50;
 
-function insertSql(rows: number): string {
-  const tuple = '(?, ?, ?, ?, ?, ?, ?, ?, ?)';
-  return (
-    'INSERT INTO event_log (event_id, type, part, external_user_id, platform, app_id, event_time, received_at, payload)\n' +
-    `VALUES ${Array.from({ length: rows }, () => tuple).join(', ')}\n` +
-    'ON CONFLICT (event_id) DO NOTHING\n' +
-    'RETURNING seq, event_id'
-  );
-}
+const tuples = (rows: number, columns: number): string =>
+  Array.from({ length: rows }, () => `(${Array.from({ length: columns }, () => '?').join(', ')})`).join(', ');
 
-const ADD_TOTALS = 'UPDATE log_totals SET events = events + ?, bytes = bytes + ? WHERE id = 1';
+const SQL = {
+  insert: (rows: number): string =>
+    'INSERT INTO event_log (event_id, type, part, external_user_id, platform, app_id, event_time, received_at, payload) ' +
+    `VALUES ${tuples(rows, 9)}`,
+  insertFingerprints: (rows: number): string => `INSERT INTO event_fingerprints (seq, fp) VALUES ${tuples(rows, 2)}`,
+  fingerprintsAfter: 'SELECT seq, fp FROM event_fingerprints WHERE seq > ? ORDER BY seq',
+  eventIdAt: 'SELECT event_id FROM event_log WHERE seq = ?',
+  events: 'SELECT events FROM log_totals WHERE id = 1',
+  addTotals: 'UPDATE log_totals SET events = events + ?, bytes = bytes + ? WHERE id = 1',
+} as const;
 
 interface Pending {
   event: NewEvent;
+  fp: number;
   call: number;
   index: number;
 }
 
-/**
- * Build the function that writes the events of several `append` calls in ONE transaction and tells each call what
- * became of its events. A duplicate is an event id seen earlier in this transaction (in any call: first one wins) or
- * already in the log; it is reported by its index in its own call.
- */
-export function makeAppender(db: Database.Database): (calls: readonly (readonly NewEvent[])[]) => AppendResult[] {
+export interface Appender {
+  /**
+   * Write the events of several `append` calls in ONE transaction and tell each call what became of its events. A
+   * duplicate is an event id seen earlier in this transaction (in any call: the first wins) or already in the log;
+   * it is reported by its index in its own call.
+   */
+  append(calls: readonly (readonly NewEvent[])[]): AppendResult[];
+  /** Rows retention removed (committed): forget their fingerprints. */
+  forget(removed: readonly { seq: number; fp: number }[]): void;
+}
+
+export function makeAppender(db: Database.Database): Appender {
   // Prepared once per width; a flush uses the full width for all but its last statement.
-  const inserts = new Map<number, Database.Statement>();
-  const insert = (rows: number): Database.Statement => {
-    let s = inserts.get(rows);
+  const inserts = new Map<number, { rows: Database.Statement; fingerprints: Database.Statement }>();
+  const insertsOf = (width: number): { rows: Database.Statement; fingerprints: Database.Statement } => {
+    let s = inserts.get(width);
     if (s === undefined) {
-      s = db.prepare(insertSql(rows));
-      inserts.set(rows, s);
+      s = { rows: db.prepare(SQL.insert(width)), fingerprints: db.prepare(SQL.insertFingerprints(width)) };
+      inserts.set(width, s);
     }
     return s;
   };
-  const addTotals = db.prepare(ADD_TOTALS);
+  const fingerprintsAfter = db.prepare(SQL.fingerprintsAfter).raw();
+  const eventIdAt = db.prepare(SQL.eventIdAt).pluck();
+  const events = db.prepare(SQL.events).pluck();
+  const addTotals = db.prepare(SQL.addTotals);
 
-  const write = db.transaction((pending: readonly Pending[]): Map<string, number> => {
-    const seqById = new Map<string, number>();
+  // Built on the first append (a connection that only reads never pays for it); `loadedTo` is the highest seq whose
+  // fingerprint it holds. Other connections (a `currents import` beside the server) may append too: every write
+  // transaction first loads what they committed since.
+  let index: FingerprintIndex | null = null;
+  let loadedTo = 0;
+
+  const catchUp = (): FingerprintIndex => {
+    const logged = events.get() as number;
+    // Retention run by another connection leaves stale entries here; rebuild when they could be half the table.
+    if (index === null || index.size > 2 * logged + 65_536) {
+      index = new FingerprintIndex(logged);
+      loadedTo = 0;
+    }
+    for (const [seq, fp] of fingerprintsAfter.iterate(loadedTo) as IterableIterator<[number, number]>) {
+      index.add(fp, seq);
+      loadedTo = seq;
+    }
+    return index;
+  };
+
+  const isLogged = (idx: FingerprintIndex, p: Pending): boolean => {
+    for (const seq of idx.candidates(p.fp)) {
+      const stored = eventIdAt.get(seq) as string | undefined;
+      if (stored === p.event.eventId) return true;
+      // The row is gone (retention elsewhere): drop the stale entry. A different id is a fingerprint collision.
+      if (stored === undefined) idx.remove(p.fp, seq);
+    }
+    return false;
+  };
+
+  const write = db.transaction((pending: readonly Pending[]): { fresh: Pending[]; seqs: number[] } => {
+    const idx = catchUp();
+    const fresh = pending.filter((p) => !isLogged(idx, p));
+    const seqs: number[] = [];
     let bytes = 0;
-    const params: unknown[] = [];
-    for (let start = 0; start < pending.length; start += ROWS_PER_INSERT) {
-      const chunk = pending.slice(start, start + ROWS_PER_INSERT);
-      params.length = 0;
+    for (let start = 0; start < fresh.length; start += ROWS_PER_INSERT) {
+      const chunk = fresh.slice(start, start + ROWS_PER_INSERT);
+      const params: unknown[] = [];
       for (const { event: e } of chunk) {
         params.push(
           e.eventId,
@@ -64,41 +108,59 @@ export function makeAppender(db: Database.Database): (calls: readonly (readonly 
           e.receivedAt,
           e.payload,
         );
+        bytes += Buffer.byteLength(e.payload);
       }
-      const inserted = insert(chunk.length).all(params) as { seq: number; event_id: string }[];
-      for (const row of inserted) seqById.set(row.event_id, row.seq);
+      const statements = insertsOf(chunk.length);
+      const { changes, lastInsertRowid } = statements.rows.run(params);
+      if (changes !== chunk.length)
+        throw new Error(`expected ${chunk.length} rows inserted, SQLite reported ${changes}`);
+      // One multi-row INSERT under the write lock takes consecutive seqs (AUTOINCREMENT: max + 1, row by row).
+      const first = Number(lastInsertRowid) - chunk.length + 1;
+      const fps: number[] = [];
+      chunk.forEach((p, i) => {
+        seqs.push(first + i);
+        fps.push(first + i, p.fp);
+      });
+      statements.fingerprints.run(fps);
     }
-    for (const p of pending) if (seqById.has(p.event.eventId)) bytes += Buffer.byteLength(p.event.payload);
-    if (seqById.size > 0) addTotals.run(seqById.size, bytes);
-    return seqById;
+    if (fresh.length > 0) addTotals.run(fresh.length, bytes);
+    return { fresh, seqs };
   });
 
-  return (calls) => {
-    const results: AppendResult[] = calls.map(() => ({ stored: 0, duplicateIndexes: [], lastSeq: null }));
-    const seen = new Set<string>();
-    const pending: Pending[] = [];
-    calls.forEach((events, call) => {
-      events.forEach((event, index) => {
-        if (seen.has(event.eventId)) {
-          results[call]!.duplicateIndexes.push(index);
-        } else {
-          seen.add(event.eventId);
-          pending.push({ event, call, index });
-        }
+  return {
+    append(calls) {
+      const results: AppendResult[] = calls.map(() => ({ stored: 0, duplicateIndexes: [], lastSeq: null }));
+      const seen = new Set<string>();
+      const pending: Pending[] = [];
+      calls.forEach((evs, call) => {
+        evs.forEach((event, i) => {
+          if (seen.has(event.eventId)) {
+            results[call]!.duplicateIndexes.push(i);
+          } else {
+            seen.add(event.eventId);
+            pending.push({ event, fp: fingerprint(event.eventId), call, index: i });
+          }
+        });
       });
-    });
-    const seqById = write.immediate(pending);
-    for (const { event, call, index } of pending) {
-      const result = results[call]!;
-      const seq = seqById.get(event.eventId);
-      if (seq === undefined) {
-        result.duplicateIndexes.push(index);
-      } else {
+      const { fresh, seqs } = write.immediate(pending);
+      // Committed: only now may the index vouch for these rows.
+      const stored = new Set<Pending>();
+      fresh.forEach((p, i) => {
+        const seq = seqs[i]!;
+        index?.add(p.fp, seq);
+        loadedTo = Math.max(loadedTo, seq);
+        stored.add(p);
+        const result = results[p.call]!;
         result.stored += 1;
         result.lastSeq = result.lastSeq === null ? seq : Math.max(result.lastSeq, seq);
-      }
-    }
-    for (const r of results) r.duplicateIndexes.sort((a, b) => a - b);
-    return results;
+      });
+      for (const p of pending) if (!stored.has(p)) results[p.call]!.duplicateIndexes.push(p.index);
+      for (const r of results) r.duplicateIndexes.sort((a, b) => a - b);
+      return results;
+    },
+    forget(removed) {
+      if (index === null) return;
+      for (const r of removed) index.remove(r.fp, r.seq);
+    },
   };
 }

@@ -25,6 +25,7 @@ const SQL = {
     'WHERE received_at < ? AND (received_at, part, seq) > (?, ?, ?) ORDER BY received_at, part, seq LIMIT ?',
   remove:
     'DELETE FROM event_log WHERE seq IN (SELECT value FROM json_each(?)) RETURNING octet_length(payload) AS bytes',
+  removeFingerprints: 'DELETE FROM event_fingerprints WHERE seq IN (SELECT value FROM json_each(?)) RETURNING seq, fp',
   subtractTotals: 'UPDATE log_totals SET events = events - ?, bytes = max(0, bytes - ?) WHERE id = 1',
   pruneMinutes: 'DELETE FROM delivery_minutes WHERE minute < ?',
   pruneErrors:
@@ -40,12 +41,19 @@ interface Holds {
 
 type Key = [receivedAt: number, part: number, seq: number];
 
-export function makeRetention(db: Database.Database): (olderThanMs: number) => Promise<number> {
+type Removed = { seq: number; fp: number }[];
+
+/** `onRemoved` hears of the rows removed, after each chunk commits (the appender forgets their fingerprints). */
+export function makeRetention(
+  db: Database.Database,
+  onRemoved: (rows: Removed) => void,
+): (olderThanMs: number) => Promise<number> {
   const exportStarts = db.prepare(SQL.exportStarts);
   const liveHolds = db.prepare(SQL.liveHolds);
   const replayHolds = db.prepare(SQL.replayHolds);
   const scan = db.prepare(SQL.scan);
   const remove = db.prepare(SQL.remove).pluck();
+  const removeFingerprints = db.prepare(SQL.removeFingerprints);
   const subtractTotals = db.prepare(SQL.subtractTotals);
   const pruneMinutes = db.prepare(SQL.pruneMinutes);
   const pruneErrors = db.prepare(SQL.pruneErrors);
@@ -75,7 +83,7 @@ export function makeRetention(db: Database.Database): (olderThanMs: number) => P
   };
 
   // One chunk: returns the rows removed and where the next chunk resumes (null when the scan is done).
-  const chunk = db.transaction((olderThanMs: number, after: Key): { removed: number; next: Key | null } => {
+  const chunk = db.transaction((olderThanMs: number, after: Key): { removed: Removed; next: Key | null } => {
     const h = holds();
     const rows = scan.all(olderThanMs, ...after, RETENTION_CHUNK) as {
       seq: number;
@@ -83,16 +91,19 @@ export function makeRetention(db: Database.Database): (olderThanMs: number) => P
       received_at: number;
     }[];
     const doomed = rows.filter((r) => r.seq <= (h.byPartition.get(r.part) ?? h.other)).map((r) => r.seq);
+    let removed: Removed = [];
     if (doomed.length > 0) {
-      const sizes = remove.all(JSON.stringify(doomed)) as number[];
+      const list = JSON.stringify(doomed);
+      const sizes = remove.all(list) as number[];
       subtractTotals.run(
         sizes.length,
         sizes.reduce((a, b) => a + b, 0),
       );
+      removed = removeFingerprints.all(list) as Removed;
     }
     const last = rows[rows.length - 1];
     const next: Key | null = rows.length < RETENTION_CHUNK || !last ? null : [last.received_at, last.part, last.seq];
-    return { removed: doomed.length, next };
+    return { removed, next };
   });
 
   const housekeeping = db.transaction((now: number) => {
@@ -104,8 +115,9 @@ export function makeRetention(db: Database.Database): (olderThanMs: number) => P
     let removed = 0;
     let after: Key | null = [Number.MIN_SAFE_INTEGER, Number.MIN_SAFE_INTEGER, Number.MIN_SAFE_INTEGER];
     while (after !== null) {
-      const step: { removed: number; next: Key | null } = chunk.immediate(olderThanMs, after);
-      removed += step.removed;
+      const step: { removed: Removed; next: Key | null } = chunk.immediate(olderThanMs, after);
+      removed += step.removed.length;
+      onRemoved(step.removed);
       after = step.next;
       // Let queued appends commit between chunks.
       if (after !== null) await new Promise<void>((resolve) => setImmediate(resolve));

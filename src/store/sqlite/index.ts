@@ -2,7 +2,7 @@ import { constants as fs, accessSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { NewEvent } from '../../types.js';
-import { StoreUnavailableError } from '../errors.js';
+import { StoreUnavailableError, toError } from '../errors.js';
 import type { AppendResult, Store, StoreCapabilities } from '../port.js';
 import { makeAppender } from './append.js';
 import { makeDeliveryState } from './delivery-state.js';
@@ -92,7 +92,11 @@ function storeOn(db: Database.Database, options: SqliteStoreOptions): Store {
 
   const appender = makeAppender(db);
   const reader = makeReader(db);
-  const retention = makeRetention(db, (removed) => appender.forget(removed));
+  const retention = makeRetention(
+    db,
+    (removed) => appender.forget(removed),
+    () => closed,
+  );
   const quarantine = makeQuarantine(db);
   const exportsTable = makeExports(db);
   const delivery = makeDeliveryState(db);
@@ -177,6 +181,13 @@ function storeOn(db: Database.Database, options: SqliteStoreOptions): Store {
       if (closed) return;
       commits.flush();
       closed = true;
+      try {
+        // Keeps the planner's statistics current for the next start; cheap when little changed. Best effort: on a
+        // full disk it fails, and closing matters more.
+        db.pragma('optimize');
+      } catch (e) {
+        logger?.warn({ err: toError(e).message }, 'could not refresh SQLite statistics before closing');
+      }
       try {
         db.close();
       } catch (e) {

@@ -2,6 +2,9 @@ import type Database from 'better-sqlite3';
 import type { AppPlatform, LogRow } from '../../types.js';
 import type { LogStats, ReadQuery, ReadResult } from '../port.js';
 
+/** How far out of order (ms) two receipts may be for seqBefore to stay exact. */
+export const SEQ_BEFORE_SLACK_MS = 60_000;
+
 /** A read looks at no more rows of its partition than this (or limit * 4), so one sender never stalls the others. */
 export const MIN_SCAN_BUDGET = 5000;
 
@@ -12,7 +15,13 @@ const SQL = {
   boundary:
     'SELECT seq FROM event_log INDEXED BY event_log_part WHERE part = ? AND seq > ? AND seq <= ? ' +
     'ORDER BY seq LIMIT 1 OFFSET ?',
-  seqBefore: 'SELECT coalesce(max(seq), 0) AS seq FROM event_log WHERE received_at < ?',
+  // seqBefore in two index seeks: the latest receipt before the time, then the highest seq received in the window
+  // just below it. Exact as long as receipts out of seq order stay within SEQ_BEFORE_SLACK_MS of each other (group
+  // commit reorders within milliseconds); a whole-log scan would stall the event loop on a large log.
+  lastReceiptBefore:
+    'SELECT received_at FROM event_log INDEXED BY event_log_received WHERE received_at < ? ORDER BY received_at DESC LIMIT 1',
+  maxSeqReceivedIn:
+    'SELECT max(seq) FROM event_log INDEXED BY event_log_received WHERE received_at >= ? AND received_at < ?',
   stats:
     'SELECT t.events AS events, t.bytes AS bytes, ' +
     '(SELECT min(received_at) FROM event_log) AS oldest FROM log_totals t WHERE t.id = 1',
@@ -84,7 +93,8 @@ export interface LogReader {
 export function makeReader(db: Database.Database): LogReader {
   const head = db.prepare(SQL.head).pluck();
   const boundary = db.prepare(SQL.boundary).pluck();
-  const seqBefore = db.prepare(SQL.seqBefore).pluck();
+  const lastReceiptBefore = db.prepare(SQL.lastReceiptBefore).pluck();
+  const maxSeqReceivedIn = db.prepare(SQL.maxSeqReceivedIn).pluck();
   const stats = db.prepare(SQL.stats);
   const selects = new Map<string, Database.Statement>();
   const select = (q: ReadQuery): Database.Statement => {
@@ -114,7 +124,11 @@ export function makeReader(db: Database.Database): LogReader {
   return {
     read: (q) => read.deferred(q),
     headSeq: () => head.get() as number,
-    seqBefore: (ms) => seqBefore.get(ms) as number,
+    seqBefore: (ms) => {
+      const last = lastReceiptBefore.get(ms) as number | undefined;
+      if (last === undefined) return 0;
+      return maxSeqReceivedIn.get(last - SEQ_BEFORE_SLACK_MS, ms) as number;
+    },
     stats: () => {
       const r = stats.get() as { events: number; bytes: number; oldest: number | null };
       return { events: r.events, bytes: r.bytes, headSeq: head.get() as number, oldestReceivedAt: r.oldest };

@@ -43,10 +43,14 @@ type Key = [receivedAt: number, part: number, seq: number];
 
 type Removed = { seq: number; fp: number }[];
 
-/** `onRemoved` hears of the rows removed, after each chunk commits (the appender forgets their fingerprints). */
+/**
+ * `onRemoved` hears of the rows removed, after each chunk commits (the appender forgets their fingerprints).
+ * `stopping` is asked between chunks: a store being closed ends the pass early; the next pass resumes the work.
+ */
 export function makeRetention(
   db: Database.Database,
   onRemoved: (rows: Removed) => void,
+  stopping: () => boolean,
 ): (olderThanMs: number) => Promise<number> {
   const exportStarts = db.prepare(SQL.exportStarts);
   const liveHolds = db.prepare(SQL.liveHolds);
@@ -121,6 +125,7 @@ export function makeRetention(
       after = step.next;
       // Let queued appends commit between chunks.
       if (after !== null) await new Promise<void>((resolve) => setImmediate(resolve));
+      if (stopping()) return removed;
     }
     housekeeping.immediate(Date.now());
     return removed;

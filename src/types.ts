@@ -148,6 +148,7 @@ export interface NewDeadLetter {
   /** The batch exactly as it was (or would have been) sent, as JSON text. */
   batch: string;
   eventIds: string[];
+  /** The type of each event, in the order of `eventIds`. */
   types: string[];
   status: number | null;
   error: string;
@@ -192,6 +193,16 @@ export interface FeedState {
   rateLimitPercentUsed: number | null;
 }
 
+/**
+ * A read whose requests are being sent: the log range (cursor, to] packed at time `at` (ms) into requests, of which
+ * the first `done` are delivered (or dropped). Re-read after a crash or a hold, it packs into the same requests.
+ */
+export interface Inflight {
+  to: number;
+  done: number;
+  at: number;
+}
+
 export interface Cursor {
   exportId: string;
   feed: string;
@@ -199,8 +210,8 @@ export interface Cursor {
   /** 0 for the live stream, the replay's generation otherwise. */
   generation: number;
   seq: number;
-  /** Upper bound of a read whose requests are being sent; a restart re-reads exactly (seq, inflightTo]. */
-  inflightTo: number | null;
+  /** A read being sent; null when the sender is between reads. */
+  inflight: Inflight | null;
 }
 
 export interface Replay {

@@ -7,6 +7,7 @@ import type {
   ExportErrorEntry,
   ExportRecord,
   FeedState,
+  Inflight,
   Lease,
   LogRow,
   NewDeadLetter,
@@ -62,6 +63,15 @@ export interface ReadResult {
   scannedTo: number;
 }
 
+/** What a feed still has to send in one partition (a read's filters, without limit). */
+export type BacklogQuery = Omit<ReadQuery, 'limit'>;
+
+export interface Backlog {
+  events: number;
+  /** received_at of the oldest waiting event, ms; null when none waits. */
+  oldestReceivedAt: number | null;
+}
+
 export interface LogStats {
   events: number;
   /** Approximate payload bytes held. */
@@ -76,7 +86,10 @@ export interface Progress {
   feed: string;
   partition: number;
   generation: number;
+  /** The cursor after this step. */
   seq: number;
+  /** The read still being sent after this step (its first `done` requests dealt with), or null when none is. */
+  inflight: Inflight | null;
   counters: CounterDelta[];
   deadLetters: NewDeadLetter[];
   drops: NewDrop[];
@@ -117,6 +130,8 @@ export interface EventLogPort {
   /** The highest seq of events received before `ms` (0 when none): where an export asked to start at a time begins. */
   seqBefore(ms: number): Promise<number>;
   stats(): Promise<LogStats>;
+  /** Count what a feed has left in one partition (for status and metrics; not on the hot path). */
+  countBacklog(query: BacklogQuery): Promise<Backlog>;
   /**
    * Remove log rows received before `olderThanMs` that every export's cursors (live and replays, every feed) are
    * past. Returns the number of rows removed.
@@ -125,6 +140,10 @@ export interface EventLogPort {
 }
 
 export interface QuarantinePort {
+  /**
+   * Keep refused input. A record from a file that is already in quarantine (same file, offset, index and raw text)
+   * is not added again, so importing the same files twice stores nothing new.
+   */
   addQuarantine(records: readonly NewQuarantine[]): Promise<void>;
   listQuarantine(query: QuarantineQuery): Promise<QuarantineRecord[]>;
   getQuarantine(ids: readonly number[]): Promise<QuarantineRecord[]>;
@@ -149,17 +168,17 @@ export interface DeliveryStatePort {
   getCursors(exportId: string): Promise<Cursor[]>;
   /** Create or overwrite cursors (an export's start, or feeds regrouped after a credentials change). */
   putCursors(cursors: readonly Cursor[]): Promise<void>;
-  /** Remove the cursors of feeds that no longer exist. */
-  deleteCursors(exportId: string, feed: string): Promise<void>;
-  /** Record the upper bound of a read about to be sent (null clears it). */
+  /** Remove the cursors of a feed that no longer exists (of one generation, or of all when none is given). */
+  deleteCursors(exportId: string, feed: string, generation?: number): Promise<void>;
+  /** Record a read about to be sent (null clears it). */
   setInflight(
     exportId: string,
     feed: string,
     partition: number,
     generation: number,
-    inflightTo: number | null,
+    inflight: Inflight | null,
   ): Promise<void>;
-  /** Move a cursor and record counters, dead letters, drops and delivery points atomically; clears inflightTo. */
+  /** Set a cursor and its in-flight read, and record counters, dead letters, drops and delivery points atomically. */
   commitProgress(progress: Progress): Promise<void>;
 
   getFeedStates(exportId: string): Promise<Record<string, FeedState>>;

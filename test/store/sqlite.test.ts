@@ -49,7 +49,9 @@ describe('sqlite store', () => {
     const { lastSeq } = await store.append(evs);
     const exp = exportRecord();
     await store.createExport(exp);
-    await store.putCursors([{ exportId: exp.id, feed: 'ios', partition: 1, generation: 0, seq: 4, inflightTo: 8 }]);
+    await store.putCursors([
+      { exportId: exp.id, feed: 'ios', partition: 1, generation: 0, seq: 4, inflight: { to: 8, done: 1, at: 99 } },
+    ]);
     await store.addQuarantine([
       {
         reason: 'no id',
@@ -68,7 +70,7 @@ describe('sqlite store', () => {
       evs.filter((e) => e.partition === 1).map((e) => e.eventId),
     );
     expect(await again.getExport(exp.id)).toEqual(exp);
-    expect((await again.getCursors(exp.id))[0]).toMatchObject({ seq: 4, inflightTo: 8 });
+    expect((await again.getCursors(exp.id))[0]).toMatchObject({ seq: 4, inflight: { to: 8, done: 1, at: 99 } });
     expect(await again.countQuarantine()).toBe(1);
     expect(await again.getMeta('partitions')).toBe('16');
     expect(await again.append(evs.slice(0, 1))).toMatchObject({ stored: 0, duplicateIndexes: [0] });

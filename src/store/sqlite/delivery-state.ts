@@ -1,5 +1,14 @@
 import type Database from 'better-sqlite3';
-import type { CounterDelta, CounterRow, Cursor, FeedState, NewDeadLetter, NewDrop, Outcome } from '../../types.js';
+import type {
+  CounterDelta,
+  CounterRow,
+  Cursor,
+  FeedState,
+  Inflight,
+  NewDeadLetter,
+  NewDrop,
+  Outcome,
+} from '../../types.js';
 import type { DeliveryPoint, Progress } from '../port.js';
 
 const MINUTE_MS = 60_000;
@@ -7,13 +16,18 @@ const MINUTE_MS = 60_000;
 const SQL = {
   startSeq: "SELECT json_extract(record, '$.startSeq') AS start_seq FROM exports WHERE id = ?",
   cursors:
-    'SELECT export_id, feed, part, generation, seq, inflight_to FROM cursors WHERE export_id = ? ' +
+    'SELECT export_id, feed, part, generation, seq, inflight_to, inflight_done, inflight_at FROM cursors WHERE export_id = ? ' +
     'ORDER BY feed, part, generation',
   putCursor:
-    'INSERT INTO cursors (export_id, feed, part, generation, seq, inflight_to) VALUES (?, ?, ?, ?, ?, ?) ' +
-    'ON CONFLICT (export_id, feed, part, generation) DO UPDATE SET seq = excluded.seq, inflight_to = excluded.inflight_to',
+    'INSERT INTO cursors (export_id, feed, part, generation, seq, inflight_to, inflight_done, inflight_at) ' +
+    'VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (export_id, feed, part, generation) DO UPDATE SET ' +
+    'seq = excluded.seq, inflight_to = excluded.inflight_to, inflight_done = excluded.inflight_done, ' +
+    'inflight_at = excluded.inflight_at',
   deleteCursors: 'DELETE FROM cursors WHERE export_id = ? AND feed = ?',
-  setInflight: 'UPDATE cursors SET inflight_to = ? WHERE export_id = ? AND feed = ? AND part = ? AND generation = ?',
+  deleteGeneration: 'DELETE FROM cursors WHERE export_id = ? AND feed = ? AND generation = ?',
+  setInflight:
+    'UPDATE cursors SET inflight_to = ?, inflight_done = ?, inflight_at = ? ' +
+    'WHERE export_id = ? AND feed = ? AND part = ? AND generation = ?',
   addCounter:
     'INSERT INTO counters (export_id, feed, type, outcome, count) VALUES (?, ?, ?, ?, ?) ' +
     'ON CONFLICT (export_id, feed, type, outcome) DO UPDATE SET count = count + excluded.count',
@@ -41,6 +55,13 @@ interface CursorRow {
   generation: number;
   seq: number;
   inflight_to: number | null;
+  inflight_done: number;
+  inflight_at: number | null;
+}
+
+/** The three in-flight columns of a cursor row. */
+function inflightColumns(i: Inflight | null): [number | null, number, number | null] {
+  return i === null ? [null, 0, null] : [i.to, i.done, i.at];
 }
 
 function missingExport(exportId: string): Error {
@@ -52,6 +73,7 @@ export function makeDeliveryState(db: Database.Database) {
   const cursors = db.prepare(SQL.cursors);
   const putCursor = db.prepare(SQL.putCursor);
   const deleteCursors = db.prepare(SQL.deleteCursors);
+  const deleteGeneration = db.prepare(SQL.deleteGeneration);
   const setInflight = db.prepare(SQL.setInflight);
   const addCounter = db.prepare(SQL.addCounter);
   const counters = db.prepare(SQL.counters);
@@ -90,22 +112,25 @@ export function makeDeliveryState(db: Database.Database) {
   };
 
   const putAll = db.transaction((list: readonly Cursor[]) => {
-    for (const c of list) putCursor.run(c.exportId, c.feed, c.partition, c.generation, c.seq, c.inflightTo ?? null);
+    for (const c of list) {
+      putCursor.run(c.exportId, c.feed, c.partition, c.generation, c.seq, ...inflightColumns(c.inflight));
+    }
   });
 
   const inflight = db.transaction(
-    (exportId: string, feed: string, part: number, generation: number, to: number | null) => {
+    (exportId: string, feed: string, part: number, generation: number, flight: Inflight | null) => {
       const start = requireExport(exportId);
-      if (setInflight.run(to, exportId, feed, part, generation).changes > 0) return;
+      const columns = inflightColumns(flight);
+      if (setInflight.run(...columns, exportId, feed, part, generation).changes > 0) return;
       // No cursor yet: the sender is still where a new one starts (live: the export's startSeq; a replay: the
       // beginning of the log, its time range filters the rest). Record that, so a restart re-reads from there.
-      putCursor.run(exportId, feed, part, generation, generation === 0 ? start : 0, to);
+      putCursor.run(exportId, feed, part, generation, generation === 0 ? start : 0, ...columns);
     },
   );
 
   const commit = db.transaction((p: Progress) => {
     requireExport(p.exportId);
-    putCursor.run(p.exportId, p.feed, p.partition, p.generation, p.seq, null);
+    putCursor.run(p.exportId, p.feed, p.partition, p.generation, p.seq, ...inflightColumns(p.inflight));
     addCounters(p.exportId, p.counters);
     for (const d of p.deadLetters) insertDeadLetter(d);
     for (const d of p.drops) insertDrop(d);
@@ -124,12 +149,15 @@ export function makeDeliveryState(db: Database.Database) {
         partition: r.part,
         generation: r.generation,
         seq: r.seq,
-        inflightTo: r.inflight_to,
+        inflight: r.inflight_to === null ? null : { to: r.inflight_to, done: r.inflight_done, at: r.inflight_at ?? 0 },
       })),
     putCursors: (list: readonly Cursor[]): void => putAll.immediate(list),
-    deleteCursors: (exportId: string, feed: string): void => void deleteCursors.run(exportId, feed),
-    setInflight: (exportId: string, feed: string, part: number, generation: number, to: number | null): void =>
-      inflight.immediate(exportId, feed, part, generation, to),
+    deleteCursors: (exportId: string, feed: string, generation?: number): void =>
+      void (generation === undefined
+        ? deleteCursors.run(exportId, feed)
+        : deleteGeneration.run(exportId, feed, generation)),
+    setInflight: (exportId: string, feed: string, part: number, generation: number, flight: Inflight | null): void =>
+      inflight.immediate(exportId, feed, part, generation, flight),
     commitProgress: (p: Progress): void => commit.immediate(p),
     getFeedStates(exportId: string): Record<string, FeedState> {
       const out: Record<string, FeedState> = {};

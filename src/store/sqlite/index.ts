@@ -145,6 +145,7 @@ function storeOn(db: Database.Database, options: SqliteStoreOptions): Store {
     headSeq: op(reader.headSeq),
     seqBefore: op(reader.seqBefore),
     stats: op(reader.stats),
+    countBacklog: op(reader.countBacklog),
     applyRetention: op(retention),
 
     ...mapOps(quarantine, op),

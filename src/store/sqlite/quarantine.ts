@@ -1,10 +1,13 @@
+import { createHash } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import type { NewQuarantine, QuarantineRecord, QuarantineSource } from '../../types.js';
 import type { QuarantineQuery } from '../port.js';
 
 const COLUMNS = 'id, reason, source, raw, event_type, received_at';
 const SQL = {
-  insert: 'INSERT INTO quarantine (reason, source, raw, event_type, received_at) VALUES (?, ?, ?, ?, ?)',
+  insert:
+    'INSERT INTO quarantine (reason, source, raw, event_type, received_at, fingerprint) VALUES (?, ?, ?, ?, ?, ?) ' +
+    'ON CONFLICT DO NOTHING',
   list: `SELECT ${COLUMNS} FROM quarantine WHERE id > ? ORDER BY id LIMIT ?`,
   get: `SELECT ${COLUMNS} FROM quarantine WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id`,
   remove: 'DELETE FROM quarantine WHERE id IN (SELECT value FROM json_each(?))',
@@ -30,6 +33,15 @@ const toRecord = (r: Row): QuarantineRecord => ({
   receivedAt: r.received_at,
 });
 
+/** Records from files are fingerprinted by where they came from and what they were; HTTP input is never merged. */
+function fingerprintOf(q: NewQuarantine): string | null {
+  if (q.source.kind !== 'file') return null;
+  const { path, offset, index } = q.source;
+  return createHash('sha256')
+    .update(JSON.stringify([path, offset, index ?? null, q.raw]))
+    .digest('base64url');
+}
+
 export function makeQuarantine(db: Database.Database) {
   const insert = db.prepare(SQL.insert);
   const list = db.prepare(SQL.list);
@@ -40,7 +52,7 @@ export function makeQuarantine(db: Database.Database) {
 
   const addAll = db.transaction((records: readonly NewQuarantine[]) => {
     for (const q of records) {
-      insert.run(q.reason, JSON.stringify(q.source), q.raw, q.eventType ?? null, q.receivedAt);
+      insert.run(q.reason, JSON.stringify(q.source), q.raw, q.eventType ?? null, q.receivedAt, fingerprintOf(q));
     }
   });
 

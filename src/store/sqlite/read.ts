@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { AppPlatform, LogRow } from '../../types.js';
-import type { LogStats, ReadQuery, ReadResult } from '../port.js';
+import type { Backlog, BacklogQuery, LogStats, ReadQuery, ReadResult } from '../port.js';
 
 /** How far out of order (ms) two receipts may be for seqBefore to stay exact. */
 export const SEQ_BEFORE_SLACK_MS = 60_000;
@@ -57,8 +57,10 @@ function toLogRow(r: Row): LogRow {
   };
 }
 
-/** The filtered select for one combination of filters; lists are bound as JSON so one statement serves any list. */
-function selectSql(q: ReadQuery): string {
+type Filters = Omit<ReadQuery, 'limit'>;
+
+/** The WHERE clause for one combination of filters; lists are bound as JSON so one statement serves any list. */
+function whereSql(q: Filters): string {
   const where = ['part = ?', 'seq > ?', 'seq <= ?'];
   if (q.types !== undefined) where.push('type IN (SELECT value FROM json_each(?))');
   const isIn = 'platform IN (SELECT value FROM json_each(?))';
@@ -68,23 +70,28 @@ function selectSql(q: ReadQuery): string {
   else if (q.platformsNotIn !== undefined) where.push(notIn);
   if (q.fromTime !== undefined) where.push('event_time >= ?');
   if (q.toTime !== undefined) where.push('event_time <= ?');
-  // INDEXED BY: walking the partition in seq order is what bounds the work; never let the planner pick another path.
-  return `SELECT ${COLUMNS} FROM event_log INDEXED BY event_log_part WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ?`;
+  return where.join(' AND ');
 }
 
-function selectParams(q: ReadQuery, windowEnd: number, limit: number): unknown[] {
+function whereParams(q: Filters, windowEnd: number): unknown[] {
   const params: unknown[] = [q.partition, q.afterSeq, windowEnd];
   if (q.types !== undefined) params.push(JSON.stringify(q.types));
   if (q.platformsIn !== undefined) params.push(JSON.stringify(q.platformsIn));
   if (q.platformsNotIn !== undefined) params.push(JSON.stringify(q.platformsNotIn));
   if (q.fromTime !== undefined) params.push(q.fromTime);
   if (q.toTime !== undefined) params.push(q.toTime);
-  params.push(limit);
   return params;
 }
 
+// INDEXED BY: walking the partition in seq order is what bounds the work; never let the planner pick another path.
+const selectSql = (q: Filters): string =>
+  `SELECT ${COLUMNS} FROM event_log INDEXED BY event_log_part WHERE ${whereSql(q)} ORDER BY seq LIMIT ?`;
+const backlogSql = (q: Filters): string =>
+  `SELECT count(*) AS events, min(received_at) AS oldest FROM event_log INDEXED BY event_log_part WHERE ${whereSql(q)}`;
+
 export interface LogReader {
   read(q: ReadQuery): ReadResult;
+  countBacklog(q: BacklogQuery): Backlog;
   headSeq(): number;
   seqBefore(ms: number): number;
   stats(): LogStats;
@@ -96,13 +103,12 @@ export function makeReader(db: Database.Database): LogReader {
   const lastReceiptBefore = db.prepare(SQL.lastReceiptBefore).pluck();
   const maxSeqReceivedIn = db.prepare(SQL.maxSeqReceivedIn).pluck();
   const stats = db.prepare(SQL.stats);
-  const selects = new Map<string, Database.Statement>();
-  const select = (q: ReadQuery): Database.Statement => {
-    const sql = selectSql(q);
-    let s = selects.get(sql);
+  const statements = new Map<string, Database.Statement>();
+  const prepared = (sql: string): Database.Statement => {
+    let s = statements.get(sql);
     if (s === undefined) {
       s = db.prepare(sql);
-      selects.set(sql, s);
+      statements.set(sql, s);
     }
     return s;
   };
@@ -116,13 +122,19 @@ export function makeReader(db: Database.Database): LogReader {
     const budget = Math.max(limit * 4, MIN_SCAN_BUDGET);
     const cut = boundary.get(q.partition, q.afterSeq, upper, budget - 1) as number | undefined;
     const windowEnd = cut ?? upper;
-    const rows = (select(q).all(selectParams(q, windowEnd, limit)) as Row[]).map(toLogRow);
+    const rows = (prepared(selectSql(q)).all([...whereParams(q, windowEnd), limit]) as Row[]).map(toLogRow);
     const scannedTo = rows.length === limit ? rows[rows.length - 1]!.seq : windowEnd;
     return { rows, scannedTo };
   });
 
   return {
     read: (q) => read.deferred(q),
+    countBacklog: (q) => {
+      const logHead = head.get() as number;
+      const upper = q.uptoSeq === undefined ? logHead : Math.min(q.uptoSeq, logHead);
+      const r = prepared(backlogSql(q)).get(whereParams(q, upper)) as { events: number; oldest: number | null };
+      return { events: r.events, oldestReceivedAt: r.oldest };
+    },
     headSeq: () => head.get() as number,
     seqBefore: (ms) => {
       const last = lastReceiptBefore.get(ms) as number | undefined;

@@ -10,7 +10,7 @@ const cursor = (exportId: string, over: Partial<Cursor> = {}): Cursor => ({
   partition: 0,
   generation: 0,
   seq: 0,
-  inflightTo: null,
+  inflight: null,
   ...over,
 });
 
@@ -20,6 +20,7 @@ const progress = (exportId: string, over: Partial<Progress> = {}): Progress => (
   partition: 0,
   generation: 0,
   seq: 10,
+  inflight: null,
   counters: [],
   deadLetters: [],
   drops: [],
@@ -51,7 +52,7 @@ export function describeDelivery(ctx: StoreContext): void {
         cursor(exp.id, { partition: 0, seq: 5 }),
         cursor(exp.id, { partition: 1, seq: 7 }),
         cursor(exp.id, { feed: 'web', partition: 0, seq: 3 }),
-        cursor(exp.id, { partition: 0, generation: 2, seq: 1, inflightTo: 4 }),
+        cursor(exp.id, { partition: 0, generation: 2, seq: 1, inflight: { to: 4, done: 0, at: 1 } }),
       ]);
       await ctx.store.putCursors([cursor(exp.id, { partition: 1, seq: 2 })]);
       const got = await ctx.store.getCursors(exp.id);
@@ -59,31 +60,62 @@ export function describeDelivery(ctx: StoreContext): void {
       expect(got).toEqual(
         expect.arrayContaining([
           cursor(exp.id, { partition: 1, seq: 2 }),
-          cursor(exp.id, { partition: 0, generation: 2, seq: 1, inflightTo: 4 }),
+          cursor(exp.id, { partition: 0, generation: 2, seq: 1, inflight: { to: 4, done: 0, at: 1 } }),
         ]),
       );
+      await ctx.store.deleteCursors(exp.id, 'ios', 2);
+      expect(await ctx.store.getCursors(exp.id)).toHaveLength(3);
       await ctx.store.deleteCursors(exp.id, 'ios');
       expect(await ctx.store.getCursors(exp.id)).toEqual([cursor(exp.id, { feed: 'web', partition: 0, seq: 3 })]);
     });
 
-    it('records an in-flight range, and commitProgress moves the cursor and clears it', async () => {
+    it('records an in-flight read, and commitProgress moves the cursor and clears it', async () => {
       const exp = exportRecord();
       await ctx.store.createExport(exp);
       await ctx.store.putCursors([cursor(exp.id, { seq: 5 })]);
-      await ctx.store.setInflight(exp.id, 'ios', 0, 0, 12);
-      expect(await ctx.store.getCursors(exp.id)).toEqual([cursor(exp.id, { seq: 5, inflightTo: 12 })]);
+      const flight = { to: 12, done: 0, at: T0 };
+      await ctx.store.setInflight(exp.id, 'ios', 0, 0, flight);
+      expect(await ctx.store.getCursors(exp.id)).toEqual([cursor(exp.id, { seq: 5, inflight: flight })]);
       await ctx.store.commitProgress(progress(exp.id, { seq: 12 }));
       expect(await ctx.store.getCursors(exp.id)).toEqual([cursor(exp.id, { seq: 12 })]);
-      await ctx.store.setInflight(exp.id, 'ios', 0, 0, 20);
+      await ctx.store.setInflight(exp.id, 'ios', 0, 0, { to: 20, done: 0, at: T0 });
       await ctx.store.setInflight(exp.id, 'ios', 0, 0, null);
       expect(await ctx.store.getCursors(exp.id)).toEqual([cursor(exp.id, { seq: 12 })]);
     });
 
-    it('an in-flight range on a partition without a cursor starts it at the export startSeq', async () => {
+    it('keeps a partly sent read in flight with its progress, and its counters, until the cursor moves', async () => {
+      const exp = exportRecord();
+      await ctx.store.createExport(exp);
+      await ctx.store.putCursors([cursor(exp.id, { seq: 5 })]);
+      await ctx.store.setInflight(exp.id, 'ios', 0, 0, { to: 30, done: 0, at: T0 });
+      const send = 'users.messages.email.Send';
+      await ctx.store.commitProgress(
+        progress(exp.id, {
+          seq: 5,
+          inflight: { to: 30, done: 2, at: T0 },
+          counters: [{ feed: 'ios', type: send, outcome: 'delivered', count: 200 }],
+          delivered: { count: 200, at: T0 },
+        }),
+      );
+      expect(await ctx.store.getCursors(exp.id)).toEqual([
+        cursor(exp.id, { seq: 5, inflight: { to: 30, done: 2, at: T0 } }),
+      ]);
+      await ctx.store.commitProgress(
+        progress(exp.id, { seq: 30, counters: [{ feed: 'ios', type: send, outcome: 'delivered', count: 50 }] }),
+      );
+      expect(await ctx.store.getCursors(exp.id)).toEqual([cursor(exp.id, { seq: 30 })]);
+      expect(await ctx.store.getCounters(exp.id)).toEqual([
+        { exportId: exp.id, feed: 'ios', type: send, outcome: 'delivered', count: 250 },
+      ]);
+    });
+
+    it('an in-flight read on a partition without a cursor starts it at the export startSeq', async () => {
       const exp = exportRecord({ startSeq: 40 });
       await ctx.store.createExport(exp);
-      await ctx.store.setInflight(exp.id, 'ios', 3, 0, 55);
-      expect(await ctx.store.getCursors(exp.id)).toEqual([cursor(exp.id, { partition: 3, seq: 40, inflightTo: 55 })]);
+      await ctx.store.setInflight(exp.id, 'ios', 3, 0, { to: 55, done: 0, at: T0 });
+      expect(await ctx.store.getCursors(exp.id)).toEqual([
+        cursor(exp.id, { partition: 3, seq: 40, inflight: { to: 55, done: 0, at: T0 } }),
+      ]);
     });
 
     it('refuses progress for an export that no longer exists', async () => {
@@ -164,7 +196,7 @@ export function describeDelivery(ctx: StoreContext): void {
     it('commits progress atomically: a step that cannot be recorded leaves no trace', async () => {
       const exp = exportRecord();
       await ctx.store.createExport(exp);
-      await ctx.store.putCursors([cursor(exp.id, { seq: 5, inflightTo: 9 })]);
+      await ctx.store.putCursors([cursor(exp.id, { seq: 5, inflight: { to: 9, done: 0, at: T0 } })]);
       const broken = { ...deadLetter(exp.id), batch: null } as unknown as NewDeadLetter;
       await expect(
         ctx.store.commitProgress(
@@ -176,7 +208,9 @@ export function describeDelivery(ctx: StoreContext): void {
           }),
         ),
       ).rejects.toThrow();
-      expect(await ctx.store.getCursors(exp.id)).toEqual([cursor(exp.id, { seq: 5, inflightTo: 9 })]);
+      expect(await ctx.store.getCursors(exp.id)).toEqual([
+        cursor(exp.id, { seq: 5, inflight: { to: 9, done: 0, at: T0 } }),
+      ]);
       expect(await ctx.store.getCounters(exp.id)).toEqual([]);
       expect(await ctx.store.countDeadLetters(exp.id)).toBe(0);
       expect(await ctx.store.deliverySeries(exp.id, 0)).toEqual([]);

@@ -25,6 +25,7 @@ export function describeHistory(ctx: StoreContext): void {
       partition: 0,
       generation: 0,
       seq: 1,
+      inflight: null,
       counters: [{ feed: 'ios', type: 'users.messages.email.Open', outcome: 'dead_lettered', count }],
       deadLetters: Array.from({ length: count }, (_, i) => dead(exp.id, i)),
       drops: [],

@@ -113,6 +113,20 @@ export function describeRead(ctx: StoreContext): void {
       expect(all.reads).toBeGreaterThan(2);
     });
 
+    it('counts what a feed has left: same filters as read, with the oldest receipt', async () => {
+      const { log, rows } = await mixedLog();
+      const filter = { types: [TYPES[0]!, TYPES[1]!], platformsNotIn: ['ios'] };
+      const after = rows[5]!.seq;
+      const expected = log.filter((e, i) => i > 5 && matches(e, filter));
+      const backlog = await ctx.store.countBacklog({ partition: 1, afterSeq: after, ...filter });
+      expect(backlog.events).toBe(expected.length);
+      expect(backlog.oldestReceivedAt).toBe(Math.min(...expected.map((e) => e.receivedAt)));
+      const none = await ctx.store.countBacklog({ partition: 1, afterSeq: rows[rows.length - 1]!.seq });
+      expect(none).toEqual({ events: 0, oldestReceivedAt: null });
+      const upto = await ctx.store.countBacklog({ partition: 1, afterSeq: 0, uptoSeq: rows[3]!.seq });
+      expect(upto.events).toBe(4);
+    });
+
     it('pages through any filter without losing or repeating a row (property)', async () => {
       let partition = 100;
       await fc.assert(

@@ -43,6 +43,28 @@ export function describeRecords(ctx: StoreContext): void {
       const [left] = await ctx.store.listQuarantine({ limit: 10 });
       expect(left).toEqual({ ...a!, reason: 'still missing "time" after retry' });
     });
+
+    it('does not quarantine the same record of the same file twice, but keeps every HTTP record', async () => {
+      const fromFile = (offset: number, raw: string) => ({
+        reason: 'missing "time"',
+        source: { kind: 'file' as const, path: '/data/a.ndjson', offset, index: offset },
+        raw,
+        eventType: null,
+        receivedAt: 1,
+      });
+      const fromHttp = { ...quarantined(1), source: { kind: 'http' as const, requestId: 'r-1', index: 0 } };
+      await ctx.store.addQuarantine([fromFile(0, '{"a":1}'), fromFile(10, '{"a":2}'), fromHttp]);
+      await ctx.store.addQuarantine([
+        fromFile(0, '{"a":1}'),
+        fromFile(10, '{"a":2}'),
+        fromFile(20, '{"a":3}'),
+        fromHttp,
+      ]);
+      expect(await ctx.store.countQuarantine()).toBe(5);
+      const raws = (await ctx.store.listQuarantine({ limit: 10 })).map((r) => r.raw);
+      expect(raws.filter((r) => r === fromHttp.raw)).toHaveLength(2);
+      expect(raws.filter((r) => r === '{"a":1}')).toHaveLength(1);
+    });
   });
 
   describe('exports', () => {
@@ -77,7 +99,7 @@ export function describeRecords(ctx: StoreContext): void {
       for (const exp of [gone, stays]) {
         await ctx.store.createExport(exp);
         await ctx.store.putCursors([
-          { exportId: exp.id, feed: 'ios', partition: 0, generation: 0, seq: 0, inflightTo: null },
+          { exportId: exp.id, feed: 'ios', partition: 0, generation: 0, seq: 0, inflight: null },
         ]);
         await ctx.store.putFeedState(exp.id, 'ios', {
           phase: 'flowing',
@@ -94,6 +116,7 @@ export function describeRecords(ctx: StoreContext): void {
           partition: 0,
           generation: 0,
           seq: 1,
+          inflight: null,
           counters: [{ feed: 'ios', type: 't', outcome: 'delivered', count: 1 }],
           deadLetters: [
             {

@@ -31,7 +31,7 @@ const live = (exportId: string, feed: string, partition: number, seq: number): C
   partition,
   generation: 0,
   seq,
-  inflightTo: null,
+  inflight: null,
 });
 
 export function describeRetention(ctx: StoreContext): void {
@@ -149,6 +149,7 @@ export function describeRetention(ctx: StoreContext): void {
           partition: 0,
           generation: 0,
           seq,
+          inflight: null,
           counters: [],
           deadLetters: [],
           drops: [],

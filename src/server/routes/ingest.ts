@@ -89,10 +89,11 @@ export function registerIngestRoute(api: Api, deps: IngestRouteDeps): void {
       }
       await deps.disk.assertRoom();
       const started = performance.now();
-      const [appended] = await Promise.all([
-        deps.store.append(parsed.events),
-        parsed.quarantined.length > 0 ? deps.store.addQuarantine(parsed.quarantined) : Promise.resolve(),
-      ]);
+      // Events first, quarantine after: when the store refuses the events (503), no quarantine record is left
+      // behind for the client's retry to add a second time; when only the quarantine write fails, the retry finds
+      // the events already stored and reports them as duplicates.
+      const appended = await deps.store.append(parsed.events);
+      if (parsed.quarantined.length > 0) await deps.store.addQuarantine(parsed.quarantined);
       deps.metrics.commitSeconds.observe((performance.now() - started) / 1000);
       deps.metrics.eventsAccepted.inc({ source: 'http' }, appended.stored);
       if (appended.stored > 0) deps.onAppended?.();

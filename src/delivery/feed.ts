@@ -18,6 +18,9 @@ import { Wakeup } from './signal.js';
  * credentials change. The state is kept in the store so that every process and the dashboard see it.
  * (`paused` is the export's state, shown per feed by the status; a pause does not end a hold.)
  */
+/** Drop notices of all lanes within this time go out as one mail. */
+const DROP_NOTICE_GATHER_MS = 2_000;
+
 export interface FeedDeps {
   exportId: string;
   exportName: () => string;
@@ -40,6 +43,8 @@ export class FeedController {
   #probeTimer: NodeJS.Timeout | null = null;
   #probing: Promise<void> | null = null;
   #stopped = false;
+  #pendingDrops: { count: number; reason: string } | null = null;
+  #dropTimer: NodeJS.Timeout | null = null;
 
   constructor(
     readonly plan: FeedPlan,
@@ -151,17 +156,33 @@ export class FeedController {
     this.#scheduleProbe(this.deps.probeIntervalMs);
   }
 
-  /** Tell the contact that events were dropped (once per drop step of a lane). */
-  async droppedNotice(count: number, reason: string): Promise<void> {
-    await this.#recordError(`${this.id}: ${count} events dropped: ${reason}`);
+  /**
+   * Tell the contact that events were dropped. Every lane drops its own partition's events, so the notices of a few
+   * seconds are gathered into one mail.
+   */
+  droppedNotice(count: number, reason: string): void {
+    this.#pendingDrops = { count: (this.#pendingDrops?.count ?? 0) + count, reason };
+    this.#dropTimer ??= setTimeout(() => {
+      this.#dropTimer = null;
+      void this.#flushDrops();
+    }, DROP_NOTICE_GATHER_MS);
+  }
+
+  async #flushDrops(): Promise<void> {
+    const pending = this.#pendingDrops;
+    this.#pendingDrops = null;
+    if (pending === null) return;
+    await this.#recordError(`${this.id}: ${pending.count} events dropped: ${pending.reason}`);
     await this.deps.notifier.notify({
       kind: 'dropped',
       exportId: this.deps.exportId,
       exportName: this.deps.exportName(),
       contactEmail: this.deps.contactEmail(),
       feed: this.id,
-      subject: `[currents] ${this.deps.exportName()}: ${count} events dropped from the ${this.id} feed`,
-      text: `${count} events of the ${this.id} feed were dropped: ${reason}\nThe export's page lists every drop by type, count and time range.`,
+      subject: `[currents] ${this.deps.exportName()}: ${pending.count} events dropped from the ${this.id} feed`,
+      text:
+        `${pending.count} events of the ${this.id} feed were dropped: ${pending.reason}\n` +
+        "The export's page lists every drop by type, count and time range.",
     });
   }
 
@@ -169,12 +190,15 @@ export class FeedController {
     this.#stopped = true;
     if (this.#probeTimer) clearTimeout(this.#probeTimer);
     this.#probeTimer = null;
+    if (this.#dropTimer) clearTimeout(this.#dropTimer);
+    this.#dropTimer = null;
     this.changed.notify();
   }
 
-  /** Wait for the running probe, if any (shutdown). */
+  /** Wait for the running probe, if any, and send a drop notice still gathering (shutdown). */
   async settle(): Promise<void> {
     await this.#probing;
+    await this.#flushDrops();
   }
 
   #persistedAt = 0;

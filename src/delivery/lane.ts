@@ -183,7 +183,7 @@ export class Lane {
     } else if (!dropped.empty) {
       await this.#commit({ to: chunk.to, done, at }, dropped);
     }
-    if (dropped.dropCount > 0) await feed.droppedNotice(dropped.dropCount, reason);
+    if (dropped.dropCount > 0) feed.droppedNotice(dropped.dropCount, reason);
     if (done < plan.requests.length) {
       const wait = this.#nextExpiry(plan.requests[done]!, plan, heldSince) - this.deps.now();
       await feed.changed.wait(Math.max(50, Math.min(wait, 60_000)), stop);

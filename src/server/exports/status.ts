@@ -1,7 +1,7 @@
 import { eventType } from '../../catalog/catalog.js';
 import { deliveryGaps, HISTORICAL_AGE_MS } from '../../mparticle/index.js';
 import type { Store } from '../../store/port.js';
-import type { ExportRecord, FeedState, Outcome } from '../../types.js';
+import type { Drop, ExportRecord, FeedState, Outcome } from '../../types.js';
 import { snapshotOf } from '../../delivery/snapshot.js';
 
 /**
@@ -118,15 +118,7 @@ export async function exportStatus(record: ExportRecord, store: Store, now: numb
     totals,
     events_per_second: Math.round(lastMinute.reduce((n, p) => n + p.count, 0) / 60),
     dead_letters: deadLetters,
-    drops: drops.map((d) => ({
-      feed: d.feed,
-      type: d.type,
-      count: d.count,
-      first_event_time: iso(d.firstTime * 1000),
-      last_event_time: iso(d.lastTime * 1000),
-      reason: d.reason,
-      dropped_at: iso(d.droppedAt),
-    })),
+    drops: aggregateDrops(drops),
     replays: replays.map((r) => ({
       generation: r.generation,
       from: iso(r.fromTime * 1000),
@@ -137,6 +129,34 @@ export async function exportStatus(record: ExportRecord, store: Store, now: numb
     recent_errors: errors.map((e) => ({ feed: e.feed, message: e.message, at: iso(e.at) })),
     warnings,
   };
+}
+
+/**
+ * Drops as a person reads them: one line per feed, type and reason (each lane of a feed records its own, so a hold
+ * that expired over 16 partitions would otherwise show 16 lines).
+ */
+function aggregateDrops(drops: Drop[]) {
+  const lines = new Map<string, Drop>();
+  for (const d of drops) {
+    const key = `${d.feed}\u0000${d.type}\u0000${d.reason}`;
+    const line = lines.get(key);
+    if (line === undefined) lines.set(key, { ...d });
+    else {
+      line.count += d.count;
+      line.firstTime = Math.min(line.firstTime, d.firstTime);
+      line.lastTime = Math.max(line.lastTime, d.lastTime);
+      line.droppedAt = Math.max(line.droppedAt, d.droppedAt);
+    }
+  }
+  return [...lines.values()].map((d) => ({
+    feed: d.feed,
+    type: d.type,
+    count: d.count,
+    first_event_time: iso(d.firstTime * 1000),
+    last_event_time: iso(d.lastTime * 1000),
+    reason: d.reason,
+    dropped_at: iso(d.droppedAt),
+  }));
 }
 
 function iso(ms: number | null): string | null {

@@ -11,6 +11,7 @@ import type { SecretBox } from '../secrets.js';
 import { toError } from '../store/errors.js';
 import type { Store } from '../store/port.js';
 import type { Destination, ExportRecord, Slot } from '../types.js';
+import type { LeaseManager } from './leases.js';
 import type { Notifier } from './notify.js';
 import type { DeliveryObserver } from './observer.js';
 import type { BackoffSettings } from './policy.js';
@@ -32,7 +33,9 @@ export interface EngineDeps {
   refreshMs?: number;
   backoff?: BackoffSettings;
   now?: () => number;
-  owns?: (exportId: string, feed: string, partition: number) => boolean;
+  /** Several processes share the store: lanes run only for the keys whose lease this process holds. */
+  leases?: LeaseManager;
+  leaseTtlMs?: number;
 }
 
 export interface CredentialCheck {
@@ -52,6 +55,8 @@ export class DeliveryEngine {
   readonly newData = new Wakeup();
   readonly #runners = new Map<string, ExportRunner>();
   #timer: NodeJS.Timeout | null = null;
+  #leaseTimer: NodeJS.Timeout | null = null;
+  #leasing: Promise<void> | null = null;
   #refreshing: Promise<void> | null = null;
   #again = false;
   #stopped = false;
@@ -65,6 +70,30 @@ export class DeliveryEngine {
     await this.refresh();
     this.#timer = setInterval(() => void this.refresh(), this.deps.refreshMs ?? 2_000);
     this.#timer.unref();
+    if (this.deps.leases) {
+      await this.#rebalance();
+      this.#leaseTimer = setInterval(() => void this.#rebalance(), Math.max(100, (this.deps.leaseTtlMs ?? 15_000) / 4));
+      this.#leaseTimer.unref();
+    }
+  }
+
+  /** Renew leases, take newly assigned keys, and hand back the keys assigned elsewhere once their lanes stopped. */
+  #rebalance(): Promise<void> {
+    const leases = this.deps.leases;
+    if (!leases || this.#stopped) return Promise.resolve();
+    this.#leasing ??= (async () => {
+      try {
+        const keys = [...this.#runners.values()].flatMap((r) => r.leaseKeys());
+        const { changed, toRelease } = await leases.tick(keys);
+        if (changed) for (const runner of this.#runners.values()) await runner.rebalance();
+        await leases.release(toRelease);
+      } catch (e) {
+        this.deps.logger.warn({ err: toError(e) }, 'could not rebalance delivery leases');
+      }
+    })().finally(() => {
+      this.#leasing = null;
+    });
+    return this.#leasing;
   }
 
   /** New events were appended: wake idle lanes now rather than at their next poll. */
@@ -141,7 +170,7 @@ export class DeliveryEngine {
       requestTimeoutMs: this.deps.requestTimeoutMs,
       ...(this.deps.backoff ? { backoff: this.deps.backoff } : {}),
       now: this.#now,
-      owns: this.deps.owns ?? (() => true),
+      owns: this.deps.leases ? (e, f, p) => this.deps.leases!.owns(e, f, p) : () => true,
     });
     try {
       await runner.start();
@@ -232,9 +261,12 @@ export class DeliveryEngine {
   async stop(): Promise<void> {
     this.#stopped = true;
     if (this.#timer) clearInterval(this.#timer);
+    if (this.#leaseTimer) clearInterval(this.#leaseTimer);
     await this.#refreshing;
+    await this.#leasing;
     await Promise.all([...this.#runners.values()].map((r) => r.stop()));
     this.#runners.clear();
+    await this.deps.leases?.releaseAll();
     await this.deps.notifier.close();
   }
 }

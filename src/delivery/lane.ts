@@ -34,6 +34,8 @@ export interface LaneDeps {
   observer: DeliveryObserver;
   logger: Logger;
   newData: Wakeup;
+  /** Whether this process may still send this lane (its lease; always true in a single process). */
+  owns: () => boolean;
   readChunk: number;
   idlePollMs: number;
   backoff: BackoffSettings;
@@ -88,6 +90,7 @@ export class Lane {
 
   async run(stop: AbortSignal): Promise<'stopped' | 'finished'> {
     while (!stop.aborted) {
+      if (!this.deps.owns()) return 'stopped';
       try {
         if (this.#finished()) return 'finished';
         if (this.deps.feed.phase === 'credentials_rejected') await this.#holdStep(stop);
@@ -124,18 +127,21 @@ export class Lane {
     const partial = new Tally(this.#cursor.exportId, this.#cursor.feed);
     for (; done < plan.requests.length; done++) {
       const request = plan.requests[done]!;
-      const result = await sendRequest(request, {
-        exportId: this.#cursor.exportId,
-        feed: this.deps.feed,
-        client: this.deps.client,
-        limiter: this.deps.limiter,
-        observer: this.deps.observer,
-        backoff: this.deps.backoff,
-        now: this.deps.now,
-        random: this.deps.random,
-        stop,
-        expiredSince: (r, since) => this.#expired(r, plan, since),
-      });
+      // The lease was lost (another process takes this partition over): stop between requests.
+      const result = !this.deps.owns()
+        ? ({ kind: 'stopped' } as const)
+        : await sendRequest(request, {
+            exportId: this.#cursor.exportId,
+            feed: this.deps.feed,
+            client: this.deps.client,
+            limiter: this.deps.limiter,
+            observer: this.deps.observer,
+            backoff: this.deps.backoff,
+            now: this.deps.now,
+            random: this.deps.random,
+            stop,
+            expiredSince: (r, since) => this.#expired(r, plan, since),
+          });
       switch (result.kind) {
         case 'sent':
           partial.merge(result.tally);

@@ -147,6 +147,14 @@ export class ExportRunner {
     for (const cursor of cursors) if (fresh.some((r) => r.generation === cursor.generation)) this.#startLane(cursor);
   }
 
+  /** Every (feed, partition) of this export, for the lease assignment; none while paused. */
+  leaseKeys(): { exportId: string; feed: string; partition: number }[] {
+    if (this.record.state === 'paused') return [];
+    return this.#snapshot.plans.flatMap((plan) =>
+      Array.from({ length: this.deps.partitions }, (_, partition) => ({ exportId: this.id, feed: plan.id, partition })),
+    );
+  }
+
   /** Start or stop lanes as ownership changes (leases). */
   async rebalance(): Promise<void> {
     if (this.record.state === 'paused') return;
@@ -164,9 +172,10 @@ export class ExportRunner {
   }
 
   async stop(): Promise<void> {
-    for (const running of this.#lanes.values()) running.stop.abort();
+    const lanes = [...this.#lanes.values()];
+    for (const running of lanes) running.stop.abort();
     for (const feed of this.#feeds.values()) feed.stop();
-    await Promise.all([...this.#lanes.values()].map((r) => r.done));
+    await Promise.all(lanes.map((r) => r.done));
     await Promise.all([...this.#feeds.values()].map((f) => f.settle()));
     this.#lanes.clear();
     this.#feeds.clear();
@@ -214,6 +223,7 @@ export class ExportRunner {
         observer: this.deps.observer,
         logger: this.deps.logger,
         newData: this.deps.newData,
+        owns: () => this.deps.owns(cursor.exportId, cursor.feed, cursor.partition),
         readChunk: this.deps.readChunk,
         idlePollMs: this.deps.idlePollMs,
         backoff: this.deps.backoff ?? DEFAULT_BACKOFF,
@@ -222,11 +232,17 @@ export class ExportRunner {
       },
     );
     const stop = new AbortController();
-    const done = lane.run(stop.signal).then(async (end) => {
-      if (end === 'finished') await this.#laneFinished(cursor.generation);
-      return end;
-    });
-    this.#lanes.set(key, { lane, stop, done });
+    const running: RunningLane = {
+      lane,
+      stop,
+      done: lane.run(stop.signal).then(async (end) => {
+        // A lane that ended (lease lost, replay finished) leaves room for a new one when it is owned again.
+        if (this.#lanes.get(key) === running) this.#lanes.delete(key);
+        if (end === 'finished') await this.#laneFinished(cursor.generation);
+        return end;
+      }),
+    };
+    this.#lanes.set(key, running);
   }
 
   /** A replay is finished when all its lanes are: its cursors go, releasing its hold on the log. */

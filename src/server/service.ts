@@ -6,6 +6,9 @@ import type { Store } from '../store/port.js';
 import { toError } from '../store/errors.js';
 import { DeliveryEngine } from '../delivery/engine.js';
 import { createNotifier } from '../delivery/notify.js';
+import { LeaseManager } from '../delivery/leases.js';
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
 import { SecretBox } from '../secrets.js';
 import { deliveryMetrics } from './delivery-metrics.js';
 import { buildApp } from './app.js';
@@ -33,6 +36,16 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
   try {
     const metrics = new Metrics(store);
     const secrets = new SecretBox(keys.secretKey);
+    // Several processes on one PostgreSQL share delivery through leases; alone on SQLite, this process sends all.
+    const leases = store.capabilities.multiProcess
+      ? new LeaseManager({
+          store,
+          owner: `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`,
+          role: config.role,
+          ttlMs: config.delivery.leaseTtlMs,
+          logger,
+        })
+      : undefined;
     const engine = new DeliveryEngine({
       store,
       secrets,
@@ -45,6 +58,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
       probeIntervalMs: config.delivery.probeIntervalMs,
       requestTimeoutMs: config.delivery.requestTimeoutMs,
       backoff: { baseMs: 250, maxMs: config.delivery.maxBackoffMs, jitter: 0.5 },
+      ...(leases ? { leases, leaseTtlMs: config.delivery.leaseTtlMs } : {}),
     });
     const app = await buildApp({ config, store, keys, logger, metrics, secrets, engine });
     const retention = startRetention(store, config, logger);

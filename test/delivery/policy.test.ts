@@ -62,8 +62,8 @@ describe('RateLimiter', () => {
     const clock = fakeClock();
     const limiter = new RateLimiter(100, clock);
     await limiter.acquire(100);
-    limiter.penalize(5_000);
     const before = limiter.rate;
+    limiter.penalize(5_000);
     await limiter.acquire(1);
     expect(clock.elapsed).toBeGreaterThanOrEqual(5_000);
     expect(limiter.rate).toBeLessThan(before);

@@ -1,0 +1,284 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Pool } from 'undici';
+import { arg, machine, median, percentile, sleep, startChild, type Child } from './lib.js';
+
+/**
+ * End-to-end benchmark: events pushed to the service (100-event requests over keep-alive connections, from this
+ * process) until the sandbox (another process, rate limit off) has accepted them.
+ *
+ *   node dist/bench/e2e.js [--events 300000] [--runs 3] [--steady-seconds 20] [--backlog 1000000]
+ *
+ * 1. throughput: push N events as fast as the service takes them, with delivery running; events/s from the first
+ *    push to the last event accepted by the sandbox (median of runs), and batches per event.
+ * 2. latency at a steady 5,000 events/s: push to sandbox, p50 and p99.
+ * 3. memory with a backlog: the export paused while 1,000,000 events are pushed, then resumed; the service's peak
+ *    resident memory while it drains, next to its memory before.
+ */
+
+const ADMIN = 'bench-admin-token-0123456789';
+const INGEST = 'bench-ingest-token-0123456789';
+const TYPES = [
+  'users.messages.email.Send',
+  'users.messages.email.Open',
+  'users.messages.pushnotification.Send',
+  'users.messages.pushnotification.Open',
+  'users.messages.sms.Delivery',
+];
+
+let seq = 0;
+function makeEvent(now: number): Record<string, unknown> {
+  seq += 1;
+  const user = `user-${seq % 50_000}`;
+  const type = TYPES[seq % TYPES.length]!;
+  return {
+    event_type: type,
+    id: randomUUID(),
+    time: Math.floor(now / 1000),
+    user: { user_id: `braze-${user}`, external_user_id: user, timezone: 'Europe/Madrid' },
+    properties: {
+      app_id: 'app-ios-1',
+      platform: 'ios',
+      device_id: randomUUID(),
+      campaign_id: 'campaign-0042',
+      campaign_name: 'Spring launch: returning customers, second wave',
+      message_variation_id: 'variation-0001',
+      message_variation_name: 'Variant A with the long subject line',
+      canvas_id: 'canvas-7788',
+      canvas_name: 'Onboarding journey for new subscribers',
+      canvas_step_id: 'step-12',
+      canvas_step_name: 'Day 3 reminder',
+      canvas_variation_id: 'cv-1',
+      canvas_variation_name: 'Control',
+      send_id: `send-${seq % 1000}`,
+      dispatch_id: `dispatch-${seq % 5000}`,
+      email_address: `${user}@example.com`,
+      to_phone_number: '+15555550100',
+      subscription_group_id: 'sg-1',
+      app_group_id: 'workspace-1',
+      os_version: 'iOS 17.4',
+      device_model: 'iPhone15,2',
+      ip_pool: 'pool-a',
+      message_extras: '{"coupon":"SPRING24","segment":"returning"}',
+    },
+  };
+}
+
+interface Setup {
+  service: Child;
+  sandbox: Child;
+  exportId: string;
+  pool: Pool;
+  dataDir: string;
+}
+
+async function setup(paused = false): Promise<Setup> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'currents-bench-e2e-'));
+  const sandbox = await startChild([
+    'sandbox',
+    '--port',
+    '0',
+    '--rate-limit',
+    'off',
+    '--feed',
+    'bench-key:bench-secret',
+    '--store-limit',
+    '400000',
+  ]);
+  const service = await startChild(['serve', '--port', '0', '--data', dataDir], {
+    CURRENTS_ADMIN_TOKEN: ADMIN,
+    CURRENTS_INGEST_TOKEN: INGEST,
+    CURRENTS_IDLE_POLL_MS: '50',
+  });
+  const pool = new Pool(service.url, { connections: 16, pipelining: 1 });
+  const created = await api(service, 'POST', '/v1/exports', {
+    name: 'bench',
+    contact_email: 'bench@example.com',
+    destination: { base_url: sandbox.url },
+    environment: 'development',
+    feeds: { unbound: { key: 'bench-key', secret: 'bench-secret' } },
+    events: TYPES,
+    rate_limit: 0,
+  });
+  const exportId = (created as { id: string }).id;
+  if (paused) await api(service, 'POST', `/v1/exports/${exportId}/pause`);
+  return { service, sandbox, exportId, pool, dataDir };
+}
+
+async function teardown(s: Setup): Promise<void> {
+  await s.pool.close();
+  await Promise.all([s.service.stop(), s.sandbox.stop()]);
+  rmSync(s.dataDir, { recursive: true, force: true });
+}
+
+async function api(service: Child, method: string, path: string, body?: unknown): Promise<unknown> {
+  const res = await fetch(`${service.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${ADMIN}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+  return res.json();
+}
+
+async function sandboxStats(sandbox: Child): Promise<{ events: number; batches: number }> {
+  const s = (await (await fetch(`${sandbox.url}/sandbox/stats`)).json()) as {
+    events: { accepted: number };
+    batches: { accepted: number };
+  };
+  return { events: s.events.accepted, batches: s.batches.accepted };
+}
+
+async function pushRequest(pool: Pool, events: Record<string, unknown>[]): Promise<void> {
+  for (;;) {
+    const res = await pool.request({
+      method: 'POST',
+      path: '/v1/currents',
+      headers: {
+        authorization: `Bearer ${INGEST}`,
+        'content-type': 'application/json',
+        'braze-currents-version': '1',
+      },
+      body: JSON.stringify({ events }),
+    });
+    await res.body.dump();
+    if (res.statusCode === 200) return;
+    if (res.statusCode !== 503) throw new Error(`push answered ${res.statusCode}`);
+    await sleep(100);
+  }
+}
+
+/** Push `total` events, 100 a request, `concurrency` requests at a time. */
+async function pushAll(pool: Pool, total: number, concurrency = 16): Promise<void> {
+  let left = Math.ceil(total / 100);
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (left > 0) {
+        left -= 1;
+        const now = Date.now();
+        await pushRequest(pool, Array.from({ length: 100 }, () => makeEvent(now)));
+      }
+    }),
+  );
+}
+
+async function waitDelivered(sandbox: Child, total: number, timeoutMs = 900_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while ((await sandboxStats(sandbox)).events < total) {
+    if (Date.now() > until) throw new Error('delivery did not finish in time');
+    await sleep(50);
+  }
+}
+
+async function throughput(events: number): Promise<{ e2e: number; ingest: number; batchesPerEvent: number }> {
+  const s = await setup();
+  try {
+    const started = performance.now();
+    await pushAll(s.pool, events);
+    const pushed = performance.now();
+    await waitDelivered(s.sandbox, events);
+    const done = performance.now();
+    const stats = await sandboxStats(s.sandbox);
+    return {
+      e2e: events / ((done - started) / 1000),
+      ingest: events / ((pushed - started) / 1000),
+      batchesPerEvent: stats.batches / stats.events,
+    };
+  } finally {
+    await teardown(s);
+  }
+}
+
+async function steadyLatency(seconds: number, perSecond = 5000): Promise<{ p50: number; p99: number; n: number }> {
+  const s = await setup();
+  const pushedAt = new Map<string, number>();
+  try {
+    const perTick = perSecond / 100;
+    const start = performance.now();
+    let tick = 0;
+    const inflight: Promise<void>[] = [];
+    while (tick < seconds * 100) {
+      const due = start + tick * 10;
+      const wait = due - performance.now();
+      if (wait > 0) await sleep(wait);
+      const now = Date.now();
+      const batch = Array.from({ length: perTick }, () => makeEvent(now));
+      for (const e of batch) pushedAt.set(e.id as string, now);
+      inflight.push(pushRequest(s.pool, batch));
+      tick += 1;
+    }
+    await Promise.all(inflight);
+    await waitDelivered(s.sandbox, pushedAt.size);
+    const batches = (await (await fetch(`${s.sandbox.url}/sandbox/batches`)).json()) as {
+      received_at: number;
+      batch: { events: { data: { custom_attributes: { source_request_id: string } } }[] };
+    }[];
+    const latencies: number[] = [];
+    for (const b of batches) {
+      for (const e of b.batch.events) {
+        const at = pushedAt.get(e.data.custom_attributes.source_request_id);
+        if (at !== undefined) latencies.push(b.received_at - at);
+      }
+    }
+    return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), n: latencies.length };
+  } finally {
+    await teardown(s);
+  }
+}
+
+async function backlogMemory(events: number): Promise<{ before: number; peak: number; drainRate: number }> {
+  const s = await setup(true);
+  try {
+    await pushAll(s.pool, events);
+    await sleep(1000);
+    const before = s.service.usage().rss;
+    let peak = before;
+    const sampler = setInterval(() => (peak = Math.max(peak, s.service.usage().rss)), 200);
+    const started = performance.now();
+    await api(s.service, 'POST', `/v1/exports/${s.exportId}/resume`);
+    await waitDelivered(s.sandbox, events, 1_800_000);
+    clearInterval(sampler);
+    return { before, peak, drainRate: events / ((performance.now() - started) / 1000) };
+  } finally {
+    await teardown(s);
+  }
+}
+
+async function main(): Promise<void> {
+  const events = arg('events', 300_000);
+  const runs = arg('runs', 3);
+  const steadySeconds = arg('steady-seconds', 20);
+  const backlog = arg('backlog', 1_000_000);
+  console.log(`machine: ${machine()}`);
+
+  const results = [];
+  for (let i = 0; i < runs; i++) {
+    const r = await throughput(events);
+    results.push(r);
+    console.log(
+      `run ${i + 1}: end-to-end ${Math.round(r.e2e)} events/s (ingest ${Math.round(r.ingest)} events/s), ` +
+        `${r.batchesPerEvent.toFixed(3)} batches per event`,
+    );
+  }
+  console.log(
+    `throughput (median of ${runs}): end-to-end ${Math.round(median(results.map((r) => r.e2e)))} events/s, ` +
+      `ingest ${Math.round(median(results.map((r) => r.ingest)))} events/s, ` +
+      `${median(results.map((r) => r.batchesPerEvent)).toFixed(3)} batches per event`,
+  );
+
+  if (steadySeconds > 0) {
+    const l = await steadyLatency(steadySeconds);
+    console.log(`latency at 5,000 events/s for ${steadySeconds} s: p50 ${l.p50} ms, p99 ${l.p99} ms (${l.n} events)`);
+  }
+  if (backlog > 0) {
+    const m = await backlogMemory(backlog);
+    console.log(
+      `backlog of ${backlog} events: service RSS ${(m.before / 2 ** 20).toFixed(0)} MiB before draining, ` +
+        `peak ${(m.peak / 2 ** 20).toFixed(0)} MiB while draining at ${Math.round(m.drainRate)} events/s`,
+    );
+  }
+}
+
+await main();

@@ -38,7 +38,7 @@ async function storedIds(data: string): Promise<Set<string>> {
   }
 }
 
-describe('SIGKILL while clients push', () => {
+describe('SIGKILL while clients push', { timeout: 90_000 }, () => {
   it('keeps every event answered 2xx, and the restarted service takes pushes again', async () => {
     const { dir: data, remove } = await tempFolder('currents-crash-');
     cleanups.push(remove);

@@ -50,7 +50,7 @@ function curl(
   });
 }
 
-describe('currents serve: tokens', () => {
+describe('currents serve: tokens', { timeout: 90_000 }, () => {
   it('generates missing tokens on first start, prints them once, keeps them 0600, and never logs them', async () => {
     const data = await dataFolder();
     const first = await started(['--data', data, '--log-level', 'trace']);
@@ -124,7 +124,7 @@ describe('currents serve: tokens', () => {
   });
 });
 
-describe('currents serve: settings', () => {
+describe('currents serve: settings', { timeout: 90_000 }, () => {
   it('exits 2 on a bad port or a short token, naming the flag or variable and how to fix it', async () => {
     const data = await dataFolder();
     const badPort = await runCli(['serve', '--data', data, '--port', 'seventy']);
@@ -146,7 +146,7 @@ describe('currents serve: settings', () => {
   });
 });
 
-describe('currents serve: a push as a user makes it', () => {
+describe('currents serve: a push as a user makes it', { timeout: 90_000 }, () => {
   it('stores a curl push of a sample event and shows it in /metrics', async () => {
     const data = await dataFolder();
     const token = 'curl-ingest-token-0123456789abcdef';
@@ -185,7 +185,7 @@ describe('currents serve: a push as a user makes it', () => {
   });
 });
 
-describe('currents serve: graceful shutdown', () => {
+describe('currents serve: graceful shutdown', { timeout: 90_000 }, () => {
   it('on SIGTERM answers the requests in flight, exits 0, and leaves a consistent store with every 2xx event', async () => {
     const data = await dataFolder();
     const token = 'drain-ingest-token-0123456789abcdef';

@@ -1,0 +1,74 @@
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { sampleEvent } from '../catalog/samples.js';
+import { assertBuilt, runCli, tempFolder } from '../helpers/process.js';
+import { readStore, rewriteQuarantined, writeImportFolder, type ImportFolder } from './fixtures.js';
+
+/** `currents quarantine list|retry` through the built CLI, after an import (needs `npm run build`). */
+
+const cleanups: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+beforeAll(() => assertBuilt());
+
+async function imported(): Promise<{ files: ImportFolder; data: string }> {
+  const a = await tempFolder('currents-files-');
+  const b = await tempFolder('currents-data-');
+  cleanups.push(a.remove, b.remove);
+  const files = await writeImportFolder(a.dir);
+  expect((await runCli(['import', files.ndjson.path, '--data', b.dir])).code).toBe(0);
+  return { files, data: b.dir };
+}
+
+describe('currents quarantine', { timeout: 90_000 }, () => {
+  it('lists the bad line with its file, byte offset and reason', async () => {
+    const { files, data } = await imported();
+    const list = await runCli(['quarantine', 'list', '--data', data]);
+    expect(list.code).toBe(0);
+    expect(list.stdout).toMatch(/^#1 {2}\d{4}-\d\d-\d\dT[\d:.]+Z {2}(.+) @(\d+)$/m);
+    expect(list.stdout).toContain(`${files.ndjson.path} @${files.ndjson.badOffset}`);
+    expect(list.stdout).toContain('line 3 is not valid JSON');
+    expect(list.stdout).toContain('fix the line and retry it');
+    expect(list.stdout).toContain('1 shown, 1 in quarantine');
+
+    const json = await runCli(['quarantine', 'list', '--data', data, '--json']);
+    const records = json.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(records).toHaveLength(1);
+    expect(records[0]).toMatchObject({
+      id: 1,
+      raw: files.ndjson.badLine,
+      source: { kind: 'file', path: files.ndjson.path, offset: files.ndjson.badOffset, index: 2 },
+    });
+  });
+
+  it('retry keeps a record still invalid, and stores it once its text is fixed', async () => {
+    const { files, data } = await imported();
+    const unchanged = await runCli(['quarantine', 'retry', '--data', data]);
+    expect(unchanged.code).toBe(0);
+    expect(unchanged.stdout).toContain('retried 1: stored 0, duplicates 0, still quarantined 1');
+    expect(unchanged.stdout).toMatch(/#1: the quarantined record is not valid JSON .*correct its text and retry/);
+
+    // A first fix that closes the JSON but leaves out a required field: the reason is updated to say what is left.
+    const halfFixed = `${files.ndjson.badLine.replace(/,$/, '')}, "user_id": "u-1"}`;
+    rewriteQuarantined(data, 1, halfFixed);
+    const half = await runCli(['quarantine', 'retry', '--data', data, '1']);
+    expect(half.stdout).toContain('still quarantined 1');
+    expect(half.stdout).toContain('#1: users.messages.email.Send: field "email_address" is required but missing');
+    const listed = await runCli(['quarantine', 'list', '--data', data]);
+    expect(listed.stdout).toContain('field "email_address" is required but missing');
+
+    rewriteQuarantined(data, 1, JSON.stringify(sampleEvent('users.messages.email.Send', { id: 'ndjson-bad' })));
+    const retried = await runCli(['quarantine', 'retry', '--data', data, '1']);
+    expect(retried.stderr).toBe('');
+    expect(retried.code).toBe(0);
+    expect(retried.stdout).toContain('retried 1: stored 1, duplicates 0, still quarantined 0');
+
+    const after = await readStore(data);
+    expect(after.ids).toContain('ndjson-bad');
+    expect(after.quarantine).toEqual([]);
+    expect((await runCli(['quarantine', 'list', '--data', data])).stdout).toContain('0 shown, 0 in quarantine');
+  });
+});

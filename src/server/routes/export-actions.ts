@@ -34,8 +34,9 @@ export function registerExportActions(api: Api, deps: ExportRouteDeps & { partit
     params: idParams,
     body: z
       .object({
+        // partialRecord: zod 4's record over an enum demands every key, and a caller replaces only some feeds.
         feeds: z
-          .record(
+          .partialRecord(
             z.enum(['ios', 'android', 'web', 'unbound']),
             z.object({ key: z.string().min(1), secret: z.string().min(1) }),
           )

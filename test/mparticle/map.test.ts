@@ -2,10 +2,19 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { eventType, MAPPABLE_TYPES, type MparticleMapping } from '../../src/catalog/catalog.js';
 import { mapEvent } from '../../src/mparticle/map.js';
-import { validateBatch } from '../../src/mparticle/schema.js';
+import { Ajv } from 'ajv';
+import addFormatsPlugin from 'ajv-formats';
+import { loadSchema, validateBatch } from '../../src/mparticle/schema.js';
 import type { MapSettings, MpBatch } from '../../src/mparticle/types.js';
 import type { CurrentsEvent } from '../../src/types.js';
 import { AD_ID_TYPES, makeEvent, PLATFORMS, type Variant } from './fixtures.js';
+
+type Plugin = (ajv: Ajv) => Ajv;
+const formatsModule = addFormatsPlugin as unknown as Plugin & { default?: Plugin };
+const ajvAsPublished = new Ajv({ strict: false });
+(formatsModule.default ?? formatsModule)(ajvAsPublished);
+/** mparticle-batch-schema.json exactly as mParticle published it (the product checks a stricter, faster form). */
+const officialAsPublished = ajvAsPublished.compile(loadSchema('official'));
 
 const SETTINGS: MapSettings = { environment: 'production', identity: 'customer_id', eventNames: {} };
 
@@ -44,6 +53,7 @@ function checkAgainstCatalog(event: CurrentsEvent, settings: MapSettings = SETTI
   const batch: MpBatch = { ...envelope, events: [mp] };
 
   expect(validateBatch(batch, 'official'), event.event_type).toBeNull();
+  expect(officialAsPublished(batch), event.event_type).toBe(true);
   expect(validateBatch(batch, 'live'), event.event_type).toBeNull();
 
   // The event itself.

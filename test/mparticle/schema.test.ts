@@ -42,6 +42,19 @@ describe('batch schemas', () => {
     expect(verdicts.filter(([a]) => a === false).length).toBeGreaterThan(5);
   });
 
+  it('checks batches against a form of the official schema at least as strict as the one published', () => {
+    const ajv = new Ajv({ strict: false });
+    addFormats(ajv);
+    const published = ajv.compile(loadSchema('official'));
+    const fast = batchValidator('official');
+    for (const [i, batch] of SAMPLES.entries()) {
+      // Whatever the product accepts, mParticle's published schema accepts.
+      if (fast(batch)) expect(published(batch), `sample ${i}`).toBe(true);
+    }
+    expect(fast(SAMPLES[0])).toBe(true);
+    expect(fast(SAMPLES[1])).toBe(true);
+  });
+
   it('names the failing field in its error text', () => {
     const error = validateBatch(SAMPLES[4], 'live');
     expect(error).toMatch(/event_name/);

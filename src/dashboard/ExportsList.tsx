@@ -1,6 +1,6 @@
 import type { ListedExport } from './api/types.js';
 import { LoadError, Loading, StateBadge, Time } from './components/common.js';
-import { count, destinationLabel, feedLabel } from './format.js';
+import { count, dateTime, destinationLabel, feedLabel } from './format.js';
 import { useFocusHeading, useNow, usePoll, useTitle } from './hooks.js';
 import { Link, paths } from './router.js';
 
@@ -63,6 +63,11 @@ export function ExportsList() {
                     {x.feed_states.map((f) => (
                       <li key={f.id}>
                         <span className="feed-name">{feedLabel(f.id)}</span> <StateBadge phase={f.state} />
+                        {f.state === 'credentials_rejected' && f.drop_deadline !== null && (
+                          <span className="deadline muted">
+                            {count(f.backlog_events)} held; dropped from {dateTime(f.drop_deadline)}
+                          </span>
+                        )}
                       </li>
                     ))}
                   </ul>

@@ -81,7 +81,13 @@ export async function startChild(args: string[], env: Record<string, string>): P
       reject(new Error(`${args[0]} exited with ${code}:\n${out}`));
     });
   });
+  let stopping = false;
+  proc.once('exit', (code, signal) => {
+    // Tests that fail because a child died say so, with what it wrote.
+    if (!stopping) console.error(`${args[0]} exited unexpectedly (${code ?? signal}):\n${out}`);
+  });
   const stop = async () => {
+    stopping = true;
     if (proc.exitCode !== null || proc.signalCode !== null) return;
     const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
     proc.kill('SIGTERM');

@@ -1,49 +1,9 @@
-import type { SeriesPoint } from '../api/types.js';
 import { count, feedLabel } from '../format.js';
-import { PALETTE, SERIES } from '../palette.js';
+import { MINUTE, niceMax, type Line } from './series.js';
 
 const W = 720;
 const H = 240;
 const PAD = { left: 48, right: 12, top: 12, bottom: 28 };
-const MINUTE = 60_000;
-
-export interface Line {
-  feed: string;
-  colour: string;
-  /** One value per minute of the window, oldest first. */
-  values: number[];
-  total: number;
-}
-
-/** Per-minute counts for each feed over the window ending at `now`, with empty minutes as zero. */
-export function linesOf(points: readonly SeriesPoint[], feeds: readonly string[], hours: number, now: number): Line[] {
-  const minutes = Math.round(hours * 60);
-  const end = now - (now % MINUTE);
-  const start = end - (minutes - 1) * MINUTE;
-  const ids = [...new Set([...feeds, ...points.map((p) => p.feed)])];
-  return ids.map((feed, i) => {
-    const values = new Array<number>(minutes).fill(0);
-    for (const p of points) {
-      if (p.feed !== feed) continue;
-      const at = Math.round((p.minute - start) / MINUTE);
-      if (at >= 0 && at < minutes) values[at]! += p.count;
-    }
-    return {
-      feed,
-      colour: PALETTE[SERIES[i % SERIES.length]!],
-      values,
-      total: values.reduce((a, b) => a + b, 0),
-    };
-  });
-}
-
-/** A round top for the y axis: 1, 2 or 5 times a power of ten, at least the highest value. */
-export function niceMax(max: number): number {
-  if (max <= 4) return 4;
-  const p = 10 ** Math.floor(Math.log10(max));
-  for (const m of [1, 2, 5, 10]) if (m * p >= max) return m * p;
-  return 10 * p;
-}
 
 function clock(ms: number): string {
   return new Date(ms).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' });

@@ -5,7 +5,8 @@ import { LoadError, Loading, Notice, StateBadge } from '../components/common.js'
 import { count, destinationLabel, feedLabel } from '../format.js';
 import { useApi, useFocusHeading, useNow, usePoll, useTitle } from '../hooks.js';
 import { Link, navigate, paths } from '../router.js';
-import { DeliveryChart, linesOf } from './Chart.js';
+import { DeliveryChart } from './Chart.js';
+import { linesOf } from './series.js';
 import { ConfirmDelete } from './ConfirmDelete.js';
 import { DeadLetters } from './DeadLetters.js';
 import { FeedCard } from './FeedCard.js';

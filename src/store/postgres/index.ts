@@ -1,8 +1,158 @@
 import type { Logger } from 'pino';
-import { StoreConfigError } from '../errors.js';
-import type { Store } from '../port.js';
+import type { NewEvent } from '../../types.js';
+import { StoreConfigError, StoreUnavailableError } from '../errors.js';
+import type { AppendResult, Store, StoreCapabilities } from '../port.js';
+import { makeAppender } from './append.js';
+import { makeChunks } from './chunks.js';
+import { makeDeliveryState } from './delivery-state.js';
+import { fromPg } from './errors.js';
+import { makeExports } from './exports.js';
+import { AsyncGroupCommit } from './group-commit.js';
+import { makeHistory } from './history.js';
+import { makeLeases } from './leases.js';
+import { migrate } from './migrate.js';
+import { openDb, type Db } from './pool.js';
+import { makeQuarantine } from './quarantine.js';
+import { makeReader } from './read.js';
+import { makeRetention } from './retention.js';
 
-/** The PostgreSQL adapter arrives with the scale-out work; until then a database URL is refused clearly. */
-export async function openPostgresStore(_options: { connectionString: string; logger: Logger }): Promise<Store> {
-  throw new StoreConfigError('PostgreSQL is not supported by this build yet; unset DATABASE_URL to use SQLite');
+export interface PostgresStoreOptions {
+  /** postgres://user:password@host:port/database (the password never appears in messages or logs). */
+  connectionString: string;
+  /** Schema holding every table, created when missing (default `public`); lowercase letters, digits, underscores. */
+  schema?: string;
+  logger: Logger;
+  /** Connections per process (default 10, at least 2: a retention pass holds one while it works with another). */
+  poolSize?: number;
+  /** Seqs per partition of the event log (default 1,000,000): the unit retention drops. */
+  partitionSize?: number;
+}
+
+const CAPABILITIES: StoreCapabilities = Object.freeze({ multiProcess: true, partitionedRetention: true });
+const DEFAULT_PARTITION_SIZE = 1_000_000;
+/** Events per group commit at most: bounds a transaction's statement (~10 MB of 1 KiB events). */
+const MAX_EVENTS_PER_COMMIT = 10_000;
+/** A group commit slower than this is worth a warning: callers (HTTP pushes) are waiting on it. */
+const SLOW_COMMIT_MS = 1000;
+
+/** Open (creating and migrating when needed) the PostgreSQL store. Several processes may open the same schema. */
+export async function openPostgresStore(options: PostgresStoreOptions): Promise<Store> {
+  const partitionSize = options.partitionSize ?? DEFAULT_PARTITION_SIZE;
+  if (!Number.isSafeInteger(partitionSize) || partitionSize < 1) {
+    throw new StoreConfigError(`partitionSize must be a positive integer, not ${partitionSize}`);
+  }
+  const db = openDb({
+    connectionString: options.connectionString,
+    schema: options.schema ?? 'public',
+    poolSize: Math.max(2, options.poolSize ?? 10),
+    logger: options.logger,
+  });
+  try {
+    const applied = await migrate(db);
+    if (applied.length > 0) options.logger.info({ schema: db.schema, applied }, 'applied PostgreSQL migrations');
+    const chunks = makeChunks(db, partitionSize, options.logger);
+    const [state] = await db.query<{ next_seq: number }>('SELECT next_seq FROM log_state');
+    await chunks.ensure(state!.next_seq + partitionSize - 1);
+    return storeOn(db, chunks, options.logger);
+  } catch (e) {
+    await db.end().catch(() => undefined);
+    throw fromPg(e, db.where);
+  }
+}
+
+function storeOn(db: Db, chunks: ReturnType<typeof makeChunks>, logger: Logger): Store {
+  let closed = false;
+  const appender = makeAppender(db, chunks);
+  const reader = makeReader(db);
+  const retention = makeRetention(db, chunks, logger, () => closed);
+  const quarantine = makeQuarantine(db);
+  const exportsTable = makeExports(db);
+  const delivery = makeDeliveryState(db);
+  const history = makeHistory(db);
+  const leases = makeLeases(db);
+
+  const commits = new AsyncGroupCommit<readonly NewEvent[], AppendResult>(
+    async (calls) => {
+      const started = performance.now();
+      try {
+        return await appender.append(calls);
+      } catch (e) {
+        throw fromPg(e, db.where);
+      } finally {
+        const ms = performance.now() - started;
+        if (ms > SLOW_COMMIT_MS) logger.warn({ ms: Math.round(ms), callers: calls.length }, 'slow group commit');
+      }
+    },
+    { maxWeight: MAX_EVENTS_PER_COMMIT, weigh: (events) => events.length, logger },
+  );
+
+  const ensureOpen = (): void => {
+    if (closed) throw new Error(`the PostgreSQL store ${db.where} (schema ${db.schema}) is closed: open it again`);
+  };
+  /** Every port method: refuse after close, map PostgreSQL failures to store errors. */
+  const op =
+    <A extends unknown[], R>(fn: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      ensureOpen();
+      try {
+        return await fn(...args);
+      } catch (e) {
+        throw fromPg(e, db.where);
+      }
+    };
+
+  return {
+    capabilities: CAPABILITIES,
+
+    append: async (events) => {
+      ensureOpen();
+      if (events.length === 0) return { stored: 0, duplicateIndexes: [], lastSeq: null };
+      return commits.submit(events);
+    },
+    read: op(reader.read),
+    headSeq: op(reader.headSeq),
+    seqBefore: op(reader.seqBefore),
+    stats: op(reader.stats),
+    countBacklog: op(reader.countBacklog),
+    applyRetention: op(retention),
+
+    ...mapOps(quarantine, op),
+    ...mapOps(exportsTable, op),
+    ...mapOps(delivery, op),
+    ...mapOps(history, op),
+    ...mapOps(leases, op),
+
+    ping: op(async () => {
+      const [r] = await db.query<{ standby: boolean; ro: string }>(
+        "SELECT pg_is_in_recovery() AS standby, current_setting('transaction_read_only') AS ro",
+      );
+      if (r!.standby || r!.ro === 'on') {
+        throw new StoreUnavailableError(
+          `the PostgreSQL store ${db.where} is read-only (a standby, or default_transaction_read_only): point DATABASE_URL at the primary`,
+          { retryAfterSeconds: 30 },
+        );
+      }
+    }),
+
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      // Appends already accepted are committed before the connections go.
+      await commits.drain();
+      await chunks.idle();
+      await db.end();
+    },
+  };
+}
+
+type AsyncMethods = Record<string, (...args: never[]) => Promise<unknown>>;
+
+/** Wrap every method of a table module with `op`. */
+function mapOps<T extends AsyncMethods>(
+  methods: T,
+  op: <A extends unknown[], R>(fn: (...args: A) => Promise<R>) => (...args: A) => Promise<R>,
+): T {
+  return Object.fromEntries(
+    Object.entries(methods).map(([name, fn]) => [name, op(fn as (...args: unknown[]) => Promise<unknown>)]),
+  ) as unknown as T;
 }

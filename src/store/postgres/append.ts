@@ -1,0 +1,150 @@
+import type pg from 'pg';
+import type { NewEvent } from '../../types.js';
+import type { AppendResult } from '../port.js';
+import type { Chunks } from './chunks.js';
+import type { Db } from './pool.js';
+
+/** How long an append waits for another process's append to commit before giving up (503, retried by the client). */
+const APPEND_LOCK_TIMEOUT = '30s';
+
+/**
+ * One statement per transaction: keep the events whose id is not in the log yet, number them from $10 in input
+ * order, insert them, and move the chunk totals and the log head. The whole statement runs under the append lock,
+ * taken by an earlier statement of the transaction, so its snapshot includes every append committed before: the
+ * dedup check is exact across processes, and seqs are handed out and committed in the same order.
+ */
+const INSERT = `
+WITH input AS (
+  SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[], $6::text[], $7::bigint[],
+                       $8::bigint[], $9::text[])
+    WITH ORDINALITY AS t(event_id, type, part, external_user_id, platform, app_id, event_time, received_at, payload, ord)
+), fresh AS (
+  SELECT i.*, $10::bigint - 1 + row_number() OVER (ORDER BY i.ord) AS seq
+  FROM input i
+  WHERE NOT EXISTS (SELECT 1 FROM event_log l WHERE l.event_id = i.event_id)
+), inserted AS (
+  INSERT INTO event_log (seq, event_id, type, part, external_user_id, platform, app_id, event_time, received_at, payload)
+  SELECT seq, event_id, type, part, external_user_id, platform, app_id, event_time, received_at, payload
+  FROM fresh ORDER BY seq
+  RETURNING seq, received_at, octet_length(payload) AS bytes
+), totals AS (
+  UPDATE log_partitions c
+  SET events = c.events + x.events, bytes = c.bytes + x.bytes,
+      min_received = LEAST(c.min_received, x.min_received), max_received = GREATEST(c.max_received, x.max_received)
+  FROM (
+    SELECT p.lo, count(*) AS events, sum(i.bytes) AS bytes, min(i.received_at) AS min_received,
+           max(i.received_at) AS max_received
+    FROM inserted i JOIN log_partitions p ON i.seq >= p.lo AND i.seq < p.hi
+    GROUP BY p.lo
+  ) x
+  WHERE c.lo = x.lo
+  RETURNING c.lo
+), head AS (
+  UPDATE log_state s SET next_seq = x.last + 1, head_seq = x.last
+  FROM (SELECT max(seq) AS last FROM inserted) x
+  WHERE x.last IS NOT NULL
+  RETURNING s.head_seq
+)
+SELECT (SELECT array_agg(ord::int ORDER BY ord) FROM fresh) AS fresh,
+       (SELECT count(*) FROM totals) AS chunks,
+       (SELECT head_seq FROM head) AS head`;
+
+interface Pending {
+  event: NewEvent;
+  call: number;
+  index: number;
+}
+
+type Attempt = { need: number } | { first: number; fresh: number[]; covered: number };
+
+export interface Appender {
+  /**
+   * Write the events of several `append` calls in ONE transaction and tell each call what became of its events. A
+   * duplicate is an event id seen earlier in this transaction (in any call: the first wins) or already in the log.
+   */
+  append(calls: readonly (readonly NewEvent[])[]): Promise<AppendResult[]>;
+}
+
+function params(pending: readonly Pending[], firstSeq: number): unknown[] {
+  const columns: unknown[][] = Array.from({ length: 9 }, () => new Array<unknown>(pending.length));
+  pending.forEach(({ event: e }, i) => {
+    columns[0]![i] = e.eventId;
+    columns[1]![i] = e.type;
+    columns[2]![i] = e.partition;
+    columns[3]![i] = e.externalUserId ?? null;
+    columns[4]![i] = e.platform ?? null;
+    columns[5]![i] = e.appId ?? null;
+    columns[6]![i] = e.time;
+    columns[7]![i] = e.receivedAt;
+    columns[8]![i] = e.payload;
+  });
+  return [...columns, firstSeq];
+}
+
+export function makeAppender(db: Db, chunks: Chunks): Appender {
+  const attempt = (pending: readonly Pending[]): Promise<Attempt> =>
+    db.withClient(async (client) => {
+      try {
+        // One round trip: open, wait for the lock, read where to write.
+        const results = (await client.query(
+          `BEGIN; SET LOCAL lock_timeout = '${APPEND_LOCK_TIMEOUT}'; ` +
+            `SELECT pg_advisory_xact_lock(${db.lockKeys('append')}); ` +
+            'SELECT next_seq, (SELECT max(hi) FROM log_partitions) AS covered FROM log_state',
+        )) as unknown as pg.QueryResult<{ next_seq: number; covered: number | null }>[];
+        const { next_seq: next, covered } = results[results.length - 1]!.rows[0]!;
+        if (covered === null || next + pending.length > covered) {
+          await client.query('ROLLBACK');
+          return { need: next + pending.length - 1 };
+        }
+        const row = (await client.query<{ fresh: number[] | null }>(INSERT, params(pending, next))).rows[0]!;
+        await client.query('COMMIT');
+        return { first: next, fresh: row.fresh ?? [], covered };
+      } catch (e) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw e;
+      }
+    });
+
+  return {
+    async append(calls) {
+      const results: AppendResult[] = calls.map(() => ({ stored: 0, duplicateIndexes: [], lastSeq: null }));
+      const seen = new Set<string>();
+      const pending: Pending[] = [];
+      calls.forEach((evs, call) => {
+        evs.forEach((event, index) => {
+          if (seen.has(event.eventId)) results[call]!.duplicateIndexes.push(index);
+          else {
+            seen.add(event.eventId);
+            pending.push({ event, call, index });
+          }
+        });
+      });
+
+      if (pending.length > 0) {
+        let outcome = await attempt(pending);
+        // The batch would run past the last chunk (a burst larger than the room created ahead): create what it
+        // needs, outside the append lock, and try again. Bounded: each round creates at least the room asked for.
+        for (let round = 0; 'need' in outcome; round++) {
+          if (round === 3) throw new Error('the event log kept running out of partitions; retry the append');
+          await chunks.ensure(outcome.need + chunks.size);
+          outcome = await attempt(pending);
+        }
+        const stored = new Set<number>();
+        outcome.fresh.forEach((ord, i) => {
+          const p = pending[ord - 1]!;
+          const seq = outcome.first + i;
+          stored.add(ord - 1);
+          const r = results[p.call]!;
+          r.stored += 1;
+          r.lastSeq = r.lastSeq === null ? seq : Math.max(r.lastSeq, seq);
+        });
+        pending.forEach((p, i) => {
+          if (!stored.has(i)) results[p.call]!.duplicateIndexes.push(p.index);
+        });
+        if (outcome.fresh.length > 0) chunks.afterAppend(outcome.first + outcome.fresh.length - 1, outcome.covered);
+      }
+      for (const r of results) r.duplicateIndexes.sort((a, b) => a - b);
+      return results;
+    },
+  };
+}

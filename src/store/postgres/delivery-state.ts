@@ -1,0 +1,242 @@
+import type pg from 'pg';
+import type {
+  CounterDelta,
+  CounterRow,
+  Cursor,
+  FeedState,
+  Inflight,
+  NewDeadLetter,
+  NewDrop,
+  Outcome,
+} from '../../types.js';
+import type { DeliveryPoint, Progress } from '../port.js';
+import type { Db } from './pool.js';
+
+const MINUTE_MS = 60_000;
+
+const SQL = {
+  // KEY SHARE: a concurrent deleteExport waits for this transaction, so a late sender cannot leave rows behind.
+  startSeq: 'SELECT start_seq FROM exports WHERE id = $1 FOR KEY SHARE',
+  cursors:
+    'SELECT export_id, feed, part, generation, seq, inflight_to, inflight_done, inflight_at FROM cursors ' +
+    'WHERE export_id = $1 ORDER BY feed, part, generation',
+  putCursors:
+    'INSERT INTO cursors (export_id, feed, part, generation, seq, inflight_to, inflight_done, inflight_at) ' +
+    'SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::int[], $5::bigint[], $6::bigint[], $7::int[], ' +
+    '$8::bigint[]) ON CONFLICT (export_id, feed, part, generation) DO UPDATE SET seq = excluded.seq, ' +
+    'inflight_to = excluded.inflight_to, inflight_done = excluded.inflight_done, inflight_at = excluded.inflight_at',
+  deleteCursors: 'DELETE FROM cursors WHERE export_id = $1 AND feed = $2',
+  deleteGeneration: 'DELETE FROM cursors WHERE export_id = $1 AND feed = $2 AND generation = $3',
+  setInflight:
+    'UPDATE cursors SET inflight_to = $1, inflight_done = $2, inflight_at = $3 ' +
+    'WHERE export_id = $4 AND feed = $5 AND part = $6 AND generation = $7',
+  addCounters:
+    'INSERT INTO counters (export_id, feed, type, outcome, count) ' +
+    'SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[]) ' +
+    'ON CONFLICT (export_id, feed, type, outcome) DO UPDATE SET count = counters.count + excluded.count',
+  counters: 'SELECT feed, type, outcome, count FROM counters WHERE export_id = $1 ORDER BY feed, type, outcome',
+  // Each dead letter's id and type lists travel as JSON text: unnest cannot carry arrays of different lengths.
+  addDeadLetters:
+    'INSERT INTO dead_letters (export_id, feed, batch, event_ids, types, status, error, created_at) ' +
+    'SELECT d.export_id, d.feed, d.batch, ARRAY(SELECT json_array_elements_text(d.ids::json)), ' +
+    'ARRAY(SELECT json_array_elements_text(d.types::json)), d.status, d.error, d.created_at ' +
+    'FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::text[], $8::bigint[]) ' +
+    'WITH ORDINALITY AS d(export_id, feed, batch, ids, types, status, error, created_at, ord) ORDER BY d.ord',
+  addDrops:
+    'INSERT INTO drops (export_id, feed, type, count, first_time, last_time, reason, dropped_at) ' +
+    'SELECT d.export_id, d.feed, d.type, d.count, d.first_time, d.last_time, d.reason, d.dropped_at ' +
+    'FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::text[], ' +
+    '$8::bigint[]) WITH ORDINALITY AS d(export_id, feed, type, count, first_time, last_time, reason, dropped_at, ord) ' +
+    'ORDER BY d.ord',
+  addDelivered:
+    'INSERT INTO delivery_minutes (export_id, feed, minute, count) VALUES ($1, $2, $3, $4) ' +
+    'ON CONFLICT (export_id, minute, feed) DO UPDATE SET count = delivery_minutes.count + excluded.count',
+  series:
+    'SELECT feed, minute, count FROM delivery_minutes WHERE export_id = $1 AND minute >= $2 ORDER BY minute, feed',
+  feedStates: 'SELECT feed, state FROM feed_states WHERE export_id = $1',
+  putFeedState:
+    'INSERT INTO feed_states (export_id, feed, state) VALUES ($1, $2, $3) ' +
+    'ON CONFLICT (export_id, feed) DO UPDATE SET state = excluded.state',
+} as const;
+
+interface CursorRow {
+  export_id: string;
+  feed: string;
+  part: number;
+  generation: number;
+  seq: number;
+  inflight_to: number | null;
+  inflight_done: number;
+  inflight_at: number | null;
+}
+
+/** The three in-flight columns of a cursor row. */
+function inflightColumns(i: Inflight | null): [number | null, number, number | null] {
+  return i === null ? [null, 0, null] : [i.to, i.done, i.at];
+}
+
+/** Column arrays for unnest: one array per field, in the order given. */
+function columnsOf<T>(rows: readonly T[], fields: readonly ((row: T) => unknown)[]): unknown[][] {
+  return fields.map((f) => rows.map(f));
+}
+
+function missingExport(exportId: string): Error {
+  return new Error(`there is no export with id ${exportId} (was it deleted?): stop its senders`);
+}
+
+type Client = pg.PoolClient;
+
+/** The export's startSeq, locked against deletion until the transaction ends; throws when the export is gone. */
+async function requireExport(client: Client, exportId: string): Promise<number> {
+  const row = (await client.query<{ start_seq: number }>(SQL.startSeq, [exportId])).rows[0];
+  if (row === undefined) throw missingExport(exportId);
+  return row.start_seq;
+}
+
+/** Add counter deltas; the same key twice in one call is summed first (one statement may not update a row twice). */
+export async function addCounters(client: Client, exportId: string, deltas: readonly CounterDelta[]): Promise<void> {
+  const summed = new Map<string, CounterDelta>();
+  for (const c of deltas) {
+    if (c.count === 0) continue;
+    const key = JSON.stringify([c.feed, c.type, c.outcome]);
+    const prior = summed.get(key);
+    summed.set(key, prior ? { ...prior, count: prior.count + c.count } : c);
+  }
+  if (summed.size === 0) return;
+  const rows = [...summed.values()];
+  await client.query(SQL.addCounters, [
+    exportId,
+    ...columnsOf(rows, [(c) => c.feed, (c) => c.type, (c) => c.outcome, (c) => c.count]),
+  ]);
+}
+
+type Run = (sql: string, params: unknown[]) => Promise<unknown>;
+
+async function putCursorRows(run: Run, list: readonly Cursor[]): Promise<void> {
+  if (list.length === 0) return;
+  const values = columnsOf(list, [
+    (c) => c.exportId,
+    (c) => c.feed,
+    (c) => c.partition,
+    (c) => c.generation,
+    (c) => c.seq,
+    (c) => inflightColumns(c.inflight)[0],
+    (c) => inflightColumns(c.inflight)[1],
+    (c) => inflightColumns(c.inflight)[2],
+  ]);
+  await run(SQL.putCursors, values);
+}
+
+async function insertDeadLetters(client: Client, list: readonly NewDeadLetter[]): Promise<void> {
+  if (list.length === 0) return;
+  await client.query(
+    SQL.addDeadLetters,
+    columnsOf(list, [
+      (d) => d.exportId,
+      (d) => d.feed,
+      (d) => d.batch,
+      (d) => JSON.stringify(d.eventIds),
+      (d) => JSON.stringify(d.types),
+      (d) => d.status ?? null,
+      (d) => d.error,
+      (d) => d.createdAt,
+    ]),
+  );
+}
+
+async function insertDrops(client: Client, list: readonly NewDrop[]): Promise<void> {
+  if (list.length === 0) return;
+  await client.query(
+    SQL.addDrops,
+    columnsOf(list, [
+      (d) => d.exportId,
+      (d) => d.feed,
+      (d) => d.type,
+      (d) => d.count,
+      (d) => d.firstTime,
+      (d) => d.lastTime,
+      (d) => d.reason,
+      (d) => d.droppedAt,
+    ]),
+  );
+}
+
+/** A cursor list keeps the last entry of each key: one upsert statement may not touch a row twice. */
+function lastPerKey(list: readonly Cursor[]): Cursor[] {
+  const byKey = new Map<string, Cursor>();
+  for (const c of list) byKey.set(JSON.stringify([c.exportId, c.feed, c.partition, c.generation]), c);
+  return [...byKey.values()];
+}
+
+export function makeDeliveryState(db: Db) {
+  return {
+    getCursors: async (exportId: string): Promise<Cursor[]> =>
+      (await db.query<CursorRow>(SQL.cursors, [exportId])).map((r) => ({
+        exportId: r.export_id,
+        feed: r.feed,
+        partition: r.part,
+        generation: r.generation,
+        seq: r.seq,
+        inflight: r.inflight_to === null ? null : { to: r.inflight_to, done: r.inflight_done, at: r.inflight_at ?? 0 },
+      })),
+    putCursors: (list: readonly Cursor[]): Promise<void> =>
+      putCursorRows((sql, params) => db.query(sql, params), lastPerKey(list)),
+    deleteCursors: async (exportId: string, feed: string, generation?: number): Promise<void> => {
+      if (generation === undefined) await db.query(SQL.deleteCursors, [exportId, feed]);
+      else await db.query(SQL.deleteGeneration, [exportId, feed, generation]);
+    },
+    setInflight: (exportId: string, feed: string, part: number, generation: number, flight: Inflight | null) =>
+      db.tx(async (client) => {
+        const start = await requireExport(client, exportId);
+        const columns = inflightColumns(flight);
+        const updated = await client.query(SQL.setInflight, [...columns, exportId, feed, part, generation]);
+        if ((updated.rowCount ?? 0) > 0) return;
+        // No cursor yet: the sender is still where a new one starts (live: the export's startSeq; a replay: the
+        // beginning of the log, its time range filters the rest). Record that, so a restart re-reads from there.
+        await putCursorRows(
+          (sql, params) => client.query(sql, params),
+          [{ exportId, feed, partition: part, generation, seq: generation === 0 ? start : 0, inflight: flight }],
+        );
+      }),
+    commitProgress: (p: Progress): Promise<void> =>
+      db.tx(async (client) => {
+        await requireExport(client, p.exportId);
+        await putCursorRows(
+          (sql, params) => client.query(sql, params),
+          [
+            {
+              exportId: p.exportId,
+              feed: p.feed,
+              partition: p.partition,
+              generation: p.generation,
+              seq: p.seq,
+              inflight: p.inflight,
+            },
+          ],
+        );
+        await addCounters(client, p.exportId, p.counters);
+        await insertDeadLetters(client, p.deadLetters);
+        await insertDrops(client, p.drops);
+        if (p.delivered !== null && p.delivered.count > 0) {
+          const minute = Math.floor(p.delivered.at / MINUTE_MS) * MINUTE_MS;
+          await client.query(SQL.addDelivered, [p.exportId, p.feed, minute, p.delivered.count]);
+        }
+      }),
+    async getFeedStates(exportId: string): Promise<Record<string, FeedState>> {
+      const out: Record<string, FeedState> = {};
+      for (const r of await db.query<{ feed: string; state: string }>(SQL.feedStates, [exportId])) {
+        out[r.feed] = JSON.parse(r.state) as FeedState;
+      }
+      return out;
+    },
+    putFeedState: async (exportId: string, feed: string, state: FeedState): Promise<void> =>
+      void (await db.query(SQL.putFeedState, [exportId, feed, JSON.stringify(state)])),
+    getCounters: async (exportId: string): Promise<CounterRow[]> =>
+      (await db.query<{ feed: string; type: string; outcome: Outcome; count: number }>(SQL.counters, [exportId])).map(
+        (r) => ({ exportId, ...r }),
+      ),
+    // The minute containing sinceMs is included: a chart asking "since 10:30:20" wants the 10:30 bar.
+    deliverySeries: (exportId: string, sinceMs: number): Promise<DeliveryPoint[]> =>
+      db.query<DeliveryPoint>(SQL.series, [exportId, Math.floor(sinceMs / MINUTE_MS) * MINUTE_MS]),
+  };
+}

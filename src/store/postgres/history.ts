@@ -1,0 +1,87 @@
+import type { CounterDelta, DeadLetter, Drop, ExportErrorEntry, Replay } from '../../types.js';
+import type { DeadLetterQuery } from '../port.js';
+import { addCounters } from './delivery-state.js';
+import type { Db } from './pool.js';
+
+// What happened to an export's events besides delivery: dead letters, drops, errors, replays.
+
+/** Errors kept per export (the port promises at least 200). */
+export const ERRORS_KEPT = 200;
+
+const DEAD_LETTER_COLUMNS =
+  'id, export_id AS "exportId", feed, batch, event_ids AS "eventIds", types, status, error, ' +
+  'created_at AS "createdAt", attempts, last_attempt_at AS "lastAttemptAt"';
+const SQL = {
+  listDeadLetters: `SELECT ${DEAD_LETTER_COLUMNS} FROM dead_letters WHERE export_id = $1 AND id > $2 ORDER BY id LIMIT $3`,
+  getDeadLetters: `SELECT ${DEAD_LETTER_COLUMNS} FROM dead_letters WHERE export_id = $1 AND id = ANY($2::bigint[]) ORDER BY id`,
+  removeDeadLetter: 'DELETE FROM dead_letters WHERE id = $1 RETURNING export_id',
+  failDeadLetter:
+    'UPDATE dead_letters SET attempts = attempts + 1, status = $1, error = $2, last_attempt_at = $3 WHERE id = $4',
+  countDeadLetters: 'SELECT count(*) AS n FROM dead_letters WHERE export_id = $1',
+  drops:
+    'SELECT id, export_id AS "exportId", feed, type, count, first_time AS "firstTime", last_time AS "lastTime", ' +
+    'reason, dropped_at AS "droppedAt" FROM drops WHERE export_id = $1 ORDER BY id',
+  addError: 'INSERT INTO export_errors (export_id, feed, message, at) VALUES ($1, $2, $3, $4)',
+  // Keep the most recent ERRORS_KEPT of this export; cheap on the (export_id, at, id) index.
+  capErrors:
+    'DELETE FROM export_errors WHERE export_id = $1 AND id NOT IN ' +
+    '(SELECT id FROM export_errors WHERE export_id = $1 ORDER BY at DESC, id DESC LIMIT $2)',
+  listErrors: 'SELECT feed, message, at FROM export_errors WHERE export_id = $1 ORDER BY at DESC, id DESC LIMIT $2',
+  addReplay:
+    'INSERT INTO replays (export_id, generation, from_time, to_time, upto_seq, created_at, finished_at) ' +
+    'VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (export_id, generation) DO NOTHING RETURNING generation',
+  replays:
+    'SELECT export_id AS "exportId", generation, from_time AS "fromTime", to_time AS "toTime", ' +
+    'upto_seq AS "uptoSeq", created_at AS "createdAt", finished_at AS "finishedAt" FROM replays ' +
+    'WHERE export_id = $1 ORDER BY generation',
+  finishReplay: 'UPDATE replays SET finished_at = $1 WHERE export_id = $2 AND generation = $3',
+} as const;
+
+export function makeHistory(db: Db) {
+  return {
+    listDeadLetters: (exportId: string, q: DeadLetterQuery): Promise<DeadLetter[]> =>
+      db.query<DeadLetter>(SQL.listDeadLetters, [exportId, q.afterId ?? 0, Math.max(0, q.limit)]),
+    getDeadLetters: (exportId: string, ids: readonly number[]): Promise<DeadLetter[]> =>
+      db.query<DeadLetter>(SQL.getDeadLetters, [exportId, ids]),
+    // A dead letter already resolved (a second click, a concurrent retry) adds nothing: its events count once.
+    resolveDeadLetter: (id: number, counters: readonly CounterDelta[]): Promise<void> =>
+      db.tx(async (client) => {
+        const row = (await client.query<{ export_id: string }>(SQL.removeDeadLetter, [id])).rows[0];
+        if (row !== undefined) await addCounters(client, row.export_id, counters);
+      }),
+    failDeadLetter: async (id: number, status: number | null, error: string, at: number): Promise<void> =>
+      void (await db.query(SQL.failDeadLetter, [status ?? null, error, at, id])),
+    countDeadLetters: async (exportId: string): Promise<number> =>
+      (await db.query<{ n: number }>(SQL.countDeadLetters, [exportId]))[0]!.n,
+    listDrops: (exportId: string): Promise<Drop[]> => db.query<Drop>(SQL.drops, [exportId]),
+    addError: (e: ExportErrorEntry): Promise<void> =>
+      db.tx(async (client) => {
+        await client.query(SQL.addError, [e.exportId, e.feed ?? null, e.message, e.at]);
+        await client.query(SQL.capErrors, [e.exportId, ERRORS_KEPT]);
+      }),
+    listErrors: async (exportId: string, limit: number): Promise<ExportErrorEntry[]> =>
+      (
+        await db.query<{ feed: string | null; message: string; at: number }>(SQL.listErrors, [
+          exportId,
+          Math.max(0, limit),
+        ])
+      ).map((r) => ({ exportId, ...r })),
+    async createReplay(r: Replay): Promise<void> {
+      const inserted = await db.query(SQL.addReplay, [
+        r.exportId,
+        r.generation,
+        r.fromTime,
+        r.toTime,
+        r.uptoSeq,
+        r.createdAt,
+        r.finishedAt ?? null,
+      ]);
+      if (inserted.length === 0) {
+        throw new Error(`export ${r.exportId} already has a replay of generation ${r.generation}: use the next one`);
+      }
+    },
+    listReplays: (exportId: string): Promise<Replay[]> => db.query<Replay>(SQL.replays, [exportId]),
+    finishReplay: async (exportId: string, generation: number, at: number): Promise<void> =>
+      void (await db.query(SQL.finishReplay, [at, exportId, generation])),
+  };
+}

@@ -1,0 +1,79 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { StoreConfigError } from '../errors.js';
+import type { Db } from './pool.js';
+
+/** Migrations ship beside this module (copied into dist/ by the build), numbered `NNN_what.sql`. */
+const MIGRATIONS_DIR = new URL('./migrations/', import.meta.url);
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export function loadMigrations(dir: URL = MIGRATIONS_DIR): Migration[] {
+  const found = readdirSync(dir)
+    .map((name) => ({ name, match: /^(\d+)_[\w-]+\.sql$/.exec(name) }))
+    .filter((f): f is { name: string; match: RegExpExecArray } => f.match !== null)
+    .map(({ name, match }) => ({ version: Number(match[1]), name, sql: readFileSync(new URL(name, dir), 'utf8') }))
+    .sort((a, b) => a.version - b.version);
+  // A gap or a repeated number would apply the wrong schema silently on some installations.
+  found.forEach((m, i) => {
+    if (m.version !== i + 1) {
+      throw new StoreConfigError(
+        `PostgreSQL migrations are misnumbered at ${m.name}: expected ${String(i + 1).padStart(3, '0')}_*.sql; reinstall the package`,
+      );
+    }
+  });
+  return found;
+}
+
+const SQL = {
+  table:
+    'CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT NULL, ' +
+    'applied_at timestamptz NOT NULL DEFAULT now())',
+  applied: 'SELECT version FROM schema_migrations ORDER BY version',
+  record: 'INSERT INTO schema_migrations (version, name) VALUES ($1, $2)',
+} as const;
+
+/**
+ * Create the schema when missing and apply, in order and each in its own transaction with its record in
+ * `schema_migrations`, the migrations not applied yet. A session advisory lock makes processes that start together
+ * take turns: the first applies, the others then find nothing left to do. Returns the versions applied by this call.
+ */
+export async function migrate(db: Db, migrations: readonly Migration[] = loadMigrations()): Promise<number[]> {
+  return db.withClient(async (client) => {
+    await client.query(`SELECT pg_advisory_lock(${db.lockKeys('migrate')})`);
+    try {
+      // Checked first: CREATE SCHEMA IF NOT EXISTS needs the CREATE privilege on the database even when the schema
+      // exists, which a user confined to an existing schema does not have.
+      const exists = await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [db.schema]);
+      if (exists.rowCount === 0) await client.query(`CREATE SCHEMA IF NOT EXISTS ${db.schema}`);
+      await client.query(SQL.table);
+      const done = new Set((await client.query<{ version: number }>(SQL.applied)).rows.map((r) => Number(r.version)));
+      const newest = Math.max(0, ...done);
+      if (newest > migrations.length) {
+        throw new StoreConfigError(
+          `the database schema ${db.schema} was written by a newer version of currents-mparticle (migration ${newest}, this one knows ${migrations.length}): upgrade this installation or use another schema`,
+        );
+      }
+      const applied: number[] = [];
+      for (const m of migrations.filter((m) => !done.has(m.version))) {
+        await client.query('BEGIN');
+        try {
+          await client.query(m.sql);
+          await client.query(SQL.record, [m.version, m.name]);
+          await client.query('COMMIT');
+        } catch (e) {
+          await client.query('ROLLBACK').catch(() => undefined);
+          throw e;
+        }
+        applied.push(m.version);
+      }
+      return applied;
+    } finally {
+      // A lost connection releases the lock on the server by itself.
+      await client.query(`SELECT pg_advisory_unlock(${db.lockKeys('migrate')})`).catch(() => undefined);
+    }
+  });
+}

@@ -52,7 +52,9 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     if (applied.length > 0) options.logger.info({ schema: db.schema, applied }, 'applied PostgreSQL migrations');
     const chunks = makeChunks(db, partitionSize, options.logger);
     const [state] = await db.query<{ next_seq: number }>('SELECT next_seq FROM log_state');
-    await chunks.ensure(state!.next_seq + partitionSize - 1);
+    // Only the chunk the next append writes into: opening writes nothing when it exists (a read-only server then
+    // still opens, and says it is read-only through ping and 503s). Appends create the ones after it.
+    await chunks.ensure(state!.next_seq);
     return storeOn(db, chunks, options.logger);
   } catch (e) {
     await db.end().catch(() => undefined);

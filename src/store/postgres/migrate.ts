@@ -49,7 +49,10 @@ export async function migrate(db: Db, migrations: readonly Migration[] = loadMig
       // exists, which a user confined to an existing schema does not have.
       const exists = await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [db.schema]);
       if (exists.rowCount === 0) await client.query(`CREATE SCHEMA IF NOT EXISTS ${db.schema}`);
-      await client.query(SQL.table);
+      // Only when missing: an up-to-date store then opens without writing, e.g. on a server that turned read-only,
+      // and reports that through ping() and 503s instead of failing to start.
+      const table = await client.query<{ t: string | null }>("SELECT to_regclass('schema_migrations') AS t");
+      if (table.rows[0]!.t === null) await client.query(SQL.table);
       const done = new Set((await client.query<{ version: number }>(SQL.applied)).rows.map((r) => Number(r.version)));
       const newest = Math.max(0, ...done);
       if (newest > migrations.length) {

@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { messageOf } from './api/client.js';
-import type { ExportStatus, ExportView, TestEventsResult, TypeStatus } from './api/types.js';
+import { exportWithStatus } from './api/exports.js';
+import type { ExportStatus, TestEventsResult, TypeStatus } from './api/types.js';
 import { LoadError, Loading, Notice } from './components/common.js';
 import { Field } from './components/Field.js';
 import { count } from './format.js';
@@ -23,10 +24,7 @@ export function TestEvents({ id }: { id: string }) {
   const heading = useFocusHeading<HTMLHeadingElement>(`test-${id}`);
   const { data, error, reload } = usePoll(
     async (a) => {
-      const [view, status] = await Promise.all([
-        a.get<ExportView>(`/v1/exports/${enc}`),
-        a.get<ExportStatus>(`/v1/exports/${enc}/status`),
-      ]);
+      const { view, status } = await exportWithStatus(a, id);
       return { view, counts: countsOf(status) };
     },
     2000,

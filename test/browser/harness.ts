@@ -205,29 +205,25 @@ export async function unlabelledControls(page: Page): Promise<string[]> {
     .map((el) => el.outerHTML.slice(0, 160))`);
 }
 
-export async function control(base: string, path: string, body?: unknown): Promise<unknown> {
-  const res = await fetch(`${base}${path}`, {
-    method: body === undefined ? 'GET' : 'POST',
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
+/** A JSON request; throws with the answer when it is not 2xx. */
+async function call(url: string, method: string, body: unknown, token: string | null): Promise<unknown> {
+  const headers: Record<string, string> = {};
+  if (token !== null) headers.authorization = `Bearer ${token}`;
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const res = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   const text = await res.text();
-  if (!res.ok) throw new Error(`${path} answered ${res.status}: ${text}`);
+  if (!res.ok) throw new Error(`${method} ${url} answered ${res.status}: ${text}`);
   return text === '' ? null : (JSON.parse(text) as unknown);
 }
 
-export async function adminApi(base: string, method: string, path: string, body?: unknown): Promise<unknown> {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${ADMIN_TOKEN}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${path} answered ${res.status}: ${text}`);
-  return text === '' ? null : (JSON.parse(text) as unknown);
+/** The sandbox's control API: GET without a body, POST with one. */
+export function control(base: string, path: string, body?: unknown): Promise<unknown> {
+  return call(`${base}${path}`, body === undefined ? 'GET' : 'POST', body, null);
+}
+
+/** The service's API with the admin token. */
+export function adminApi(base: string, method: string, path: string, body?: unknown): Promise<unknown> {
+  return call(`${base}${path}`, method, body, ADMIN_TOKEN);
 }
 
 /** Sign in through the page, as a user does. */

@@ -1,8 +1,9 @@
 import { useState } from 'react';
 import { messageOf } from '../api/client.js';
-import type { ExportStatus, ExportView, SeriesPoint } from '../api/types.js';
+import { exportWithStatus } from '../api/exports.js';
+import type { SeriesPoint } from '../api/types.js';
 import { LoadError, Loading, Notice, StateBadge } from '../components/common.js';
-import { count, destinationLabel, feedLabel } from '../format.js';
+import { count, dateTime, destinationLabel, feedLabel } from '../format.js';
 import { useApi, useFocusHeading, useNow, usePoll, useTitle } from '../hooks.js';
 import { Link, navigate, paths } from '../router.js';
 import { DeliveryChart } from './Chart.js';
@@ -19,17 +20,7 @@ export function ExportPage({ id }: { id: string }) {
   const api = useApi();
   const now = useNow(2000);
   const enc = encodeURIComponent(id);
-  const { data, error, reload } = usePoll(
-    async (a) => {
-      const [view, status] = await Promise.all([
-        a.get<ExportView>(`/v1/exports/${enc}`),
-        a.get<ExportStatus>(`/v1/exports/${enc}/status`),
-      ]);
-      return { view, status };
-    },
-    2000,
-    id,
-  );
+  const { data, error, reload } = usePoll((a) => exportWithStatus(a, id), 2000, id);
   const [hours, setHours] = useState(3);
   const series = usePoll(
     (a) => a.get<{ points: SeriesPoint[] }>(`/v1/exports/${enc}/series?hours=${hours}`).then((r) => r.points),
@@ -192,8 +183,8 @@ export function ExportPage({ id }: { id: string }) {
           <ul className="errors plain">
             {status.recent_errors.map((e, i) => (
               <li key={i}>
-                {e.at !== null && <time dateTime={e.at}>{new Date(e.at).toLocaleString('en-GB')}</time>}{' '}
-                <strong>{feedLabel(e.feed)}</strong>: {e.message}
+                {e.at !== null && <time dateTime={e.at}>{dateTime(e.at)}</time>} <strong>{feedLabel(e.feed)}</strong>:{' '}
+                {e.message}
               </li>
             ))}
           </ul>

@@ -38,6 +38,16 @@ function componentOf(functionName: string, url: string): string {
 const pct = (part: number, whole: number) => `${((100 * part) / whole).toFixed(1).padStart(5)}%`;
 const ms = (us: number) => `${(us / 1000).toFixed(0).padStart(7)} ms`;
 
+/** Components over 0.5% of the busy time, one line each; the rest summed on one line. */
+function components(rows: [string, number][], busy: number): string[] {
+  const shown = rows.filter(([, us]) => us >= busy * 0.005);
+  const rest = rows.slice(shown.length);
+  const lines = shown.map(([c, us]) => `  ${pct(us, busy)} ${ms(us)}  ${c}`);
+  const restUs = rest.reduce((sum, [, us]) => sum + us, 0);
+  if (rest.length > 0) lines.push(`  ${pct(restUs, busy)} ${ms(restUs)}  ${rest.length} others`);
+  return lines;
+}
+
 export function summariseProfile(profile: CpuProfile, options: { top: number }): string {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const selfByFunction = new Map<string, number>();
@@ -62,9 +72,10 @@ export function summariseProfile(profile: CpuProfile, options: { top: number }):
     `CPU profile of the service: ${ms(total).trim()} sampled, ${ms(busy).trim()} busy (${pct(busy, total).trim()});` +
       ' shares below are of the busy time',
     'by component:',
-    ...sorted(selfByComponent)
-      .filter(([c]) => c !== 'idle')
-      .map(([c, us]) => `  ${pct(us, busy)} ${ms(us)}  ${c}`),
+    ...components(
+      sorted(selfByComponent).filter(([c]) => c !== 'idle'),
+      busy,
+    ),
     `top ${options.top} functions by self time:`,
     ...sorted(selfByFunction)
       .filter(([k]) => k !== '(idle)')

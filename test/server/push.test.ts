@@ -137,6 +137,21 @@ describe('POST /v1/currents: bodies that are not {"events":[...]}', () => {
     expect((await push(t, { events: batch(2) })).statusCode).toBe(200);
   });
 
+  it('accepts a push without Braze-Currents-Version (curl), as version 1', async () => {
+    const t = await start();
+    const headers = pushHeaders();
+    delete headers['braze-currents-version'];
+    expect((await push(t, { events: batch(1) }, headers)).json()).toMatchObject({ stored: 1 });
+  });
+
+  it('answers 415 to a body that is not sent as JSON, saying how to send it', async () => {
+    const t = await start();
+    const res = await push(t, 'events=1', { ...pushHeaders(), 'content-type': 'application/x-www-form-urlencoded' });
+    expect(res.statusCode).toBe(415);
+    expect(res.json<{ error: string }>().error).toContain('application/json');
+    await nothingStored(t);
+  });
+
   it('refuses an unsupported Braze-Currents-Version, naming the version it speaks', async () => {
     const t = await start();
     const res = await push(t, { events: batch(1) }, { ...pushHeaders(), 'braze-currents-version': '2' });

@@ -47,6 +47,15 @@ export interface TestAppOptions {
 
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const dir = await mkdtemp(join(tmpdir(), 'currents-server-'));
+  try {
+    return await build(dir, options);
+  } catch (e) {
+    await rm(dir, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+async function build(dir: string, options: TestAppOptions): Promise<TestApp> {
   const config = loadConfig(
     { data: dir, port: 0, partitions: PARTITIONS, ...options.flags },
     {

@@ -13,9 +13,12 @@ export function registerQuarantine(program: Command): void {
     .option('--after <id>', 'show records after this id', '0')
     .option('--json', 'one JSON object per line')
     .action(async (flags: Flags & { limit: string; after: string; json?: boolean }) => {
+      const limit = wholeNumber(flags.limit, '--limit', 1);
+      const after = wholeNumber(flags.after, '--after', 0);
+      if (limit === null || after === null) return;
       const { store } = await openFromFlags(flags);
       try {
-        const records = await store.listQuarantine({ limit: Number(flags.limit), afterId: Number(flags.after) });
+        const records = await store.listQuarantine({ limit, afterId: after });
         const total = await store.countQuarantine();
         for (const r of records) {
           if (flags.json) {
@@ -40,9 +43,11 @@ export function registerQuarantine(program: Command): void {
     .description('validate quarantined records again and store those that now pass (all, or the ids given)')
     .argument('[ids...]', 'record ids (default: all)')
     .action(async (ids: string[], flags: Flags) => {
+      const numbers = ids.map((i) => wholeNumber(i, 'a record id', 1));
+      if (numbers.some((n) => n === null)) return;
       const { config, store } = await openFromFlags(flags);
       try {
-        const wanted = ids.length === 0 ? 'all' : ids.map((i) => Number(i));
+        const wanted = ids.length === 0 ? 'all' : (numbers as number[]);
         const summary = await retryQuarantine(store, wanted, { partitions: config.partitions, now: Date.now });
         process.stdout.write(
           `retried ${summary.retried}: stored ${summary.stored}, duplicates ${summary.duplicates}, ` +
@@ -53,4 +58,13 @@ export function registerQuarantine(program: Command): void {
         await store.close();
       }
     });
+}
+
+/** A whole number of at least `min`, or null after telling the user (exit code 1) what was wrong. */
+function wholeNumber(text: string, what: string, min: number): number | null {
+  const n = Number(text);
+  if (/^\d+$/.test(text.trim()) && Number.isSafeInteger(n) && n >= min) return n;
+  process.stderr.write(`${what} must be a whole number of at least ${min} (got "${text}")\n`);
+  process.exitCode = 1;
+  return null;
 }

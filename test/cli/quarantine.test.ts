@@ -71,4 +71,16 @@ describe('currents quarantine', { timeout: 90_000 }, () => {
     expect(after.quarantine).toEqual([]);
     expect((await runCli(['quarantine', 'list', '--data', data])).stdout).toContain('0 shown, 0 in quarantine');
   });
+
+  it('refuses a page size or a record id that is not a whole number, saying which', async () => {
+    const { data } = await imported();
+    const list = await runCli(['quarantine', 'list', '--data', data, '--limit', 'ten']);
+    expect(list.code).toBe(1);
+    expect(list.stderr).toBe('--limit must be a whole number of at least 1 (got "ten")\n');
+    const retry = await runCli(['quarantine', 'retry', '--data', data, '1', 'x2']);
+    expect(retry.code).toBe(1);
+    expect(retry.stderr).toBe('a record id must be a whole number of at least 1 (got "x2")\n');
+    expect(retry.stdout).toBe('');
+    expect((await readStore(data)).quarantine).toHaveLength(1);
+  });
 });

@@ -38,7 +38,11 @@ export function registerServe(program: Command): void {
       } catch (e) {
         const err = toError(e);
         logger.fatal({ err }, 'could not start');
-        process.stderr.write(`currents: could not start: ${err.message}\n`);
+        const hint =
+          (err as NodeJS.ErrnoException).code === 'EADDRINUSE'
+            ? `\nanother process listens on ${config.host}:${config.port}: stop it, or choose another --port (CURRENTS_PORT)`
+            : '';
+        process.stderr.write(`currents: could not start: ${err.message}${hint}\n`);
         process.exit(1);
       }
       for (const g of service.keys.generated) {

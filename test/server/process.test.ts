@@ -137,6 +137,15 @@ describe('currents serve: settings', { timeout: 90_000 }, () => {
     expect(shortToken.stderr).not.toContain('abc123');
   });
 
+  it('exits 1 when the port is taken, saying how to choose another', async () => {
+    const first = await started(['--data', await dataFolder()]);
+    const port = new URL(first.url).port;
+    const second = await runCli(['serve', '--data', await dataFolder(), '--port', port]);
+    expect(second.code).toBe(1);
+    expect(second.stderr).toContain(`currents: could not start: listen EADDRINUSE`);
+    expect(second.stderr).toContain(`another process listens on 127.0.0.1:${port}: stop it, or choose another --port`);
+  });
+
   it('serves on port 7700 by default, the way `npm start` runs it', () => {
     const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
       scripts: Record<string, string>;

@@ -56,21 +56,7 @@ async function startService(data: string, nodeArgs: string[]): Promise<Service> 
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CURRENTS_')));
   const proc = spawn(
     process.execPath,
-    // Fastify's notice about disableRequestLogging (FSTDEP023) would print on every run.
-    [
-      '--disable-warning=FSTDEP023',
-      ...nodeArgs,
-      MAIN,
-      'serve',
-      '--port',
-      '0',
-      '--data',
-      data,
-      '--sync',
-      'full',
-      '--log-level',
-      'warn',
-    ],
+    [...nodeArgs, MAIN, 'serve', '--port', '0', '--data', data, '--sync', 'full', '--log-level', 'warn'],
     { env: { ...env, CURRENTS_INGEST_TOKEN: TOKEN }, stdio: ['ignore', 'pipe', 'inherit'] },
   );
   const url = await new Promise<string>((resolve, reject) => {

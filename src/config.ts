@@ -26,6 +26,8 @@ export interface Config {
   readonly bodyLimitBytes: number;
   readonly retentionHours: number;
   readonly sqliteSync: 'full' | 'normal';
+  /** Run the SQLite store on its own worker thread (both cores for ingest); false keeps it on the main thread. */
+  readonly sqliteThread: boolean;
   readonly minFreeDiskMb: number;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   readonly smtpUrl: string | null;
@@ -88,6 +90,10 @@ const schema = z.object({
   bodyLimitBytes: positiveInt.default(4 * 1024 * 1024),
   retentionHours: z.coerce.number().positive().default(168),
   sqliteSync: z.enum(['full', 'normal']).default('full'),
+  sqliteThread: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((v) => v === 'true'),
   minFreeDiskMb: z.coerce.number().min(0).default(64),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   smtpUrl: optionalText.refine((u) => u === null || /^smtps?:\/\//.test(u), 'must be an smtp:// or smtps:// URL'),
@@ -115,6 +121,7 @@ export const ENVIRONMENT: Readonly<Record<keyof z.input<typeof schema>, string>>
   bodyLimitBytes: 'CURRENTS_BODY_LIMIT_BYTES',
   retentionHours: 'CURRENTS_RETENTION_HOURS',
   sqliteSync: 'CURRENTS_SQLITE_SYNC',
+  sqliteThread: 'CURRENTS_SQLITE_THREAD',
   minFreeDiskMb: 'CURRENTS_MIN_FREE_DISK_MB',
   logLevel: 'CURRENTS_LOG_LEVEL',
   smtpUrl: 'CURRENTS_SMTP_URL',
@@ -179,6 +186,7 @@ export function loadConfig(flags: Flags, env: Readonly<Record<string, string | u
     bodyLimitBytes: s.bodyLimitBytes,
     retentionHours: s.retentionHours,
     sqliteSync: s.sqliteSync,
+    sqliteThread: s.sqliteThread,
     minFreeDiskMb: s.minFreeDiskMb,
     logLevel: s.logLevel,
     smtpUrl: s.smtpUrl,

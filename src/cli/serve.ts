@@ -47,7 +47,11 @@ export function registerServe(program: Command): void {
       }
       for (const g of service.keys.generated) {
         // Printed once, to the terminal only: never through the logger.
-        process.stdout.write(`Generated ${g.name}: ${g.value}  (kept in ${g.file})\n`);
+        process.stdout.write(
+          g.value === null
+            ? `Generated the ${g.name}, kept in ${g.file}\n`
+            : `Generated ${g.name}: ${g.value}  (kept in ${g.file})\n`,
+        );
       }
       process.stdout.write(`currents listening on ${service.url}\n`);
       const stop = (signal: string) => {

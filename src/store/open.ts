@@ -5,6 +5,7 @@ import type { Config } from '../config.js';
 import { StoreConfigError } from './errors.js';
 import type { Store } from './port.js';
 import { openSqliteStore } from './sqlite/index.js';
+import { openThreadedSqliteStore } from './threaded/index.js';
 
 /**
  * Open the store the settings select (PostgreSQL when a database URL is given, else SQLite under the data folder) and
@@ -17,11 +18,8 @@ export async function openStore(config: Config, logger: Logger): Promise<Store> 
     store = await openPostgresStore({ connectionString: config.databaseUrl, logger });
   } else {
     mkdirSync(config.dataDir, { recursive: true });
-    store = await openSqliteStore({
-      path: join(config.dataDir, 'currents.db'),
-      synchronous: config.sqliteSync,
-      logger,
-    });
+    const options = { path: join(config.dataDir, 'currents.db'), synchronous: config.sqliteSync, logger };
+    store = config.sqliteThread ? await openThreadedSqliteStore(options) : await openSqliteStore(options);
   }
   try {
     await checkPartitions(store, config.partitions);

@@ -1,4 +1,5 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
+import { startCli } from '../helpers/process.js';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -56,46 +57,21 @@ export interface Child {
 
 /** Start `main.js <args>` and wait for its "listening on <url>" line. */
 export async function startChild(args: string[], env: Record<string, string>): Promise<Child> {
-  const clean = Object.fromEntries(
-    Object.entries(process.env).filter(([k]) => !k.startsWith('CURRENTS_') && k !== 'DATABASE_URL'),
-  );
-  const proc = spawn(process.execPath, [MAIN, ...args], {
-    env: { ...clean, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  proc.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  proc.stderr?.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${args[0]} did not start within 20 s:\n${out}`)), 20_000);
-    const look = () => {
-      const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-      if (match?.[1] !== undefined) {
-        clearTimeout(timer);
-        resolve(match[1]);
-      }
-    };
-    proc.stdout?.on('data', look);
-    proc.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${args[0]} exited with ${code}:\n${out}`));
-    });
-  });
+  const p = await startCli(args, env);
   let stopping = false;
-  proc.once('exit', (code, signal) => {
+  void p.exited.then(({ code, signal }) => {
     // Tests that fail because a child died say so, with what it wrote.
-    if (!stopping) console.error(`${args[0]} exited unexpectedly (${code ?? signal}):\n${out}`);
+    if (!stopping) console.error(`${args[0]} exited unexpectedly (${code ?? signal}):\n${p.stdout()}${p.stderr()}`);
   });
-  const stop = async () => {
-    stopping = true;
-    if (proc.exitCode !== null || proc.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-    proc.kill('SIGTERM');
-    const timer = setTimeout(() => proc.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(timer);
+  return {
+    url: p.url,
+    proc: p.proc,
+    output: () => p.stdout() + p.stderr(),
+    stop: async () => {
+      stopping = true;
+      await p.stop(10_000);
+    },
   };
-  return { url, proc, output: () => out, stop };
 }
 
 export interface Stack {

@@ -1,17 +1,16 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { sampleEvent, type SampleOptions } from '../../src/catalog/sample.js';
+import { startCli } from '../helpers/process.js';
 
 /**
  * The delivery tests run what a user runs: the built service and the sandbox as child processes over loopback,
  * driven through their HTTP APIs.
  */
 
-export const MAIN = fileURLToPath(new URL('../../dist/src/cli/main.js', import.meta.url));
 export const ADMIN = 'e2e-admin-token-0123456789abcdef';
 export const INGEST = 'e2e-ingest-token-0123456789abcdef';
 
@@ -19,46 +18,17 @@ export interface Proc {
   url: string;
   proc: ChildProcess;
   output(): string;
-  /** SIGTERM (or the signal given) and wait for exit. */
-  stop(signal?: NodeJS.Signals): Promise<number | null>;
+  /** SIGTERM (or SIGKILL) and wait for the exit; resolves the exit code (null when killed by a signal). */
+  stop(signal?: 'SIGTERM' | 'SIGKILL'): Promise<number | null>;
 }
 
 export async function startProc(args: string[], env: Record<string, string> = {}): Promise<Proc> {
-  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` before these tests`);
-  const clean = Object.fromEntries(
-    Object.entries(process.env).filter(([k]) => !k.startsWith('CURRENTS_') && k !== 'DATABASE_URL'),
-  );
-  const proc = spawn(process.execPath, [MAIN, ...args], {
-    env: { ...clean, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  proc.stdout?.on('data', (c: Buffer) => (out += c.toString()));
-  proc.stderr?.on('data', (c: Buffer) => (out += c.toString()));
-  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${args[0]} did not start within 20 s:\n${out}`)), 20_000);
-    const look = () => {
-      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-      if (m?.[1]) {
-        clearTimeout(timer);
-        resolve(m[1]);
-      }
-    };
-    proc.stdout?.on('data', look);
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`${args[0]} exited with ${code} before listening:\n${out}`));
-    });
-  });
+  const p = await startCli(args, env);
   return {
-    url,
-    proc,
-    output: () => out,
-    stop: async (signal: NodeJS.Signals = 'SIGTERM') => {
-      if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
-      return exited;
-    },
+    url: p.url,
+    proc: p.proc,
+    output: () => p.stdout() + p.stderr(),
+    stop: async (signal = 'SIGTERM') => (await (signal === 'SIGKILL' ? p.kill() : p.stop())).code,
   };
 }
 

@@ -48,9 +48,15 @@ export interface Served {
 }
 
 /** Start `main.js serve <args>` and wait for its "listening on <url>" line. */
-export async function serve(args: string[], env: Record<string, string> = {}, cwd?: string): Promise<Served> {
+export function serve(args: string[], env: Record<string, string> = {}, cwd?: string): Promise<Served> {
+  return startCli(['serve', ...args], env, cwd);
+}
+
+/** Start `main.js <args>` (serve, sandbox) and wait for its "listening on <url>" line. */
+export async function startCli(args: string[], env: Record<string, string> = {}, cwd?: string): Promise<Served> {
   assertBuilt();
-  const proc = spawn(process.execPath, [MAIN, 'serve', ...args], {
+  const name = args[0] ?? 'currents';
+  const proc = spawn(process.execPath, [MAIN, ...args], {
     env: childEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],
     ...(cwd ? { cwd } : {}),
@@ -63,7 +69,7 @@ export async function serve(args: string[], env: Record<string, string> = {}, cw
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => {
       proc.kill('SIGKILL');
-      reject(new Error(`serve did not start within 20 s:\n${out}\n${err}`));
+      reject(new Error(`${name} did not start within 20 s:\n${out}\n${err}`));
     }, 20_000);
     const look = () => {
       const match = /listening on (http:\/\/[^\s]+)/.exec(out);
@@ -76,7 +82,7 @@ export async function serve(args: string[], env: Record<string, string> = {}, cw
     proc.stdout!.on('data', look);
     void exited.then(({ code, signal }) => {
       clearTimeout(timer);
-      reject(new Error(`serve exited (${code ?? signal}) before listening:\n${out}\n${err}`));
+      reject(new Error(`${name} exited (${code ?? signal}) before listening:\n${out}\n${err}`));
     });
   });
   const ended = () => proc.exitCode !== null || proc.signalCode !== null;

@@ -158,7 +158,10 @@ async function pushAll(pool: Pool, total: number, concurrency = 16): Promise<voi
       while (left > 0) {
         left -= 1;
         const now = Date.now();
-        await pushRequest(pool, Array.from({ length: 100 }, () => makeEvent(now)));
+        await pushRequest(
+          pool,
+          Array.from({ length: 100 }, () => makeEvent(now)),
+        );
       }
     }),
   );

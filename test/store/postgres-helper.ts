@@ -4,6 +4,7 @@ import pg from 'pg';
 import pino, { type Logger } from 'pino';
 import type { Store } from '../../src/store/port.js';
 import { openPostgresStore, type PostgresStoreOptions } from '../../src/store/postgres/index.js';
+import { describeTarget } from '../../src/store/postgres/pool.js';
 
 /**
  * PostgreSQL for tests: the server named by CURRENTS_TEST_DATABASE_URL, or the local one with trust auth. Each test
@@ -30,7 +31,7 @@ const failure = await probe();
 export const pgUnavailable: string | null = failure;
 if (failure !== null) {
   console.warn(
-    `PostgreSQL tests skipped: no server answered at ${TEST_DATABASE_URL} (${failure}). To run them, start ` +
+    `PostgreSQL tests skipped: no server answered at ${describeTarget(TEST_DATABASE_URL)} (${failure}). To run them, start ` +
       'PostgreSQL there, or set CURRENTS_TEST_DATABASE_URL=postgres://user:password@host:port/database ' +
       '(the user needs to create schemas).',
   );

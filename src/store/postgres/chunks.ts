@@ -68,6 +68,10 @@ export function makeChunks(db: Db, size: number, logger: Logger): Chunks {
       // Processes that notice together take turns; the second finds the chunk made and does nothing.
       await client.query(`SELECT pg_advisory_xact_lock(${db.lockKeys('partitions')})`);
       let covered = (await client.query<{ covered: number }>(SQL.covered)).rows[0]!.covered;
+      if (covered > through) return covered;
+      // The lock ATTACH needs, taken first: CREATE TABLE ... LIKE event_log would otherwise hold a weaker lock on the
+      // log while waiting for this one behind a retention's DETACH ... CONCURRENTLY, which waits for that holder.
+      await client.query('LOCK TABLE event_log IN SHARE UPDATE EXCLUSIVE MODE');
       while (covered <= through) {
         const lo = covered;
         const name = chunkName(lo);

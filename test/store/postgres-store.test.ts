@@ -45,4 +45,24 @@ describe.skipIf(pgUnavailable !== null)('postgres store', () => {
       await again.store.close();
     }
   });
+
+  it('ends a retention pass early when closed, without failing it', async () => {
+    const t = await openTestStore({ partitionSize: 100 });
+    opened.push(t);
+    const old = events(2000, (i) => ({ partition: i % 4, receivedAt: 1000 }));
+    await t.store.append(old);
+    await t.store.append(events(1, () => ({ receivedAt: 5000 })));
+    const pass = t.store.applyRetention(2000);
+    await t.store.close();
+    const removed = await pass;
+    expect(removed).toBeLessThan(2000);
+    // The next pass, in another process, does the rest.
+    const again = await openTestStore({ schema: t.schema, partitionSize: 100 });
+    try {
+      expect(removed + (await again.store.applyRetention(2000))).toBe(2000);
+      expect((await again.store.stats()).events).toBe(1);
+    } finally {
+      await again.store.close();
+    }
+  });
 });

@@ -64,6 +64,8 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
 
 function storeOn(db: Db, chunks: ReturnType<typeof makeChunks>, logger: Logger): Store {
   let closed = false;
+  /** The retention pass under way: close lets it stop between partitions before the connections go. */
+  let retaining: Promise<number> | null = null;
   const appender = makeAppender(db, chunks);
   const reader = makeReader(db);
   const retention = makeRetention(db, chunks, logger, () => closed);
@@ -116,7 +118,11 @@ function storeOn(db: Db, chunks: ReturnType<typeof makeChunks>, logger: Logger):
     seqBefore: op(reader.seqBefore),
     stats: op(reader.stats),
     countBacklog: op(reader.countBacklog),
-    applyRetention: op(retention),
+    applyRetention: op((olderThanMs: number) => {
+      const pass = retention(olderThanMs);
+      retaining = pass;
+      return pass;
+    }),
 
     ...mapOps(quarantine, op),
     ...mapOps(exportsTable, op),
@@ -141,6 +147,7 @@ function storeOn(db: Db, chunks: ReturnType<typeof makeChunks>, logger: Logger):
       closed = true;
       // Appends already accepted are committed before the connections go.
       await commits.drain();
+      await retaining?.catch(() => undefined);
       await chunks.idle();
       await db.end();
     },

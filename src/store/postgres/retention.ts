@@ -124,7 +124,7 @@ export function makeRetention(
 
   return async (olderThanMs) => {
     const removed = await exclusive(db, () => pass(olderThanMs));
-    await housekeeping(Date.now());
+    if (!stopping()) await housekeeping(Date.now());
     return removed ?? 0;
   };
 }

@@ -65,4 +65,13 @@ describe.skipIf(pgUnavailable !== null)('postgres store', () => {
       await again.store.close();
     }
   });
+
+  it('takes one call larger than a statement has parameters for', async () => {
+    const t = await openTestStore({ partitionSize: 100_000 });
+    opened.push(t);
+    const { store } = t;
+    const big = events(66_000, (i) => ({ partition: i % 8, payload: `{"n":${i}}` }));
+    expect(await store.append(big)).toMatchObject({ stored: 66_000, lastSeq: 66_000 });
+    expect((await store.read({ partition: 3, afterSeq: 0, limit: 1 })).rows[0]!.payload).toBe('{"n":3}');
+  });
 });

@@ -20,11 +20,13 @@ const APPEND_LOCK_TIMEOUT = '30s';
  * the new seqs fall in (one or two), not looked up per row.
  */
 function insertSql(rows: number): string {
-  const payloads = Array.from({ length: rows }, (_, i) => `$${i + 10}`).join(',');
+  const payloads = separatePayloads(rows)
+    ? `ARRAY[${Array.from({ length: rows }, (_, i) => `$${i + 10}`).join(',')}]`
+    : '$10';
   return `
 WITH input AS (
   SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[], $6::text[], $7::bigint[],
-                       $8::bigint[], ARRAY[${payloads}]::text[])
+                       $8::bigint[], ${payloads}::text[])
     WITH ORDINALITY AS t(event_id, type, part, external_user_id, platform, app_id, event_time, received_at, payload, ord)
 ), fresh AS (
   SELECT i.*, $9::bigint - 1 + row_number() OVER (ORDER BY i.ord) AS seq
@@ -62,6 +64,13 @@ SELECT (SELECT array_agg(ord::int ORDER BY ord) FROM fresh) AS fresh,
        (SELECT head_seq FROM head) AS head`;
 }
 
+/**
+ * A statement takes at most 65,535 parameters; a single call larger than this (a big import chunk) sends its payloads
+ * as one text[] instead, slower but unbounded.
+ */
+const MAX_PAYLOAD_PARAMS = 50_000;
+const separatePayloads = (rows: number): boolean => rows <= MAX_PAYLOAD_PARAMS;
+
 interface Pending {
   event: NewEvent;
   call: number;
@@ -90,7 +99,8 @@ function params(pending: readonly Pending[], firstSeq: number): unknown[] {
     columns[6]![i] = e.time;
     columns[7]![i] = e.receivedAt;
   });
-  return [...columns, firstSeq, ...pending.map((p) => p.event.payload)];
+  const payloads = pending.map((p) => p.event.payload);
+  return separatePayloads(pending.length) ? [...columns, firstSeq, ...payloads] : [...columns, firstSeq, payloads];
 }
 
 export function makeAppender(db: Db, chunks: Chunks): Appender {

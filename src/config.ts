@@ -20,6 +20,8 @@ export interface Config {
   readonly secretKey: string | null;
   /** PostgreSQL connection string; null selects the embedded SQLite store under dataDir. */
   readonly databaseUrl: string | null;
+  /** PostgreSQL: the schema holding the tables, connections per process, seqs per log partition (retention unit). */
+  readonly database: { readonly schema: string; readonly poolSize: number; readonly partitionSize: number };
   readonly role: Role;
   readonly partitions: number;
   readonly maxEventsPerRequest: number;
@@ -84,6 +86,12 @@ const schema = z.object({
     (u) => u === null || /^postgres(ql)?:\/\//.test(u),
     'must be a postgres:// or postgresql:// URL',
   ),
+  databaseSchema: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lowercase PostgreSQL schema name (letters, digits, underscores)')
+    .default('public'),
+  databasePoolSize: z.coerce.number().int().min(2).max(500).default(10),
+  databasePartitionSize: z.coerce.number().int().min(1000).default(1_000_000),
   role: z.enum(['all', 'ingest', 'deliver']).default('all'),
   partitions: z.coerce.number().int().min(1).max(1024).default(16),
   maxEventsPerRequest: positiveInt.max(10_000).default(100),
@@ -115,6 +123,9 @@ export const ENVIRONMENT: Readonly<Record<keyof z.input<typeof schema>, string>>
   adminToken: 'CURRENTS_ADMIN_TOKEN',
   secretKey: 'CURRENTS_SECRET_KEY',
   databaseUrl: 'DATABASE_URL',
+  databaseSchema: 'CURRENTS_DATABASE_SCHEMA',
+  databasePoolSize: 'CURRENTS_DATABASE_POOL_SIZE',
+  databasePartitionSize: 'CURRENTS_DATABASE_PARTITION_SIZE',
   role: 'CURRENTS_ROLE',
   partitions: 'CURRENTS_PARTITIONS',
   maxEventsPerRequest: 'CURRENTS_MAX_EVENTS_PER_REQUEST',
@@ -172,6 +183,17 @@ export function loadConfig(flags: Flags, env: Readonly<Record<string, string | u
     throw new ConfigError(`Invalid settings; fix these and start again:\n${problems.join('\n')}`);
   }
   const s = parsed.data;
+  if (s.databaseUrl !== null) {
+    const missing = (['ingestToken', 'adminToken', 'secretKey'] as const)
+      .filter((k) => s[k] === null)
+      .map((k) => ENVIRONMENT[k]);
+    if (missing.length > 0) {
+      throw new ConfigError(
+        `With DATABASE_URL, every process sharing the database must use the same tokens and secret key, so they are ` +
+          `not generated per machine: set ${missing.join(', ')} (16+ characters each) and start again.`,
+      );
+    }
+  }
   return Object.freeze({
     dataDir: resolve(s.dataDir),
     host: s.host,
@@ -180,6 +202,11 @@ export function loadConfig(flags: Flags, env: Readonly<Record<string, string | u
     adminToken: s.adminToken,
     secretKey: s.secretKey,
     databaseUrl: s.databaseUrl,
+    database: Object.freeze({
+      schema: s.databaseSchema,
+      poolSize: s.databasePoolSize,
+      partitionSize: s.databasePartitionSize,
+    }),
     role: s.role,
     partitions: s.partitions,
     maxEventsPerRequest: s.maxEventsPerRequest,

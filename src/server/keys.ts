@@ -1,6 +1,9 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config.js';
+import { createHash } from 'node:crypto';
+import { StoreConfigError } from '../store/errors.js';
+import type { Store } from '../store/port.js';
 import { newToken } from '../secrets.js';
 
 /**
@@ -56,4 +59,25 @@ export function ensureKeys(config: Config): Keys {
 function writePrivate(path: string, text: string): void {
   writeFileSync(path, text, { mode: 0o600 });
   chmodSync(path, 0o600);
+}
+
+/**
+ * The store remembers a fingerprint of the secret key its mParticle secrets were encrypted with. A process started
+ * with another key (a lost secret.key, a second machine without CURRENTS_SECRET_KEY) would fail every delivery; it
+ * refuses to start instead, saying which key to use.
+ */
+export async function checkSecretKey(store: Pick<Store, 'getMeta' | 'setMeta'>, secretKey: string): Promise<void> {
+  const fingerprint = createHash('sha256').update(`currents-secret-key:${secretKey}`).digest('hex').slice(0, 16);
+  const kept = await store.getMeta('secret_key_fingerprint');
+  if (kept === null) {
+    await store.setMeta('secret_key_fingerprint', fingerprint);
+    return;
+  }
+  if (kept !== fingerprint) {
+    throw new StoreConfigError(
+      `the mParticle secrets in this store were encrypted with another secret key (fingerprint ${kept}, this process ` +
+        `has ${fingerprint}): start with CURRENTS_SECRET_KEY set to the key the store was set up with (the first ` +
+        `process's <data>/secret.key)`,
+    );
+  }
 }

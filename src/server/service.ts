@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { SecretBox } from '../secrets.js';
 import { deliveryMetrics } from './delivery-metrics.js';
 import { buildApp } from './app.js';
-import { ensureKeys, type Keys } from './keys.js';
+import { checkSecretKey, ensureKeys, type Keys } from './keys.js';
 import { Metrics } from './metrics.js';
 import { startRetention } from './retention.js';
 
@@ -34,6 +34,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
   const store = await openStore(config, logger);
   releases.push({ name: 'store', release: () => store.close() });
   try {
+    await checkSecretKey(store, keys.secretKey);
     const metrics = new Metrics(store);
     const secrets = new SecretBox(keys.secretKey);
     // Several processes on one PostgreSQL share delivery through leases; alone on SQLite, this process sends all.

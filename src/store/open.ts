@@ -15,7 +15,13 @@ export async function openStore(config: Config, logger: Logger): Promise<Store> 
   let store: Store;
   if (config.databaseUrl !== null) {
     const { openPostgresStore } = await import('./postgres/index.js');
-    store = await openPostgresStore({ connectionString: config.databaseUrl, logger });
+    store = await openPostgresStore({
+      connectionString: config.databaseUrl,
+      schema: config.database.schema,
+      poolSize: config.database.poolSize,
+      partitionSize: config.database.partitionSize,
+      logger,
+    });
   } else {
     mkdirSync(config.dataDir, { recursive: true });
     const options = { path: join(config.dataDir, 'currents.db'), synchronous: config.sqliteSync, logger };

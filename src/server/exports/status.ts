@@ -58,7 +58,7 @@ export async function exportStatus(record: ExportRecord, store: Store, now: numb
         last_error: state?.lastError ?? null,
         rate_limit_percent_used: state?.rateLimitPercentUsed ?? null,
         partitions: live.map((c, i) => {
-          const lease = leases.find((l) => l.feed === plan.id && l.partition === c.partition);
+          const lease = leases.find((l) => l.feed === plan.id && l.partition === c.partition && l.expiresAt > now);
           return {
             partition: c.partition,
             cursor: c.seq,

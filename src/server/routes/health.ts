@@ -32,7 +32,9 @@ export function registerHealthRoutes(
     },
     handler: async ({ reply }) => {
       const problems: string[] = [];
-      const checks: Record<string, unknown> = {};
+      const checks: Record<string, unknown> = {
+        database: deps.store.capabilities.multiProcess ? 'postgresql' : 'sqlite',
+      };
       try {
         await deps.store.ping();
         checks.store = 'ok';

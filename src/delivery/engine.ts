@@ -171,6 +171,7 @@ export class DeliveryEngine {
       ...(this.deps.backoff ? { backoff: this.deps.backoff } : {}),
       now: this.#now,
       owns: this.deps.leases ? (e, f, p) => this.deps.leases!.owns(e, f, p) : () => true,
+      ...(this.deps.leases ? { leaseOwner: this.deps.leases.owner } : {}),
     });
     try {
       await runner.start();

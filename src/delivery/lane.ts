@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { buildBatches, packRequests, type MpClient, type OutRequest } from '../mparticle/index.js';
-import { toError } from '../store/errors.js';
+import { LeaseLostError, toError } from '../store/errors.js';
 import type { ReadQuery, Store } from '../store/port.js';
 import type { CurrentsEvent, Cursor, Inflight, LogRow } from '../types.js';
 import type { ExportSnapshot } from './snapshot.js';
@@ -36,6 +36,8 @@ export interface LaneDeps {
   newData: Wakeup;
   /** Whether this process may still send this lane (its lease; always true in a single process). */
   owns: () => boolean;
+  /** The lease owner commits are fenced by (several processes), or undefined. */
+  leaseOwner?: string;
   readChunk: number;
   idlePollMs: number;
   backoff: BackoffSettings;
@@ -96,6 +98,8 @@ export class Lane {
         if (this.deps.feed.phase === 'credentials_rejected') await this.#holdStep(stop);
         else await this.#sendStep(stop);
       } catch (e) {
+        // Another process took this partition over: it continues from the last committed cursor.
+        if (e instanceof LeaseLostError) return 'stopped';
         const err = toError(e);
         this.deps.logger.error(
           { err, exportId: this.#cursor.exportId, feed: this.#cursor.feed, partition: this.partition },
@@ -313,6 +317,7 @@ export class Lane {
       deadLetters: tally.deadLetters,
       drops: tally.drops(),
       delivered: tally.delivered > 0 ? { count: tally.delivered, at: this.deps.now() } : null,
+      ...(this.deps.leaseOwner ? { fence: { owner: this.deps.leaseOwner, now: this.deps.now() } } : {}),
     });
     this.#cursor = { ...c, seq, inflight };
     this.#scanFrom = Math.max(this.#scanFrom, seq);

@@ -30,6 +30,8 @@ export interface RunnerDeps {
   now: () => number;
   /** Whether this process sends this (export, feed, partition); all of them without leases. */
   owns: (exportId: string, feed: string, partition: number) => boolean;
+  /** With leases: this process's owner id, which fences every commit. */
+  leaseOwner?: string;
 }
 
 interface RunningLane {
@@ -224,6 +226,7 @@ export class ExportRunner {
         logger: this.deps.logger,
         newData: this.deps.newData,
         owns: () => this.deps.owns(cursor.exportId, cursor.feed, cursor.partition),
+        ...(this.deps.leaseOwner ? { leaseOwner: this.deps.leaseOwner } : {}),
         readChunk: this.deps.readChunk,
         idlePollMs: this.deps.idlePollMs,
         backoff: this.deps.backoff ?? DEFAULT_BACKOFF,

@@ -18,6 +18,11 @@ export class StoreConfigError extends Error {
   override readonly name = 'StoreConfigError';
 }
 
+/** A sender's commit was refused because its lease is gone: another process now sends that partition. */
+export class LeaseLostError extends Error {
+  override readonly name = 'LeaseLostError';
+}
+
 /** Normalise anything thrown into an Error, keeping the original as the cause. */
 export function toError(e: unknown): Error {
   if (e instanceof Error) return e;

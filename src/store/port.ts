@@ -95,6 +95,11 @@ export interface Progress {
   drops: NewDrop[];
   /** Events delivered in this step, for the per-minute chart; `at` is ms. */
   delivered: { count: number; at: number } | null;
+  /**
+   * Several processes: commit only if `owner` still holds the lease of this (export, feed, partition) at `now`;
+   * otherwise nothing is written and LeaseLostError is thrown (another process took the partition over).
+   */
+  fence?: { owner: string; now: number };
 }
 
 export interface QuarantineQuery {

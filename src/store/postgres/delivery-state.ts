@@ -9,6 +9,7 @@ import type {
   NewDrop,
   Outcome,
 } from '../../types.js';
+import { LeaseLostError } from '../errors.js';
 import type { DeliveryPoint, Progress } from '../port.js';
 import type { Db } from './pool.js';
 
@@ -201,6 +202,16 @@ export function makeDeliveryState(db: Db) {
     commitProgress: (p: Progress): Promise<void> =>
       db.tx(async (client) => {
         await requireExport(client, p.exportId);
+        if (p.fence) {
+          // FOR SHARE: a takeover (an UPDATE of this row) waits for this commit, or this commit sees it.
+          const held = await client.query(
+            'SELECT 1 FROM leases WHERE export_id = $1 AND feed = $2 AND part = $3 AND owner = $4 AND expires_at > $5 FOR SHARE',
+            [p.exportId, p.feed, p.partition, p.fence.owner, p.fence.now],
+          );
+          if (held.rowCount === 0) {
+            throw new LeaseLostError(`${p.fence.owner} no longer holds ${p.exportId}/${p.feed}/${p.partition}`);
+          }
+        }
         await putCursorRows(
           (sql, params) => client.query(sql, params),
           [

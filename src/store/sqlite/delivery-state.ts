@@ -9,6 +9,7 @@ import type {
   NewDrop,
   Outcome,
 } from '../../types.js';
+import { LeaseLostError } from '../errors.js';
 import type { DeliveryPoint, Progress } from '../port.js';
 
 const MINUTE_MS = 60_000;
@@ -43,6 +44,7 @@ const SQL = {
     'ON CONFLICT (export_id, minute, feed) DO UPDATE SET count = count + excluded.count',
   series: 'SELECT feed, minute, count FROM delivery_minutes WHERE export_id = ? AND minute >= ? ORDER BY minute, feed',
   feedStates: 'SELECT feed, state FROM feed_states WHERE export_id = ?',
+  holdsLease: 'SELECT 1 FROM leases WHERE export_id = ? AND feed = ? AND part = ? AND owner = ? AND expires_at > ?',
   putFeedState:
     'INSERT INTO feed_states (export_id, feed, state) VALUES (?, ?, ?) ' +
     'ON CONFLICT (export_id, feed) DO UPDATE SET state = excluded.state',
@@ -82,6 +84,7 @@ export function makeDeliveryState(db: Database.Database) {
   const addDelivered = db.prepare(SQL.addDelivered);
   const series = db.prepare(SQL.series);
   const feedStates = db.prepare(SQL.feedStates);
+  const holdsLease = db.prepare(SQL.holdsLease).pluck();
   const putFeedState = db.prepare(SQL.putFeedState);
 
   /** The export's startSeq; throws when the export is gone, so a late sender cannot recreate its rows. */
@@ -130,6 +133,9 @@ export function makeDeliveryState(db: Database.Database) {
 
   const commit = db.transaction((p: Progress) => {
     requireExport(p.exportId);
+    if (p.fence && holdsLease.get(p.exportId, p.feed, p.partition, p.fence.owner, p.fence.now) === undefined) {
+      throw new LeaseLostError(`${p.fence.owner} no longer holds ${p.exportId}/${p.feed}/${p.partition}`);
+    }
     putCursor.run(p.exportId, p.feed, p.partition, p.generation, p.seq, ...inflightColumns(p.inflight));
     addCounters(p.exportId, p.counters);
     for (const d of p.deadLetters) insertDeadLetter(d);

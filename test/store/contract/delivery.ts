@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { LeaseLostError } from '../../../src/store/errors.js';
 import type { Progress } from '../../../src/store/port.js';
 import type { Cursor, FeedState, NewDeadLetter } from '../../../src/types.js';
 import type { StoreContext } from './fixtures.js';
@@ -116,6 +117,37 @@ export function describeDelivery(ctx: StoreContext): void {
       expect(await ctx.store.getCursors(exp.id)).toEqual([
         cursor(exp.id, { partition: 3, seq: 40, inflight: { to: 55, done: 0, at: T0 } }),
       ]);
+    });
+
+    it('fences progress by lease: only the process holding the partition commits, and a refused commit writes nothing', async () => {
+      const exp = exportRecord();
+      await ctx.store.createExport(exp);
+      await ctx.store.putCursors([cursor(exp.id, { seq: 5 })]);
+      const key = { exportId: exp.id, feed: 'ios', partition: 0 };
+      await ctx.store.claimLeases('process-a', [key], T0, 10_000);
+      const send = 'users.messages.email.Send';
+      await ctx.store.commitProgress(
+        progress(exp.id, {
+          seq: 8,
+          counters: [{ feed: 'ios', type: send, outcome: 'delivered', count: 3 }],
+          fence: { owner: 'process-a', now: T0 + 1 },
+        }),
+      );
+      expect((await ctx.store.getCursors(exp.id))[0]!.seq).toBe(8);
+      // Process b took over after a's lease expired: a's late commit is refused and changes nothing.
+      await ctx.store.claimLeases('process-b', [key], T0 + 20_000, 10_000);
+      const late = progress(exp.id, {
+        seq: 6,
+        counters: [{ feed: 'ios', type: send, outcome: 'delivered', count: 9 }],
+        fence: { owner: 'process-a', now: T0 + 20_001 },
+      });
+      await expect(ctx.store.commitProgress(late)).rejects.toBeInstanceOf(LeaseLostError);
+      expect((await ctx.store.getCursors(exp.id))[0]!.seq).toBe(8);
+      expect(await ctx.store.getCounters(exp.id)).toEqual([
+        { exportId: exp.id, feed: 'ios', type: send, outcome: 'delivered', count: 3 },
+      ]);
+      await ctx.store.commitProgress(progress(exp.id, { seq: 12, fence: { owner: 'process-b', now: T0 + 20_002 } }));
+      expect((await ctx.store.getCursors(exp.id))[0]!.seq).toBe(12);
     });
 
     it('refuses progress for an export that no longer exists', async () => {

@@ -110,12 +110,13 @@ class BatchPacker {
     const items = [...group.items].sort(
       (a, b) => a.event.data.timestamp_unixtime_ms - b.event.data.timestamp_unixtime_ms,
     );
-    const base = emptyBatchBytes(group.envelope);
+    const shell = shellText(group.envelope);
+    const base = Buffer.byteLength(shell);
     let chunk: Item[] = [];
     let bytes = base;
     for (const item of items) {
       if (base + item.bytes >= this.maxBytes) {
-        const batch = this.toBatch(group.envelope, [item]);
+        const batch = this.toBatch(group.envelope, shell, [item]);
         this.result.tooLarge.push({
           batch,
           reason: 'too_large',
@@ -125,19 +126,19 @@ class BatchPacker {
       }
       const grown = bytes + item.bytes + (chunk.length > 0 ? 1 : 0);
       if (chunk.length > 0 && (chunk.length >= this.maxEvents || grown >= this.maxBytes)) {
-        this.emit(group.envelope, chunk);
+        this.emit(group.envelope, shell, chunk);
         chunk = [];
         bytes = base;
       }
       bytes += item.bytes + (chunk.length > 0 ? 1 : 0);
       chunk.push(item);
     }
-    if (chunk.length > 0) this.emit(group.envelope, chunk);
+    if (chunk.length > 0) this.emit(group.envelope, shell, chunk);
   }
 
   /** Check a batch; when a merged batch is refused, find its bad events so the rest still go. */
-  private emit(envelope: Envelope, items: Item[]): void {
-    const batch = this.toBatch(envelope, items);
+  private emit(envelope: Envelope, shell: string, items: Item[]): void {
+    const batch = this.toBatch(envelope, shell, items);
     const error = validateBatch(batch.batch, this.schema);
     if (error === null) {
       this.result.batches.push(batch);
@@ -149,7 +150,7 @@ class BatchPacker {
     }
     const good: Item[] = [];
     for (const item of items) {
-      const single = this.toBatch(envelope, [item]);
+      const single = this.toBatch(envelope, shell, [item]);
       const singleError = validateBatch(single.batch, this.schema);
       if (singleError === null) good.push(item);
       else this.result.invalid.push({ batch: single, reason: 'invalid', error: singleError });
@@ -157,18 +158,18 @@ class BatchPacker {
     if (good.length === items.length) {
       // Each event passes alone but not together: refuse them one by one rather than loop.
       for (const item of items)
-        this.result.invalid.push({ batch: this.toBatch(envelope, [item]), reason: 'invalid', error });
+        this.result.invalid.push({ batch: this.toBatch(envelope, shell, [item]), reason: 'invalid', error });
     } else if (good.length > 0) {
-      this.emit(envelope, good);
+      this.emit(envelope, shell, good);
     }
   }
 
-  private toBatch(envelope: Envelope, items: readonly Item[]): OutBatch {
+  private toBatch(envelope: Envelope, shell: string, items: readonly Item[]): OutBatch {
     const eventIds = items.map((i) => i.id);
     const id = sourceRequestId(this.opts.feedId, eventIds, this.opts.generation);
-    const head = JSON.stringify(batchShell(id, envelope));
-    // The shell ends with `"events":[]}`: splice the events' JSON in rather than stringify them again.
-    const json = `${head.slice(0, -2)}${items.map((i) => i.json).join(',')}]}`;
+    // The group's shell, serialised once, starts with the placeholder id and ends with `"events":[]}`: put this
+    // batch's id in and splice the events' JSON in rather than stringify anything again.
+    const json = `${SHELL_PREFIX}${id}${shell.slice(SHELL_PREFIX.length + PLACEHOLDER_ID.length, -2)}${items.map((i) => i.json).join(',')}]}`;
     return {
       batch: { ...batchShell(id, envelope), events: items.map((i) => i.event) },
       json,
@@ -186,7 +187,11 @@ function batchShell(sourceRequestIdText: string, envelope: Envelope): MpBatch {
   return { source_request_id: sourceRequestIdText, ...envelope, events: [] };
 }
 
-/** Bytes of a batch with no events; every source_request_id has the same length. */
-function emptyBatchBytes(envelope: Envelope): number {
-  return Buffer.byteLength(JSON.stringify(batchShell('00000000-0000-8000-8000-000000000000', envelope)));
+/** Every source_request_id has this length, so a shell serialised with this id has the size of any batch's shell. */
+const PLACEHOLDER_ID = '00000000-0000-8000-8000-000000000000';
+const SHELL_PREFIX = '{"source_request_id":"';
+
+/** The batch of a group with no events, as JSON text with the placeholder id (serialised once per group). */
+function shellText(envelope: Envelope): string {
+  return JSON.stringify(batchShell(PLACEHOLDER_ID, envelope));
 }

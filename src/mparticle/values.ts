@@ -1,10 +1,20 @@
 /** Small value conversions the mapping needs, kept apart so each rule is tested on its own. */
 
-const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
-
-/** The shape mParticle's schema calls a UUID (any version, either case). */
+/**
+ * The shape mParticle's schema calls a UUID (any version, either case): 8-4-4-4-12 hex digits. Checked by hand: it
+ * runs several times per event, and the equivalent regular expression cost a tenth of mapping time.
+ */
 export function isUuid(value: unknown): value is string {
-  return typeof value === 'string' && UUID.test(value);
+  if (typeof value !== 'string' || value.length !== 36) return false;
+  for (let i = 0; i < 36; i++) {
+    const c = value.charCodeAt(i);
+    if (i === 8 || i === 13 || i === 18 || i === 23) {
+      if (c !== 0x2d) return false;
+    } else if (!((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66) || (c >= 0x41 && c <= 0x46))) {
+      return false;
+    }
+  }
+  return true;
 }
 
 /**

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { deviceInfo } from '../../src/mparticle/device.js';
 import { attributeText, decimalText, isUuid } from '../../src/mparticle/values.js';
@@ -89,5 +90,21 @@ describe('device_info', () => {
       ios_idfv: UUID,
     });
     expect(device({ device_id: UUID }, [])).toBeUndefined();
+  });
+});
+
+describe('isUuid', () => {
+  const PATTERN = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+  it('agrees with the schema pattern on UUIDs, near-UUIDs and anything else (property)', () => {
+    const nearUuid = fc
+      .tuple(fc.uuid(), fc.nat(35), fc.constantFrom('-', 'g', 'G', '0', 'f', 'F', ' ', 'é', ''))
+      .map(([u, i, c]) => u.slice(0, i) + c + u.slice(i + 1));
+    fc.assert(
+      fc.property(fc.oneof(fc.uuid(), nearUuid, fc.string(), fc.string({ minLength: 36, maxLength: 36 })), (s) => {
+        expect(isUuid(s)).toBe(PATTERN.test(s));
+      }),
+      { numRuns: 2000 },
+    );
+    expect(isUuid(42)).toBe(false);
   });
 });

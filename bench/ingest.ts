@@ -56,7 +56,21 @@ async function startService(data: string, nodeArgs: string[]): Promise<Service> 
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CURRENTS_')));
   const proc = spawn(
     process.execPath,
-    [...nodeArgs, MAIN, 'serve', '--port', '0', '--data', data, '--sync', 'full', '--log-level', 'warn'],
+    // As `npm start` runs it (see the shebang of src/cli/main.ts).
+    [
+      '--max-semi-space-size=64',
+      ...nodeArgs,
+      MAIN,
+      'serve',
+      '--port',
+      '0',
+      '--data',
+      data,
+      '--sync',
+      'full',
+      '--log-level',
+      'warn',
+    ],
     { env: { ...env, CURRENTS_INGEST_TOKEN: TOKEN }, stdio: ['ignore', 'pipe', 'inherit'] },
   );
   const url = await new Promise<string>((resolve, reject) => {

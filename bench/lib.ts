@@ -16,7 +16,8 @@ export interface Child {
 }
 
 export async function startChild(args: string[], env: Record<string, string> = {}): Promise<Child> {
-  const proc = spawn(process.execPath, [MAIN, ...args], {
+  // As `npm start` runs it (see the shebang of src/cli/main.ts).
+  const proc = spawn(process.execPath, ['--max-semi-space-size=64', MAIN, ...args], {
     env: { ...process.env, CURRENTS_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

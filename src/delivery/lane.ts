@@ -10,6 +10,7 @@ import type { BackoffSettings } from './policy.js';
 import type { RateLimiter } from './rate-limiter.js';
 import { sendRequest } from './send.js';
 import { sleep, type Wakeup } from './signal.js';
+import { independent, sendInWindow } from './window.js';
 import { Tally } from './tally.js';
 
 /**
@@ -66,6 +67,8 @@ interface Plan {
 }
 
 const IDLE_COMMIT_MS = 5_000;
+/** Requests of one chunk in flight at once, when no user has batches in two of them (order per user holds). */
+const REQUESTS_IN_FLIGHT = 4;
 
 export class Lane {
   #cursor: Cursor;
@@ -129,12 +132,12 @@ export class Lane {
     }
     const tally = plan.closing;
     const partial = new Tally(this.#cursor.exportId, this.#cursor.feed);
-    for (; done < plan.requests.length; done++) {
-      const request = plan.requests[done]!;
+    const width = independent(plan.requests) ? REQUESTS_IN_FLIGHT : 1;
+    const sent = await sendInWindow(plan.requests.length, done, width, (i) =>
       // The lease was lost (another process takes this partition over): stop between requests.
-      const result = !this.deps.owns()
-        ? ({ kind: 'stopped' } as const)
-        : await sendRequest(request, {
+      !this.deps.owns()
+        ? Promise.resolve({ kind: 'stopped' } as const)
+        : sendRequest(plan.requests[i]!, {
             exportId: this.#cursor.exportId,
             feed: this.deps.feed,
             client: this.deps.client,
@@ -145,25 +148,20 @@ export class Lane {
             random: this.deps.random,
             stop,
             expiredSince: (r, since) => this.#expired(r, plan, since),
-          });
-      switch (result.kind) {
-        case 'sent':
-          partial.merge(result.tally);
-          break;
-        case 'expired':
-          this.#dropRequest(
-            request,
-            plan,
-            partial,
-            `mParticle kept failing (${result.outcome.message}) longer than the hold window`,
-          );
-          break;
-        case 'held':
-        case 'stopped':
-          // Record what this chunk delivered so far; the rest is sent (or dropped) later from `done`.
-          if (!partial.empty) await this.#commit({ to: chunk.to, done, at }, partial);
-          return;
+          }),
+    );
+    for (; done < sent.end; done++) {
+      const result = sent.results[done]!;
+      if (result.kind === 'sent') partial.merge(result.tally);
+      else if (result.kind === 'expired') {
+        const reason = `mParticle kept failing (${result.outcome.message}) longer than the hold window`;
+        this.#dropRequest(plan.requests[done]!, plan, partial, reason);
       }
+    }
+    if (done < plan.requests.length) {
+      // Held or stopped: record what this chunk delivered so far; the rest is sent (or dropped) later from `done`.
+      if (!partial.empty) await this.#commit({ to: chunk.to, done, at }, partial);
+      return;
     }
     tally.merge(partial);
     await this.#commit(null, tally, chunk.to);

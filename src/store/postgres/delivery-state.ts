@@ -31,11 +31,14 @@ const SQL = {
   setInflight:
     'UPDATE cursors SET inflight_to = $1, inflight_done = $2, inflight_at = $3 ' +
     'WHERE export_id = $4 AND feed = $5 AND part = $6 AND generation = $7',
+  // $2 is the lane's partition (-1 for updates that come from no lane): lanes never share a counter row.
   addCounters:
-    'INSERT INTO counters (export_id, feed, type, outcome, count) ' +
-    'SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[]) ' +
-    'ON CONFLICT (export_id, feed, type, outcome) DO UPDATE SET count = counters.count + excluded.count',
-  counters: 'SELECT feed, type, outcome, count FROM counters WHERE export_id = $1 ORDER BY feed, type, outcome',
+    'INSERT INTO counters (export_id, part, feed, type, outcome, count) ' +
+    'SELECT $1, $2, * FROM unnest($3::text[], $4::text[], $5::text[], $6::bigint[]) ' +
+    'ON CONFLICT (export_id, feed, type, outcome, part) DO UPDATE SET count = counters.count + excluded.count',
+  counters:
+    'SELECT feed, type, outcome, sum(count)::bigint AS count FROM counters WHERE export_id = $1 ' +
+    'GROUP BY feed, type, outcome ORDER BY feed, type, outcome',
   // Each dead letter's id and type lists travel as JSON text: unnest cannot carry arrays of different lengths.
   addDeadLetters:
     'INSERT INTO dead_letters (export_id, feed, batch, event_ids, types, status, error, created_at) ' +
@@ -50,10 +53,11 @@ const SQL = {
     '$8::bigint[]) WITH ORDINALITY AS d(export_id, feed, type, count, first_time, last_time, reason, dropped_at, ord) ' +
     'ORDER BY d.ord',
   addDelivered:
-    'INSERT INTO delivery_minutes (export_id, feed, minute, count) VALUES ($1, $2, $3, $4) ' +
-    'ON CONFLICT (export_id, minute, feed) DO UPDATE SET count = delivery_minutes.count + excluded.count',
+    'INSERT INTO delivery_minutes (export_id, feed, minute, part, count) VALUES ($1, $2, $3, $4, $5) ' +
+    'ON CONFLICT (export_id, minute, feed, part) DO UPDATE SET count = delivery_minutes.count + excluded.count',
   series:
-    'SELECT feed, minute, count FROM delivery_minutes WHERE export_id = $1 AND minute >= $2 ORDER BY minute, feed',
+    'SELECT feed, minute, sum(count)::bigint AS count FROM delivery_minutes WHERE export_id = $1 AND minute >= $2 ' +
+    'GROUP BY minute, feed ORDER BY minute, feed',
   feedStates: 'SELECT feed, state FROM feed_states WHERE export_id = $1',
   putFeedState:
     'INSERT INTO feed_states (export_id, feed, state) VALUES ($1, $2, $3) ' +
@@ -95,7 +99,12 @@ async function requireExport(client: Client, exportId: string): Promise<number> 
 }
 
 /** Add counter deltas; the same key twice in one call is summed first (one statement may not update a row twice). */
-export async function addCounters(client: Client, exportId: string, deltas: readonly CounterDelta[]): Promise<void> {
+export async function addCounters(
+  client: Client,
+  exportId: string,
+  deltas: readonly CounterDelta[],
+  partition = -1,
+): Promise<void> {
   const summed = new Map<string, CounterDelta>();
   for (const c of deltas) {
     if (c.count === 0) continue;
@@ -107,6 +116,7 @@ export async function addCounters(client: Client, exportId: string, deltas: read
   const rows = [...summed.values()];
   await client.query(SQL.addCounters, [
     exportId,
+    partition,
     ...columnsOf(rows, [(c) => c.feed, (c) => c.type, (c) => c.outcome, (c) => c.count]),
   ]);
 }
@@ -225,12 +235,12 @@ export function makeDeliveryState(db: Db) {
             },
           ],
         );
-        await addCounters(client, p.exportId, p.counters);
+        await addCounters(client, p.exportId, p.counters, p.partition);
         await insertDeadLetters(client, p.deadLetters);
         await insertDrops(client, p.drops);
         if (p.delivered !== null && p.delivered.count > 0) {
           const minute = Math.floor(p.delivered.at / MINUTE_MS) * MINUTE_MS;
-          await client.query(SQL.addDelivered, [p.exportId, p.feed, minute, p.delivered.count]);
+          await client.query(SQL.addDelivered, [p.exportId, p.feed, minute, p.partition, p.delivered.count]);
         }
       }),
     async getFeedStates(exportId: string): Promise<Record<string, FeedState>> {

@@ -1,0 +1,116 @@
+import { randomUUID } from 'node:crypto';
+import type { Pool } from 'undici';
+import { sleep, type Child } from './lib.js';
+
+/** The traffic of the end-to-end and scale benchmarks: realistic Currents events, pushed and counted. */
+
+export const ADMIN = 'bench-admin-token-0123456789';
+export const INGEST = 'bench-ingest-token-0123456789';
+export const TYPES = [
+  'users.messages.email.Send',
+  'users.messages.email.Open',
+  'users.messages.pushnotification.Send',
+  'users.messages.pushnotification.Open',
+  'users.messages.sms.Delivery',
+];
+
+let seq = 0;
+export function makeEvent(now: number): Record<string, unknown> {
+  seq += 1;
+  const user = `user-${seq % 50_000}`;
+  const type = TYPES[Math.floor(seq / 7) % TYPES.length]!;
+  return {
+    event_type: type,
+    id: randomUUID(),
+    time: Math.floor(now / 1000),
+    user: { user_id: `braze-${user}`, external_user_id: user, timezone: 'Europe/Madrid' },
+    properties: {
+      app_id: 'app-ios-1',
+      platform: 'ios',
+      // One device per user, as in real data: a user's events share an envelope and can travel in one batch.
+      device_id: `00000000-0000-4000-8000-${String(seq % 50_000).padStart(12, '0')}`,
+      campaign_id: 'campaign-0042',
+      campaign_name: 'Spring launch: returning customers, second wave',
+      message_variation_id: 'variation-0001',
+      message_variation_name: 'Variant A with the long subject line',
+      canvas_id: 'canvas-7788',
+      canvas_name: 'Onboarding journey for new subscribers',
+      canvas_step_id: 'step-12',
+      canvas_step_name: 'Day 3 reminder',
+      canvas_variation_id: 'cv-1',
+      canvas_variation_name: 'Control',
+      send_id: `send-${seq % 1000}`,
+      dispatch_id: `dispatch-${seq % 5000}`,
+      email_address: `${user}@example.com`,
+      to_phone_number: '+15555550100',
+      subscription_group_id: 'sg-1',
+      app_group_id: 'workspace-1',
+      os_version: 'iOS 17.4',
+      device_model: 'iPhone15,2',
+      ip_pool: 'pool-a',
+      message_extras: '{"coupon":"SPRING24","segment":"returning"}',
+    },
+  };
+}
+
+export async function api(service: Child, method: string, path: string, body?: unknown): Promise<unknown> {
+  const res = await fetch(`${service.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${ADMIN}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+  return res.json();
+}
+
+export async function sandboxStats(sandbox: Child): Promise<{ events: number; batches: number }> {
+  const s = (await (await fetch(`${sandbox.url}/sandbox/stats`)).json()) as {
+    events: { accepted: number };
+    batches: { accepted: number };
+  };
+  return { events: s.events.accepted, batches: s.batches.accepted };
+}
+
+export async function pushRequest(pool: Pool, events: Record<string, unknown>[]): Promise<void> {
+  for (;;) {
+    const res = await pool.request({
+      method: 'POST',
+      path: '/v1/currents',
+      headers: {
+        authorization: `Bearer ${INGEST}`,
+        'content-type': 'application/json',
+        'braze-currents-version': '1',
+      },
+      body: JSON.stringify({ events }),
+    });
+    await res.body.dump();
+    if (res.statusCode === 200) return;
+    if (res.statusCode !== 503) throw new Error(`push answered ${res.statusCode}`);
+    await sleep(100);
+  }
+}
+
+/** Push `total` events, 100 a request, `concurrency` requests at a time. */
+export async function pushAll(pool: Pool, total: number, concurrency = 16): Promise<void> {
+  let left = Math.ceil(total / 100);
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (left > 0) {
+        left -= 1;
+        const now = Date.now();
+        await pushRequest(
+          pool,
+          Array.from({ length: 100 }, () => makeEvent(now)),
+        );
+      }
+    }),
+  );
+}
+
+export async function waitDelivered(sandbox: Child, total: number, timeoutMs = 900_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while ((await sandboxStats(sandbox)).events < total) {
+    if (Date.now() > until) throw new Error('delivery did not finish in time');
+    await sleep(50);
+  }
+}

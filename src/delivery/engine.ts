@@ -85,6 +85,7 @@ export class DeliveryEngine {
       try {
         const keys = [...this.#runners.values()].flatMap((r) => r.leaseKeys());
         const { changed, toRelease } = await leases.tick(keys);
+        for (const runner of this.#runners.values()) runner.setRateShare(leases.share(runner.id));
         if (changed) for (const runner of this.#runners.values()) await runner.rebalance();
         await leases.release(toRelease);
       } catch (e) {

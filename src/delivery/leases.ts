@@ -27,6 +27,8 @@ const keyOf = (k: LeaseKey): string => `${k.exportId}\u0000${k.feed}\u0000${k.pa
 export class LeaseManager {
   readonly #held = new Map<string, Lease>();
   #wanted = new Set<string>();
+  /** Per export: keys in all, keys assigned to this process (for its share of the export's rate limit). */
+  #shares = new Map<string, { all: number; mine: number }>();
   readonly #now: () => number;
 
   constructor(private readonly opts: LeaseManagerOptions) {
@@ -79,6 +81,14 @@ export class LeaseManager {
     }
     const wantedKeys = new Set(wanted.map(keyOf));
     this.#wanted = wantedKeys;
+    const shares = new Map<string, { all: number; mine: number }>();
+    for (const k of all) {
+      const s = shares.get(k.exportId) ?? { all: 0, mine: 0 };
+      s.all += 1;
+      if (wantedKeys.has(keyOf(k))) s.mine += 1;
+      shares.set(k.exportId, s);
+    }
+    this.#shares = shares;
     for (const lease of got) this.#held.set(keyOf(lease), lease);
     const gotKeys = new Set(got.map(keyOf));
     for (const [k, lease] of this.#held) {
@@ -92,6 +102,15 @@ export class LeaseManager {
     const after = new Set(this.#held.keys());
     const changed = before.size !== after.size || [...after].some((k) => !before.has(k)) || toRelease.length > 0;
     return { changed, toRelease };
+  }
+
+  /**
+   * This process's share of an export's work (keys assigned to it ÷ all keys): mParticle's rate limit is for the
+   * whole export, so each process sends at that fraction of it.
+   */
+  share(exportId: string): number {
+    const s = this.#shares.get(exportId);
+    return s === undefined || s.all === 0 ? 0 : s.mine / s.all;
   }
 
   /** Give keys back once their lanes have stopped, so their new owner need not wait for expiry. */

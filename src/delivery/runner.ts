@@ -52,6 +52,8 @@ export class ExportRunner {
   readonly #feeds = new Map<string, FeedController>();
   readonly #lanes = new Map<string, RunningLane>();
   #replays: Replay[] = [];
+  /** This process's share of the export's rate limit (several processes share one export's limit). */
+  #rateShare = 1;
 
   constructor(
     record: ExportRecord,
@@ -104,10 +106,22 @@ export class ExportRunner {
     );
   }
 
+  /** Send at this fraction of the export's rate limit (its share of the partitions, with several processes). */
+  setRateShare(share: number): void {
+    this.#rateShare = share;
+    this.#applyRate();
+  }
+
+  #applyRate(): void {
+    const limit = this.record.rateLimit;
+    // 0 means unlimited; a process with a share of nothing keeps a small limit (it sends nothing anyway).
+    this.#limiter.setLimit(limit === 0 ? 0 : Math.max(1, limit * this.#rateShare));
+  }
+
   /** Apply settings that need no restart. */
   update(next: ExportRecord): void {
     this.#snapshot = snapshotOf(next);
-    this.#limiter.setLimit(next.rateLimit);
+    this.#applyRate();
     for (const plan of this.#snapshot.plans) this.#feeds.get(plan.id)?.updateCredentials(this.credentialsOf(plan));
   }
 

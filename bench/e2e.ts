@@ -43,6 +43,7 @@ async function setup(paused = false): Promise<Setup> {
     CURRENTS_ADMIN_TOKEN: ADMIN,
     CURRENTS_INGEST_TOKEN: INGEST,
     CURRENTS_IDLE_POLL_MS: '50',
+    ...(process.env.BENCH_READ_CHUNK ? { CURRENTS_READ_CHUNK: process.env.BENCH_READ_CHUNK } : {}),
   });
   const pool = new Pool(service.url, { connections: 16, pipelining: 1 });
   const created = await api(service, 'POST', '/v1/exports', {
@@ -155,11 +156,12 @@ async function main(): Promise<void> {
         `${r.batchesPerEvent.toFixed(3)} batches per event`,
     );
   }
-  console.log(
-    `throughput (median of ${runs}): end-to-end ${Math.round(median(results.map((r) => r.e2e)))} events/s, ` +
-      `ingest ${Math.round(median(results.map((r) => r.ingest)))} events/s, ` +
-      `${median(results.map((r) => r.batchesPerEvent)).toFixed(3)} batches per event`,
-  );
+  if (runs > 0)
+    console.log(
+      `throughput (median of ${runs}): end-to-end ${Math.round(median(results.map((r) => r.e2e)))} events/s, ` +
+        `ingest ${Math.round(median(results.map((r) => r.ingest)))} events/s, ` +
+        `${median(results.map((r) => r.batchesPerEvent)).toFixed(3)} batches per event`,
+    );
 
   if (steadySeconds > 0) {
     const l = await steadyLatency(steadySeconds);

@@ -107,7 +107,7 @@ const schema = z.object({
   smtpUrl: optionalText.refine((u) => u === null || /^smtps?:\/\//.test(u), 'must be an smtp:// or smtps:// URL'),
   smtpFrom: z.string().min(3).default('currents-mparticle@localhost'),
   probeIntervalMs: positiveInt.default(180_000),
-  readChunk: positiveInt.max(100_000).default(2000),
+  readChunk: positiveInt.max(100_000).default(500),
   requestTimeoutMs: positiveInt.default(30_000),
   maxBackoffMs: positiveInt.default(300_000),
   leaseTtlMs: positiveInt.default(15_000),

@@ -1,5 +1,6 @@
 #!/usr/bin/env -S node --max-semi-space-size=64
 import { Command } from 'commander';
+import { registerExports } from './exports.js';
 import { registerImport } from './import.js';
 import { registerQuarantine } from './quarantine.js';
 import { registerSandbox } from './sandbox.js';
@@ -22,6 +23,7 @@ program
 registerServe(program);
 registerImport(program, { openSink: openImportSink, options: storeOptions });
 registerQuarantine(program);
+registerExports(program);
 registerSandbox(program);
 
 await program.parseAsync(process.argv);

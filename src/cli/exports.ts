@@ -1,0 +1,140 @@
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import type { Flags } from '../config.js';
+import { SecretBox } from '../secrets.js';
+import { parse } from '../server/api.js';
+import { HttpError } from '../server/errors.js';
+import { createExportBody, patchExportBody } from '../server/exports/schemas.js';
+import { applyPatch, buildExport, exportJson } from '../server/exports/service.js';
+import { exportStatus } from '../server/exports/status.js';
+import { checkSecretKey, ensureKeys } from '../server/keys.js';
+import type { Store } from '../store/port.js';
+import type { ExportRecord } from '../types.js';
+import { openFromFlags, storeOptions } from './store-access.js';
+
+/**
+ * `currents exports create|list|show|update|pause|resume|delete|status`: the exports API from the command line, on
+ * the store itself (the same validation and encryption as the HTTP API). A running service notices the change within
+ * a couple of seconds.
+ */
+export function registerExports(program: Command): void {
+  const group = program.command('exports').description('create and manage exports to mParticle ("Currents")');
+
+  const withStore = async (
+    flags: Flags,
+    work: (ctx: { store: Store; secrets: SecretBox }) => Promise<unknown>,
+  ): Promise<void> => {
+    const { config, store } = await openFromFlags(flags);
+    try {
+      const keys = ensureKeys(config);
+      for (const g of keys.generated) {
+        // First use of this data folder: say what was generated, once, as `currents serve` would.
+        process.stderr.write(
+          g.value === null
+            ? `Generated the ${g.name}, kept in ${g.file}\n`
+            : `Generated ${g.name}: ${g.value}  (kept in ${g.file})\n`,
+        );
+      }
+      await checkSecretKey(store, keys.secretKey);
+      const result = await work({ store, secrets: new SecretBox(keys.secretKey) });
+      if (result !== undefined) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    } catch (e) {
+      if (e instanceof HttpError) {
+        process.stderr.write(`currents exports: ${e.message}\n`);
+        process.exitCode = 1;
+        return;
+      }
+      throw e;
+    } finally {
+      await store.close();
+    }
+  };
+
+  const load = async (store: Store, id: string): Promise<ExportRecord> => {
+    const record = await store.getExport(id);
+    if (record === null)
+      throw new HttpError(404, 'not_found', `no export with id ${id}; "currents exports list" lists them`);
+    return record;
+  };
+
+  const readJson = (file: string): unknown => {
+    try {
+      return JSON.parse(readFileSync(file, 'utf8')) as unknown;
+    } catch (e) {
+      throw new HttpError(
+        400,
+        'bad_file',
+        `cannot read ${file} as JSON: ${e instanceof Error ? e.message : String(e)}`,
+      );
+    }
+  };
+
+  storeOptions(group.command('create'))
+    .description('create an export from a JSON file (the body of POST /v1/exports)')
+    .requiredOption('--file <path>', 'export.json')
+    .action((flags: Flags & { file: string }) =>
+      withStore(flags, async ({ store, secrets }) => {
+        const body = parse(createExportBody, readJson(flags.file), flags.file);
+        const record = await buildExport(body, { store, secrets, now: Date.now() });
+        await store.createExport(record);
+        return exportJson(record);
+      }),
+    );
+
+  storeOptions(group.command('update'))
+    .description('change an export from a JSON file (the body of PATCH /v1/exports/:id)')
+    .argument('<id>')
+    .requiredOption('--file <path>', 'changes.json')
+    .action((id: string, flags: Flags & { file: string }) =>
+      withStore(flags, async ({ store, secrets }) => {
+        const body = parse(patchExportBody, readJson(flags.file), flags.file);
+        const record = applyPatch(await load(store, id), body, secrets, Date.now());
+        await store.updateExport(record);
+        return exportJson(record);
+      }),
+    );
+
+  storeOptions(group.command('list'))
+    .description('list exports (secrets show only as set)')
+    .action((flags: Flags) => withStore(flags, async ({ store }) => (await store.listExports()).map(exportJson)));
+
+  storeOptions(group.command('show'))
+    .argument('<id>')
+    .action((id: string, flags: Flags) => withStore(flags, async ({ store }) => exportJson(await load(store, id))));
+
+  storeOptions(group.command('status'))
+    .description('per feed: state, backlog, hold; per type: delivered, skipped, dead-lettered, dropped')
+    .argument('<id>')
+    .action((id: string, flags: Flags) =>
+      withStore(flags, async ({ store }) => exportStatus(await load(store, id), store, Date.now())),
+    );
+
+  for (const action of ['pause', 'resume'] as const) {
+    storeOptions(group.command(action))
+      .argument('<id>')
+      .action((id: string, flags: Flags) =>
+        withStore(flags, async ({ store }) => {
+          const current = await load(store, id);
+          const record: ExportRecord = {
+            ...current,
+            state: action === 'pause' ? 'paused' : 'active',
+            updatedAt: Math.max(Date.now(), current.updatedAt + 1),
+          };
+          await store.updateExport(record);
+          return exportJson(record);
+        }),
+      );
+  }
+
+  storeOptions(group.command('delete'))
+    .description('delete an export; its hold on the log is released')
+    .argument('<id>')
+    .action((id: string, flags: Flags) =>
+      withStore(flags, async ({ store }) => {
+        await load(store, id);
+        await store.deleteExport(id);
+        process.stdout.write(`deleted ${id}\n`);
+        return undefined;
+      }),
+    );
+}

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { ConfigError, loadConfig, type Flags } from '../config.js';
+import type { Flags } from '../config.js';
+import { configOrExit } from './store-access.js';
 import { createLogger } from '../logger.js';
 import { startService } from '../server/service.js';
 import { toError } from '../store/errors.js';
@@ -21,16 +22,7 @@ export function registerServe(program: Command): void {
     .option('--sync <mode>', 'SQLite durability: full | normal (CURRENTS_SQLITE_SYNC; default full)')
     .option('--log-level <level>', 'fatal | error | warn | info | debug | trace | silent (CURRENTS_LOG_LEVEL)')
     .action(async (flags: Flags) => {
-      let config;
-      try {
-        config = loadConfig(flags, process.env);
-      } catch (e) {
-        if (e instanceof ConfigError) {
-          process.stderr.write(`${e.message}\n`);
-          process.exit(2);
-        }
-        throw e;
-      }
+      const config = configOrExit(flags);
       const logger = createLogger(config.logLevel);
       let service;
       try {

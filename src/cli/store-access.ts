@@ -13,11 +13,10 @@ export function storeOptions(command: Command): Command {
     .option('--partitions <n>', 'log partitions of the store (CURRENTS_PARTITIONS; default 16)');
 }
 
-/** Settings and store for a one-shot command; exits with a clear message when the settings are wrong. */
-export async function openFromFlags(flags: Flags): Promise<{ config: Config; store: Store }> {
-  let config: Config;
+/** The settings from flags and environment; wrong ones end the process (exit 2) with the message saying how to fix them. */
+export function configOrExit(flags: Flags): Config {
   try {
-    config = loadConfig(flags, process.env);
+    return loadConfig(flags, process.env);
   } catch (e) {
     if (e instanceof ConfigError) {
       process.stderr.write(`${e.message}\n`);
@@ -25,6 +24,11 @@ export async function openFromFlags(flags: Flags): Promise<{ config: Config; sto
     }
     throw e;
   }
+}
+
+/** Settings and store for a one-shot command; exits with a clear message when the settings are wrong. */
+export async function openFromFlags(flags: Flags): Promise<{ config: Config; store: Store }> {
+  const config = configOrExit(flags);
   const store = await openStore(config, createLogger(process.env.CURRENTS_LOG_LEVEL ?? 'warn', process.stderr));
   return { config, store };
 }

@@ -1,6 +1,7 @@
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  createExport,
   deliveredIds,
   event,
   feedKeys,
@@ -62,19 +63,13 @@ afterAll(async () => {
 const PUSH = 'users.messages.pushnotification.Open';
 const EMAIL = 'users.messages.email.Send';
 
-async function exportTo(keys: Record<string, { key: string; secret: string }>, extra: Record<string, unknown> = {}) {
-  for (const { key, secret } of Object.values(keys)) await sandbox.addFeed(key, secret);
-  const res = await service.api<{ id: string }>('POST', '/v1/exports', {
+const exportTo = (keys: Record<string, { key: string; secret: string }>, extra: Record<string, unknown> = {}) =>
+  createExport(service, sandbox, keys, {
     name: 'Credentials test',
     contact_email: 'owner@example.com',
-    destination: { base_url: sandbox.url },
-    feeds: keys,
     events: [PUSH, EMAIL],
     ...extra,
   });
-  expect(res.status).toBe(201);
-  return res.body.id;
-}
 
 interface FeedStatus {
   id: string;

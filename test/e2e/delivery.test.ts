@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventType, MAPPABLE_TYPES } from '../../src/catalog/catalog.js';
 import {
+  createExport,
   deliveredIds,
   event,
   feedKeys,
@@ -27,20 +28,13 @@ afterAll(async () => {
 
 type Keys = Record<string, { key: string; secret: string }>;
 
-async function exportTo(keys: Keys, extra: Record<string, unknown> = {}): Promise<string> {
-  for (const { key, secret } of Object.values(keys)) await sandbox.addFeed(key, secret);
-  const res = await service.api<{ id: string }>('POST', '/v1/exports', {
+const exportTo = (keys: Keys, extra: Record<string, unknown> = {}): Promise<string> =>
+  createExport(service, sandbox, keys, {
     name: `e2e ${Object.keys(keys).join('+')}`,
-    contact_email: 'data-team@example.com',
-    destination: { base_url: sandbox.url },
     environment: 'development',
-    feeds: keys,
     events: MAPPABLE_TYPES,
     ...extra,
   });
-  expect(res.status).toBe(201);
-  return res.body.id;
-}
 
 interface Status {
   event_types: { type: string; delivered: number; skipped_no_external_user_id: number }[];

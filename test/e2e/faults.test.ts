@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
+  createExport,
   deliveredIds,
   event,
   feedKeys,
@@ -35,19 +36,12 @@ afterEach(async () => {
 
 const TYPE = 'users.messages.email.Send';
 
-async function exportTo(keys: Record<string, { key: string; secret: string }>): Promise<string> {
-  for (const { key, secret } of Object.values(keys)) await sandbox.addFeed(key, secret);
-  const res = await service.api<{ id: string }>('POST', '/v1/exports', {
+const exportTo = (keys: Record<string, { key: string; secret: string }>): Promise<string> =>
+  createExport(service, sandbox, keys, {
     name: 'faults',
-    contact_email: 'data-team@example.com',
-    destination: { base_url: sandbox.url },
-    feeds: keys,
     events: [TYPE, 'users.messages.pushnotification.Send'],
     merge_batches: false,
   });
-  expect(res.status).toBe(201);
-  return res.body.id;
-}
 
 function users(n: number, tag: string): Record<string, unknown>[] {
   return Array.from({ length: n }, (_, i) => event(TYPE, `${tag}-${i}`));

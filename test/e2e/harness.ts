@@ -187,3 +187,25 @@ export async function deliveredIds(sandbox: Sandbox, keys: readonly string[]): P
   }
   return seen;
 }
+
+/**
+ * Register the feeds' keys in the sandbox and create an export sending there; `body` adds to or overrides the
+ * defaults. Returns the export's id.
+ */
+export async function createExport(
+  service: Service,
+  sandbox: Sandbox,
+  keys: Record<string, { key: string; secret: string }>,
+  body: Record<string, unknown> = {},
+): Promise<string> {
+  for (const { key, secret } of Object.values(keys)) await sandbox.addFeed(key, secret);
+  const res = await service.api<{ id: string; error?: string }>('POST', '/v1/exports', {
+    name: 'e2e',
+    contact_email: 'data-team@example.com',
+    destination: { base_url: sandbox.url },
+    feeds: keys,
+    ...body,
+  });
+  if (res.status !== 201) throw new Error(`creating the export answered ${res.status}: ${JSON.stringify(res.body)}`);
+  return res.body.id;
+}

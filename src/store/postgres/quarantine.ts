@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto';
-import type { NewQuarantine, QuarantineRecord, QuarantineSource } from '../../types.js';
+import type { NewQuarantine, QuarantineRecord } from '../../types.js';
 import type { QuarantineQuery } from '../port.js';
 import type { Db } from './pool.js';
+import { QUARANTINE_COLUMNS, quarantineFingerprint, toQuarantineRecord, type QuarantineRow } from '../shared.js';
 
-const COLUMNS = 'id, reason, source, raw, event_type, received_at';
+const COLUMNS = QUARANTINE_COLUMNS;
 const SQL = {
   // In input order, so ids follow it; a file record already kept (same fingerprint) is skipped.
   insert:
@@ -19,33 +19,6 @@ const SQL = {
   count: 'SELECT count(*) AS n FROM quarantine',
 } as const;
 
-interface Row {
-  id: number;
-  reason: string;
-  source: string;
-  raw: string;
-  event_type: string | null;
-  received_at: number;
-}
-
-const toRecord = (r: Row): QuarantineRecord => ({
-  id: r.id,
-  reason: r.reason,
-  source: JSON.parse(r.source) as QuarantineSource,
-  raw: r.raw,
-  eventType: r.event_type,
-  receivedAt: r.received_at,
-});
-
-/** Records from files are fingerprinted by where they came from and what they were; HTTP input is never merged. */
-function fingerprintOf(q: NewQuarantine): string | null {
-  if (q.source.kind !== 'file') return null;
-  const { path, offset, index } = q.source;
-  return createHash('sha256')
-    .update(JSON.stringify([path, offset, index ?? null, q.raw]))
-    .digest('base64url');
-}
-
 export function makeQuarantine(db: Db) {
   return {
     async addQuarantine(records: readonly NewQuarantine[]): Promise<void> {
@@ -56,13 +29,13 @@ export function makeQuarantine(db: Db) {
         records.map((q) => q.raw),
         records.map((q) => q.eventType ?? null),
         records.map((q) => q.receivedAt),
-        records.map(fingerprintOf),
+        records.map(quarantineFingerprint),
       ]);
     },
     listQuarantine: async (q: QuarantineQuery): Promise<QuarantineRecord[]> =>
-      (await db.query<Row>(SQL.list, [q.afterId ?? 0, Math.max(0, q.limit)])).map(toRecord),
+      (await db.query<QuarantineRow>(SQL.list, [q.afterId ?? 0, Math.max(0, q.limit)])).map(toQuarantineRecord),
     getQuarantine: async (ids: readonly number[]): Promise<QuarantineRecord[]> =>
-      (await db.query<Row>(SQL.get, [ids])).map(toRecord),
+      (await db.query<QuarantineRow>(SQL.get, [ids])).map(toQuarantineRecord),
     deleteQuarantine: async (ids: readonly number[]): Promise<void> => void (await db.query(SQL.remove, [ids])),
     updateQuarantineReason: async (id: number, text: string): Promise<void> =>
       void (await db.query(SQL.reason, [text, id])),

@@ -1,35 +1,14 @@
-import { readdirSync, readFileSync } from 'node:fs';
 import type Database from 'better-sqlite3';
 import { StoreConfigError } from '../errors.js';
+import { loadMigrationFiles, type Migration } from '../shared.js';
 
 /** Migrations ship beside this module (copied into dist/ by the build), numbered `NNN_what.sql`. */
 const MIGRATIONS_DIR = new URL('./migrations/', import.meta.url);
 
-export interface Migration {
-  version: number;
-  name: string;
-  sql: string;
-}
+export type { Migration };
 
 export function loadMigrations(dir: URL = MIGRATIONS_DIR): Migration[] {
-  const found = readdirSync(dir)
-    .map((name) => ({ name, match: /^(\d+)_[\w-]+\.sql$/.exec(name) }))
-    .filter((f): f is { name: string; match: RegExpExecArray } => f.match !== null)
-    .map(({ name, match }) => ({
-      version: Number(match[1]),
-      name,
-      sql: readFileSync(new URL(name, dir), 'utf8'),
-    }))
-    .sort((a, b) => a.version - b.version);
-  // A gap or a repeated number would apply the wrong schema silently on some installations.
-  found.forEach((m, i) => {
-    if (m.version !== i + 1) {
-      throw new StoreConfigError(
-        `SQLite migrations are misnumbered at ${m.name}: expected ${String(i + 1).padStart(3, '0')}_*.sql; reinstall the package`,
-      );
-    }
-  });
-  return found;
+  return loadMigrationFiles(dir, 'SQLite');
 }
 
 /**

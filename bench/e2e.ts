@@ -3,13 +3,24 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'undici';
 import { arg, machine, median, percentile, sleep, startChild, type Child } from './lib.js';
-import { ADMIN, api, INGEST, makeEvent, pushAll, pushRequest, sandboxStats, TYPES, waitDelivered } from './traffic.js';
+import {
+  ADMIN,
+  api,
+  INGEST,
+  makeEvent,
+  pushAll,
+  pushRequest,
+  sandboxStats,
+  setUsers,
+  TYPES,
+  waitDelivered,
+} from './traffic.js';
 
 /**
  * End-to-end benchmark: events pushed to the service (100-event requests over keep-alive connections, from this
  * process) until the sandbox (another process, rate limit off) has accepted them.
  *
- *   node dist/bench/e2e.js [--events 300000] [--runs 3] [--steady-seconds 20] [--backlog 1000000]
+ *   node dist/bench/e2e.js [--events 300000] [--runs 3] [--steady-seconds 20] [--backlog 1000000] [--users 50000]
  *
  * 1. throughput: push N events as fast as the service takes them, with delivery running; events/s from the first
  *    push to the last event accepted by the sandbox (median of runs), and batches per event.
@@ -145,6 +156,7 @@ async function main(): Promise<void> {
   const runs = arg('runs', 3);
   const steadySeconds = arg('steady-seconds', 20);
   const backlog = arg('backlog', 1_000_000);
+  setUsers(arg('users', 50_000));
   console.log(`machine: ${machine()}`);
 
   const results = [];

@@ -15,9 +15,14 @@ export const TYPES = [
 ];
 
 let seq = 0;
+/** Distinct users the traffic is spread over (--users): fewer users means more events of one user read together. */
+let users = 50_000;
+export function setUsers(n: number): void {
+  users = n;
+}
 export function makeEvent(now: number): Record<string, unknown> {
   seq += 1;
-  const user = `user-${seq % 50_000}`;
+  const user = `user-${seq % users}`;
   const type = TYPES[Math.floor(seq / 7) % TYPES.length]!;
   return {
     event_type: type,
@@ -28,7 +33,7 @@ export function makeEvent(now: number): Record<string, unknown> {
       app_id: 'app-ios-1',
       platform: 'ios',
       // One device per user, as in real data: a user's events share an envelope and can travel in one batch.
-      device_id: `00000000-0000-4000-8000-${String(seq % 50_000).padStart(12, '0')}`,
+      device_id: `00000000-0000-4000-8000-${String(seq % users).padStart(12, '0')}`,
       campaign_id: 'campaign-0042',
       campaign_name: 'Spring launch: returning customers, second wave',
       message_variation_id: 'variation-0001',

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
-import type { NewQuarantine, QuarantineRecord, QuarantineSource } from '../types.js';
+import type { Cursor, Inflight, NewQuarantine, QuarantineRecord, QuarantineSource } from '../types.js';
 import { StoreConfigError } from './errors.js';
 
-/** What both adapters do the same way: reading their numbered migrations, and quarantine rows. */
+/** What both adapters do the same way: their numbered migrations, quarantine and cursor rows, export-keyed tables. */
 
 export interface Migration {
   version: number;
@@ -57,3 +57,41 @@ export function quarantineFingerprint(q: NewQuarantine): string | null {
     .update(JSON.stringify([path, offset, index ?? null, q.raw]))
     .digest('base64url');
 }
+
+/** Every table keyed by export: deleting an export empties its rows in all of them, releasing its hold on the log. */
+export const KEYED_BY_EXPORT = [
+  'cursors',
+  'feed_states',
+  'counters',
+  'delivery_minutes',
+  'dead_letters',
+  'drops',
+  'export_errors',
+  'replays',
+  'leases',
+] as const;
+
+export interface CursorRow {
+  export_id: string;
+  feed: string;
+  part: number;
+  generation: number;
+  seq: number;
+  inflight_to: number | null;
+  inflight_done: number;
+  inflight_at: number | null;
+}
+
+/** The three in-flight columns of a cursor row (to, done, at). */
+export function inflightColumns(i: Inflight | null): [number | null, number, number | null] {
+  return i === null ? [null, 0, null] : [i.to, i.done, i.at];
+}
+
+export const toCursor = (r: CursorRow): Cursor => ({
+  exportId: r.export_id,
+  feed: r.feed,
+  partition: r.part,
+  generation: r.generation,
+  seq: r.seq,
+  inflight: r.inflight_to === null ? null : { to: r.inflight_to, done: r.inflight_done, at: r.inflight_at ?? 0 },
+});

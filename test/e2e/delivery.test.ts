@@ -1,35 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { eventType, MAPPABLE_TYPES } from '../../src/catalog/catalog.js';
-import {
-  createExport,
-  deliveredIds,
-  event,
-  feedKeys,
-  startSandbox,
-  startService,
-  waitFor,
-  type Sandbox,
-  type Service,
-} from './harness.js';
+import { createExport, deliveredIds, event, feedKeys, waitFor, useStack } from './harness.js';
 
 /** Delivery from the real service to the real sandbox: mapping of every type, routing, skipped users, merging. */
 
-let sandbox: Sandbox;
-let service: Service;
-
-beforeAll(async () => {
-  [sandbox, service] = await Promise.all([startSandbox(), startService()]);
-});
-
-afterAll(async () => {
-  await Promise.all([service?.stop(), sandbox?.stop()]);
-  service?.cleanup();
-});
+const stack = useStack();
 
 type Keys = Record<string, { key: string; secret: string }>;
 
 const exportTo = (keys: Keys, extra: Record<string, unknown> = {}): Promise<string> =>
-  createExport(service, sandbox, keys, {
+  createExport(stack.service, stack.sandbox, keys, {
     name: `e2e ${Object.keys(keys).join('+')}`,
     environment: 'development',
     events: MAPPABLE_TYPES,
@@ -41,11 +21,11 @@ interface Status {
   feeds: { id: string; state: string }[];
 }
 
-const status = async (id: string) => (await service.api<Status>('GET', `/v1/exports/${id}/status`)).body;
+const status = async (id: string) => (await stack.service.api<Status>('GET', `/v1/exports/${id}/status`)).body;
 
 async function pushAll(events: Record<string, unknown>[]): Promise<void> {
   for (let i = 0; i < events.length; i += 100) {
-    const res = await service.push(events.slice(i, i + 100));
+    const res = await stack.service.push(events.slice(i, i + 100));
     expect(res.status).toBe(200);
     expect(res.body.quarantined).toEqual([]);
   }
@@ -66,7 +46,7 @@ describe('delivery to the sandbox', () => {
     await pushAll(events);
     const keyOf = new Map(Object.entries(keys).map(([slot, k]) => [k.key, slot]));
     const received = await waitFor(async () => {
-      const all = (await Promise.all(Object.values(keys).map((k) => sandbox.batches(k.key)))).flat();
+      const all = (await Promise.all(Object.values(keys).map((k) => stack.sandbox.batches(k.key)))).flat();
       const n = all.reduce((s, b) => s + b.batch.events.length, 0);
       return n >= events.length ? all : undefined;
     }, `all ${events.length} types to arrive`);
@@ -102,7 +82,7 @@ describe('delivery to the sandbox', () => {
       const s = await status(id);
       return s.event_types.reduce((n, t) => n + t.delivered, 0) === events.length;
     }, 'the status to count every delivered event');
-    await service.api('DELETE', `/v1/exports/${id}`);
+    await stack.service.api('DELETE', `/v1/exports/${id}`);
   });
 
   it.each([
@@ -127,18 +107,18 @@ describe('delivery to the sandbox', () => {
     await pushAll(events);
     const distinctKeys = [...new Set(Object.values(keys).map((k) => k.key))];
     const seen = await waitFor(async () => {
-      const ids = await deliveredIds(sandbox, distinctKeys);
+      const ids = await deliveredIds(stack.sandbox, distinctKeys);
       return ids.size >= events.length ? ids : undefined;
     }, 'every routed event');
     expect([...seen.values()].every((n) => n === 1)).toBe(true);
     for (const e of events) {
       const slot = shared ? Object.keys(keys)[0]! : expectedSlot(e, slots);
-      const ids = await deliveredIds(sandbox, [keys[slot]!.key]);
+      const ids = await deliveredIds(stack.sandbox, [keys[slot]!.key]);
       expect(ids.has(e.id as string), `${String(e.event_type)} ${String(e.platform)} -> ${slot}`).toBe(true);
     }
     const s = await status(id);
     expect(s.feeds.map((f) => f.id)).toEqual(shared ? ['ios+android+web+unbound'] : slots.map((x) => x));
-    await service.api('DELETE', `/v1/exports/${id}`);
+    await stack.service.api('DELETE', `/v1/exports/${id}`);
   });
 
   it('skips users without an external user id, counts them per type, and never sends them', async () => {
@@ -154,9 +134,9 @@ describe('delivery to the sandbox', () => {
       return row.delivered === 3 && row.skipped_no_external_user_id === 5 ? st : undefined;
     }, '3 delivered and 5 skipped');
     expect(s.event_types.find((t) => t.type === type)).toMatchObject({ delivered: 3, skipped_no_external_user_id: 5 });
-    const ids = await deliveredIds(sandbox, [keys.unbound!.key]);
+    const ids = await deliveredIds(stack.sandbox, [keys.unbound!.key]);
     expect([...ids.keys()].sort()).toEqual(known.map((e) => e.id as string).sort());
-    await service.api('DELETE', `/v1/exports/${id}`);
+    await stack.service.api('DELETE', `/v1/exports/${id}`);
   });
 
   it.each([
@@ -171,7 +151,7 @@ describe('delivery to the sandbox', () => {
       const events = [3, 1, 4, 2].map((k) => event('users.messages.email.Open', 'merger', { time: t + k }));
       await pushAll(events);
       const got = await waitFor(async () => {
-        const b = await sandbox.batches(keys.unbound!.key);
+        const b = await stack.sandbox.batches(keys.unbound!.key);
         return b.reduce((n, x) => n + x.batch.events.length, 0) >= 4 ? b : undefined;
       }, 'the four events');
       expect(got).toHaveLength(batches);
@@ -180,7 +160,7 @@ describe('delivery to the sandbox', () => {
           [1, 2, 3, 4].map((k) => (t + k) * 1000),
         );
       }
-      await service.api('DELETE', `/v1/exports/${id}`);
+      await stack.service.api('DELETE', `/v1/exports/${id}`);
     },
   );
 });

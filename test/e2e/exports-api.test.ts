@@ -1,36 +1,17 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MAPPABLE_TYPES, PARTNER_PAGE_TYPES } from '../../src/catalog/catalog.js';
-import {
-  deliveredIds,
-  event,
-  feedKeys,
-  startSandbox,
-  startService,
-  waitFor,
-  type Sandbox,
-  type Service,
-} from './harness.js';
+import { deliveredIds, event, feedKeys, waitFor, useStack } from './harness.js';
 
 /** The exports API as a user drives it: validation, write-only secrets, settings that change what is sent. */
 
-let sandbox: Sandbox;
-let service: Service;
-
-beforeAll(async () => {
-  [sandbox, service] = await Promise.all([startSandbox(), startService()]);
-});
-
-afterAll(async () => {
-  await Promise.all([service?.stop(), sandbox?.stop()]);
-  service?.cleanup();
-});
+const stack = useStack();
 
 const base = () => ({
   name: 'Production mParticle',
   contact_email: 'data-team@example.com',
-  destination: { base_url: sandbox.url },
+  destination: { base_url: stack.sandbox.url },
   feeds: { unbound: { key: 'api-key', secret: 'the-very-secret-secret' } },
 });
 
@@ -46,17 +27,17 @@ interface ExportView {
 
 describe('exports API', () => {
   it('creates with the defaults of the seed: the 47 partner-page types, customer_id, a 48-hour hold window', async () => {
-    const res = await service.api<ExportView>('POST', '/v1/exports', base());
+    const res = await stack.service.api<ExportView>('POST', '/v1/exports', base());
     expect(res.status).toBe(201);
     expect(res.body.events.sort()).toEqual([...PARTNER_PAGE_TYPES].sort());
     expect(res.body.events).toHaveLength(47);
     expect(res.body).toMatchObject({ identity: 'customer_id', hold_window_hours: 48, state: 'active' });
-    const list = await service.api<{ exports: { id: string }[] }>('GET', '/v1/exports');
+    const list = await stack.service.api<{ exports: { id: string }[] }>('GET', '/v1/exports');
     expect(list.body.exports.map((e) => e.id)).toContain(res.body.id);
   });
 
   it('refuses unknown and unmappable types by name, a missing feed, a bad email, naming each field', async () => {
-    const res = await service.api<{ error: string; fields: Record<string, string> }>('POST', '/v1/exports', {
+    const res = await stack.service.api<{ error: string; fields: Record<string, string> }>('POST', '/v1/exports', {
       ...base(),
       contact_email: 'not-an-email',
       feeds: {},
@@ -70,21 +51,21 @@ describe('exports API', () => {
   });
 
   it('never returns a secret, keeps it encrypted at rest, and lets one be replaced on its own', async () => {
-    const created = await service.api<ExportView>('POST', '/v1/exports', base());
+    const created = await stack.service.api<ExportView>('POST', '/v1/exports', base());
     const text = JSON.stringify(created.body);
     expect(text).not.toContain('the-very-secret-secret');
     expect(created.body.feeds.unbound).toEqual({ key: 'api-key', secret_set: true });
-    const got = await service.api('GET', `/v1/exports/${created.body.id}`);
+    const got = await stack.service.api('GET', `/v1/exports/${created.body.id}`);
     expect(JSON.stringify(got.body)).not.toContain('the-very-secret-secret');
-    const list = await service.api('GET', '/v1/exports');
+    const list = await stack.service.api('GET', '/v1/exports');
     expect(JSON.stringify(list.body)).not.toContain('the-very-secret-secret');
-    const patched = await service.api<ExportView>('PATCH', `/v1/exports/${created.body.id}`, {
+    const patched = await stack.service.api<ExportView>('PATCH', `/v1/exports/${created.body.id}`, {
       feeds: { unbound: { secret: 'another-secret-value' } },
     });
     expect(patched.body.feeds.unbound).toEqual({ key: 'api-key', secret_set: true });
     // Neither secret is anywhere in the data folder's files in clear text.
-    for (const name of readdirSync(service.dataDir)) {
-      const content = readFileSync(join(service.dataDir, name)).toString('latin1');
+    for (const name of readdirSync(stack.service.dataDir)) {
+      const content = readFileSync(join(stack.service.dataDir, name)).toString('latin1');
       expect(content.includes('the-very-secret-secret'), name).toBe(false);
       expect(content.includes('another-secret-value'), name).toBe(false);
     }
@@ -92,8 +73,8 @@ describe('exports API', () => {
 
   it('maps the external user id to the identity chosen, and names events with the channel-qualified preset', async () => {
     const keys = feedKeys('identity', ['unbound']);
-    await sandbox.addFeed(keys.unbound!.key, keys.unbound!.secret);
-    const created = await service.api<ExportView>('POST', '/v1/exports', {
+    await stack.sandbox.addFeed(keys.unbound!.key, keys.unbound!.secret);
+    const created = await stack.service.api<ExportView>('POST', '/v1/exports', {
       ...base(),
       feeds: keys,
       events: ['users.messages.line.Send', 'users.messages.rcs.Send'],
@@ -104,9 +85,9 @@ describe('exports API', () => {
     expect(created.body.event_names['users.messages.line.Send']).toBe('LINE Sends');
     const line = event('users.messages.line.Send', 'who-1');
     const rcs = event('users.messages.rcs.Send', 'who-2');
-    await service.push([line, rcs]);
+    await stack.service.push([line, rcs]);
     const batches = await waitFor(async () => {
-      const b = await sandbox.batches(keys.unbound!.key);
+      const b = await stack.sandbox.batches(keys.unbound!.key);
       return b.length === 2 ? b : undefined;
     }, 'both events');
     const names = batches.map((b) => b.batch.events[0]!.data.event_name).sort();
@@ -119,38 +100,42 @@ describe('exports API', () => {
 
   it('starts from the log position at creation, or from the earliest event with "from": "earliest"', async () => {
     const before = event('users.messages.email.Send', 'early-bird');
-    await service.push([before]);
+    await stack.service.push([before]);
     const nowKeys = feedKeys('from-now', ['unbound']);
     const earliestKeys = feedKeys('from-earliest', ['unbound']);
-    for (const k of [nowKeys, earliestKeys]) await sandbox.addFeed(k.unbound!.key, k.unbound!.secret);
-    await service.api('POST', '/v1/exports', { ...base(), feeds: nowKeys, events: ['users.messages.email.Send'] });
-    await service.api('POST', '/v1/exports', {
+    for (const k of [nowKeys, earliestKeys]) await stack.sandbox.addFeed(k.unbound!.key, k.unbound!.secret);
+    await stack.service.api('POST', '/v1/exports', {
+      ...base(),
+      feeds: nowKeys,
+      events: ['users.messages.email.Send'],
+    });
+    await stack.service.api('POST', '/v1/exports', {
       ...base(),
       feeds: earliestKeys,
       events: ['users.messages.email.Send'],
       from: 'earliest',
     });
     const after = event('users.messages.email.Send', 'late-bird');
-    await service.push([after]);
+    await stack.service.push([after]);
     const early = await waitFor(async () => {
-      const ids = await deliveredIds(sandbox, [earliestKeys.unbound!.key]);
+      const ids = await deliveredIds(stack.sandbox, [earliestKeys.unbound!.key]);
       return ids.has(before.id as string) && ids.has(after.id as string) ? ids : undefined;
     }, 'the backfill to reach the "earliest" export');
     expect(early.size).toBeGreaterThanOrEqual(2);
     const fromNow = await waitFor(async () => {
-      const ids = await deliveredIds(sandbox, [nowKeys.unbound!.key]);
+      const ids = await deliveredIds(stack.sandbox, [nowKeys.unbound!.key]);
       return ids.has(after.id as string) ? ids : undefined;
     }, 'the new event to reach the "now" export');
     expect(fromNow.has(before.id as string)).toBe(false);
   });
 
   it('tests credentials: one result per distinct key, saying which mParticle accepts', async () => {
-    await sandbox.addFeed('good-key', 'good-secret');
-    const res = await service.api<{ feeds: { slots: string[]; accepted: boolean; status: number | null }[] }>(
+    await stack.sandbox.addFeed('good-key', 'good-secret');
+    const res = await stack.service.api<{ feeds: { slots: string[]; accepted: boolean; status: number | null }[] }>(
       'POST',
       '/v1/test-credentials',
       {
-        destination: { base_url: sandbox.url },
+        destination: { base_url: stack.sandbox.url },
         feeds: {
           ios: { key: 'good-key', secret: 'good-secret' },
           android: { key: 'good-key', secret: 'good-secret' },
@@ -166,15 +151,15 @@ describe('exports API', () => {
   });
 
   it('deletes an export and answers 404 for it afterwards; the admin token is required everywhere', async () => {
-    const created = await service.api<ExportView>('POST', '/v1/exports', base());
-    expect((await service.api('DELETE', `/v1/exports/${created.body.id}`)).status).toBe(204);
-    expect((await service.api('GET', `/v1/exports/${created.body.id}`)).status).toBe(404);
-    const anonymous = await fetch(`${service.url}/v1/exports`);
+    const created = await stack.service.api<ExportView>('POST', '/v1/exports', base());
+    expect((await stack.service.api('DELETE', `/v1/exports/${created.body.id}`)).status).toBe(204);
+    expect((await stack.service.api('GET', `/v1/exports/${created.body.id}`)).status).toBe(404);
+    const anonymous = await fetch(`${stack.service.url}/v1/exports`);
     expect(anonymous.status).toBe(401);
   });
 
   it('describes every route in /openapi.json, generated from the request schemas', async () => {
-    const doc = (await (await fetch(`${service.url}/openapi.json`)).json()) as {
+    const doc = (await (await fetch(`${stack.service.url}/openapi.json`)).json()) as {
       paths: Record<
         string,
         Record<

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import { sampleEvent, type SampleOptions } from '../../src/catalog/sample.js';
 import { startCli } from '../helpers/process.js';
 
@@ -208,4 +209,26 @@ export async function createExport(
   });
   if (res.status !== 201) throw new Error(`creating the export answered ${res.status}: ${JSON.stringify(res.body)}`);
   return res.body.id;
+}
+
+/**
+ * A sandbox and a service for the tests of one file: started before them, stopped (and the data folder removed)
+ * after. Read `stack.sandbox` and `stack.service` inside the tests.
+ */
+export function useStack(options: { sandboxArgs?: string[]; env?: Record<string, string> } = {}): {
+  sandbox: Sandbox;
+  service: Service;
+} {
+  const stack = {} as { sandbox: Sandbox; service: Service };
+  beforeAll(async () => {
+    [stack.sandbox, stack.service] = await Promise.all([
+      startSandbox(options.sandboxArgs),
+      startService({ env: options.env ?? {} }),
+    ]);
+  });
+  afterAll(async () => {
+    await Promise.all([stack.service?.stop(), stack.sandbox?.stop()]);
+    stack.service?.cleanup();
+  });
+  return stack;
 }

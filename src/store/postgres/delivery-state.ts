@@ -12,6 +12,7 @@ import type {
 import { LeaseLostError } from '../errors.js';
 import type { DeliveryPoint, Progress } from '../port.js';
 import type { Db } from './pool.js';
+import { inflightColumns, toCursor, type CursorRow } from '../shared.js';
 
 const MINUTE_MS = 60_000;
 
@@ -63,22 +64,6 @@ const SQL = {
     'INSERT INTO feed_states (export_id, feed, state) VALUES ($1, $2, $3) ' +
     'ON CONFLICT (export_id, feed) DO UPDATE SET state = excluded.state',
 } as const;
-
-interface CursorRow {
-  export_id: string;
-  feed: string;
-  part: number;
-  generation: number;
-  seq: number;
-  inflight_to: number | null;
-  inflight_done: number;
-  inflight_at: number | null;
-}
-
-/** The three in-flight columns of a cursor row. */
-function inflightColumns(i: Inflight | null): [number | null, number, number | null] {
-  return i === null ? [null, 0, null] : [i.to, i.done, i.at];
-}
 
 /** Column arrays for unnest: one array per field, in the order given. */
 function columnsOf<T>(rows: readonly T[], fields: readonly ((row: T) => unknown)[]): unknown[][] {
@@ -182,14 +167,7 @@ function lastPerKey(list: readonly Cursor[]): Cursor[] {
 export function makeDeliveryState(db: Db) {
   return {
     getCursors: async (exportId: string): Promise<Cursor[]> =>
-      (await db.query<CursorRow>(SQL.cursors, [exportId])).map((r) => ({
-        exportId: r.export_id,
-        feed: r.feed,
-        partition: r.part,
-        generation: r.generation,
-        seq: r.seq,
-        inflight: r.inflight_to === null ? null : { to: r.inflight_to, done: r.inflight_done, at: r.inflight_at ?? 0 },
-      })),
+      (await db.query<CursorRow>(SQL.cursors, [exportId])).map(toCursor),
     putCursors: (list: readonly Cursor[]): Promise<void> =>
       putCursorRows((sql, params) => db.query(sql, params), lastPerKey(list)),
     deleteCursors: async (exportId: string, feed: string, generation?: number): Promise<void> => {

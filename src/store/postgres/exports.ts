@@ -1,18 +1,6 @@
 import type { ExportRecord } from '../../types.js';
 import type { Db } from './pool.js';
-
-/** Every table keyed by export: deleting an export empties its rows in all of them, releasing its hold on the log. */
-const KEYED_BY_EXPORT = [
-  'cursors',
-  'feed_states',
-  'counters',
-  'delivery_minutes',
-  'dead_letters',
-  'drops',
-  'export_errors',
-  'replays',
-  'leases',
-] as const;
+import { KEYED_BY_EXPORT } from '../shared.js';
 
 const SQL = {
   insert:

@@ -11,6 +11,7 @@ import type {
 } from '../../types.js';
 import { LeaseLostError } from '../errors.js';
 import type { DeliveryPoint, Progress } from '../port.js';
+import { inflightColumns, toCursor, type CursorRow } from '../shared.js';
 
 const MINUTE_MS = 60_000;
 
@@ -49,22 +50,6 @@ const SQL = {
     'INSERT INTO feed_states (export_id, feed, state) VALUES (?, ?, ?) ' +
     'ON CONFLICT (export_id, feed) DO UPDATE SET state = excluded.state',
 } as const;
-
-interface CursorRow {
-  export_id: string;
-  feed: string;
-  part: number;
-  generation: number;
-  seq: number;
-  inflight_to: number | null;
-  inflight_done: number;
-  inflight_at: number | null;
-}
-
-/** The three in-flight columns of a cursor row. */
-function inflightColumns(i: Inflight | null): [number | null, number, number | null] {
-  return i === null ? [null, 0, null] : [i.to, i.done, i.at];
-}
 
 function missingExport(exportId: string): Error {
   return new Error(`there is no export with id ${exportId} (was it deleted?): stop its senders`);
@@ -148,15 +133,7 @@ export function makeDeliveryState(db: Database.Database) {
 
   return {
     addCounters,
-    getCursors: (exportId: string): Cursor[] =>
-      (cursors.all(exportId) as CursorRow[]).map((r) => ({
-        exportId: r.export_id,
-        feed: r.feed,
-        partition: r.part,
-        generation: r.generation,
-        seq: r.seq,
-        inflight: r.inflight_to === null ? null : { to: r.inflight_to, done: r.inflight_done, at: r.inflight_at ?? 0 },
-      })),
+    getCursors: (exportId: string): Cursor[] => (cursors.all(exportId) as CursorRow[]).map(toCursor),
     putCursors: (list: readonly Cursor[]): void => putAll.immediate(list),
     deleteCursors: (exportId: string, feed: string, generation?: number): void =>
       void (generation === undefined

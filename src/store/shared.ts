@@ -1,6 +1,14 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
-import type { Cursor, Inflight, NewQuarantine, QuarantineRecord, QuarantineSource } from '../types.js';
+import type {
+  AppPlatform,
+  Cursor,
+  Inflight,
+  LogRow,
+  NewQuarantine,
+  QuarantineRecord,
+  QuarantineSource,
+} from '../types.js';
 import { StoreConfigError } from './errors.js';
 
 /** What both adapters do the same way: their numbered migrations, quarantine and cursor rows, export-keyed tables. */
@@ -94,4 +102,69 @@ export const toCursor = (r: CursorRow): Cursor => ({
   generation: r.generation,
   seq: r.seq,
   inflight: r.inflight_to === null ? null : { to: r.inflight_to, done: r.inflight_done, at: r.inflight_at ?? 0 },
+});
+
+/** How far the log is held, per partition: rows at or below a partition's hold may go (`other`: partitions not seen). */
+export interface Holds {
+  byPartition: Map<number, number>;
+  other: number;
+}
+
+/**
+ * The retention holds from the rows both adapters read: each export's start, its live cursors per partition, and the
+ * unfinished replays' lowest cursors per partition.
+ */
+export function computeHolds(
+  starts: readonly { id: string; start_seq: number | null }[],
+  liveHolds: readonly { export_id: string; part: number; hold: number }[],
+  replayHolds: readonly { part: number; hold: number }[],
+): Holds {
+  const startOf = new Map(starts.map((s) => [s.id, s.start_seq ?? 0]));
+  // With no exports, age alone decides.
+  const other = starts.length === 0 ? Infinity : Math.min(...startOf.values());
+  const live = new Map<number, Map<string, number>>();
+  for (const h of liveHolds) {
+    const perExport = live.get(h.part) ?? new Map<string, number>();
+    perExport.set(h.export_id, h.hold);
+    live.set(h.part, perExport);
+  }
+  const byPartition = new Map<number, number>();
+  for (const [part, perExport] of live) {
+    // An export without a live cursor in this partition has not moved there: it holds from its startSeq.
+    let hold = Infinity;
+    for (const [id, start] of startOf) hold = Math.min(hold, perExport.get(id) ?? start);
+    byPartition.set(part, hold);
+  }
+  for (const r of replayHolds) byPartition.set(r.part, Math.min(byPartition.get(r.part) ?? other, r.hold));
+  return { byPartition, other };
+}
+
+/** The log's columns, in the order reads select them. */
+export const LOG_COLUMNS =
+  'seq, event_id, type, part, external_user_id, platform, app_id, event_time, received_at, payload';
+
+export interface LogRowColumns {
+  seq: number;
+  event_id: string;
+  type: string;
+  part: number;
+  external_user_id: string | null;
+  platform: string | null;
+  app_id: string | null;
+  event_time: number;
+  received_at: number;
+  payload: string;
+}
+
+export const toLogRow = (r: LogRowColumns): LogRow => ({
+  seq: r.seq,
+  eventId: r.event_id,
+  type: r.type,
+  partition: r.part,
+  externalUserId: r.external_user_id,
+  platform: r.platform as AppPlatform | null,
+  appId: r.app_id,
+  time: r.event_time,
+  receivedAt: r.received_at,
+  payload: r.payload,
 });

@@ -150,7 +150,7 @@ describe('currents serve: settings', { timeout: 90_000 }, () => {
     const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
       scripts: Record<string, string>;
     };
-    expect(pkg.scripts.start).toBe('node dist/src/cli/main.js serve');
+    expect(pkg.scripts.start).toMatch(/^node (--[\w-]+=\S+ )*dist\/src\/cli\/main\.js serve$/);
     expect(loadConfig({}, {}).port).toBe(7700);
   });
 });

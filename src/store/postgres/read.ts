@@ -1,6 +1,6 @@
-import type { AppPlatform, LogRow } from '../../types.js';
 import type { Backlog, BacklogQuery, LogStats, ReadQuery, ReadResult } from '../port.js';
 import type { Db } from './pool.js';
+import { LOG_COLUMNS, toLogRow, type LogRowColumns } from '../shared.js';
 
 /** How far out of order (ms) two receipts may be for seqBefore to stay exact. */
 export const SEQ_BEFORE_SLACK_MS = 60_000;
@@ -8,7 +8,7 @@ export const SEQ_BEFORE_SLACK_MS = 60_000;
 /** A read looks at no more rows of its partition than this (or limit * 4), so one sender never stalls the others. */
 export const MIN_SCAN_BUDGET = 5000;
 
-const COLUMNS = 'seq, event_id, type, part, external_user_id, platform, app_id, event_time, received_at, payload';
+const COLUMNS = LOG_COLUMNS;
 
 const SQL = {
   head: 'SELECT head_seq FROM log_state',
@@ -23,32 +23,6 @@ const SQL = {
     'SELECT s.head_seq, coalesce(sum(p.events), 0)::bigint AS events, coalesce(sum(p.bytes), 0)::bigint AS bytes, ' +
     'min(p.min_received) AS oldest FROM log_state s LEFT JOIN log_partitions p ON p.events > 0 GROUP BY s.head_seq',
 } as const;
-
-interface Row {
-  seq: number;
-  event_id: string;
-  type: string;
-  part: number;
-  external_user_id: string | null;
-  platform: string | null;
-  app_id: string | null;
-  event_time: number;
-  received_at: number;
-  payload: string;
-}
-
-const toLogRow = (r: Row): LogRow => ({
-  seq: r.seq,
-  eventId: r.event_id,
-  type: r.type,
-  partition: r.part,
-  externalUserId: r.external_user_id,
-  platform: r.platform as AppPlatform | null,
-  appId: r.app_id,
-  time: r.event_time,
-  receivedAt: r.received_at,
-  payload: r.payload,
-});
 
 type Filters = Omit<ReadQuery, 'limit' | 'partition' | 'afterSeq' | 'uptoSeq'>;
 
@@ -99,7 +73,7 @@ export function makeReader(db: Db): LogReader {
         'FROM (SELECT LEAST(head_seq, $3::bigint) AS upper FROM log_state) b) ' +
         `SELECT w.upper, w.window_end, r.* FROM win w LEFT JOIN LATERAL (SELECT ${COLUMNS} FROM event_log ` +
         `WHERE part = $1 AND seq > $2 AND seq <= w.window_end${filters} ORDER BY seq LIMIT $5) r ON true`;
-      const result = await db.query<Row & { upper: number; window_end: number }>(sql, params);
+      const result = await db.query<LogRowColumns & { upper: number; window_end: number }>(sql, params);
       const first = result[0]!;
       if (q.afterSeq >= first.upper) return { rows: [], scannedTo: q.afterSeq };
       const rows = first.seq === null ? [] : result.map(toLogRow);

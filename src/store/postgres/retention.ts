@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Chunk, Chunks } from './chunks.js';
 import { ERRORS_KEPT } from './history.js';
 import type { Db } from './pool.js';
+import { computeHolds, type Holds } from '../shared.js';
 
 /** Per-minute delivery points are kept this long. */
 export const DELIVERY_POINTS_KEPT_MS = 7 * 24 * 3600 * 1000;
@@ -37,44 +38,22 @@ const partHeadsSql = (chunk: string): string =>
   `SELECT part, (SELECT max(c.seq) FROM ${chunk} c WHERE c.part = parts.part) AS max_seq FROM parts ` +
   'WHERE part IS NOT NULL';
 
-/** Highest seq of each partition that every export is done with; `other` covers partitions no cursor names. */
-interface Holds {
-  byPartition: Map<number, number>;
-  other: number;
-}
-
 type Query = <R>(sql: string) => Promise<R[]>;
 
 /** Read in one snapshot, so a cursor moved between two of the queries cannot be missed by both. */
 function holdsOf(db: Db): Promise<Holds> {
   return db.tx(async (client) => {
     await client.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    return computeHolds(async (sql) => (await client.query(sql)).rows);
+    return readHolds(async (sql) => (await client.query(sql)).rows);
   });
 }
 
-async function computeHolds(query: Query): Promise<Holds> {
-  const starts = await query<{ id: string; start_seq: number }>(SQL.exportStarts);
-  const startOf = new Map(starts.map((s) => [s.id, s.start_seq]));
-  // With no exports, age alone decides.
-  const other = starts.length === 0 ? Infinity : Math.min(...startOf.values());
-  const live = new Map<number, Map<string, number>>();
-  for (const h of await query<{ export_id: string; part: number; hold: number }>(SQL.liveHolds)) {
-    const perExport = live.get(h.part) ?? new Map<string, number>();
-    perExport.set(h.export_id, h.hold);
-    live.set(h.part, perExport);
-  }
-  const byPartition = new Map<number, number>();
-  for (const [part, perExport] of live) {
-    // An export without a live cursor in this partition has not moved there: it holds from its startSeq.
-    let hold = Infinity;
-    for (const [id, start] of startOf) hold = Math.min(hold, perExport.get(id) ?? start);
-    byPartition.set(part, hold);
-  }
-  for (const r of await query<{ part: number; hold: number }>(SQL.replayHolds)) {
-    byPartition.set(r.part, Math.min(byPartition.get(r.part) ?? other, r.hold));
-  }
-  return { byPartition, other };
+async function readHolds(query: Query): Promise<Holds> {
+  return computeHolds(
+    await query<{ id: string; start_seq: number }>(SQL.exportStarts),
+    await query<{ export_id: string; part: number; hold: number }>(SQL.liveHolds),
+    await query<{ part: number; hold: number }>(SQL.replayHolds),
+  );
 }
 
 /** Every row of the chunk is at or below the hold of its partition. */

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
-import type { AppPlatform, LogRow } from '../../types.js';
 import type { Backlog, BacklogQuery, LogStats, ReadQuery, ReadResult } from '../port.js';
+import { LOG_COLUMNS, toLogRow, type LogRowColumns } from '../shared.js';
 
 /** How far out of order (ms) two receipts may be for seqBefore to stay exact. */
 export const SEQ_BEFORE_SLACK_MS = 60_000;
@@ -27,35 +27,7 @@ const SQL = {
     '(SELECT min(received_at) FROM event_log) AS oldest FROM log_totals t WHERE t.id = 1',
 } as const;
 
-const COLUMNS = 'seq, event_id, type, part, external_user_id, platform, app_id, event_time, received_at, payload';
-
-interface Row {
-  seq: number;
-  event_id: string;
-  type: string;
-  part: number;
-  external_user_id: string | null;
-  platform: string | null;
-  app_id: string | null;
-  event_time: number;
-  received_at: number;
-  payload: string;
-}
-
-function toLogRow(r: Row): LogRow {
-  return {
-    seq: r.seq,
-    eventId: r.event_id,
-    type: r.type,
-    partition: r.part,
-    externalUserId: r.external_user_id,
-    platform: r.platform as AppPlatform | null,
-    appId: r.app_id,
-    time: r.event_time,
-    receivedAt: r.received_at,
-    payload: r.payload,
-  };
-}
+const COLUMNS = LOG_COLUMNS;
 
 type Filters = Omit<ReadQuery, 'limit'>;
 
@@ -122,7 +94,7 @@ export function makeReader(db: Database.Database): LogReader {
     const budget = Math.max(limit * 4, MIN_SCAN_BUDGET);
     const cut = boundary.get(q.partition, q.afterSeq, upper, budget - 1) as number | undefined;
     const windowEnd = cut ?? upper;
-    const rows = (prepared(selectSql(q)).all([...whereParams(q, windowEnd), limit]) as Row[]).map(toLogRow);
+    const rows = (prepared(selectSql(q)).all([...whereParams(q, windowEnd), limit]) as LogRowColumns[]).map(toLogRow);
     const scannedTo = rows.length === limit ? rows[rows.length - 1]!.seq : windowEnd;
     return { rows, scannedTo };
   });

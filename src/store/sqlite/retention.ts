@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { computeHolds, type Holds } from '../shared.js';
 
 /** Rows looked at (and at most deleted) per transaction, so an append waits for at most one chunk. */
 export const RETENTION_CHUNK = 10_000;
@@ -33,12 +34,6 @@ const SQL = {
     '(PARTITION BY export_id ORDER BY at DESC, id DESC) AS rn FROM export_errors) WHERE rn > ?)',
 } as const;
 
-/** Highest seq of each partition that every export is done with; `other` covers partitions no cursor names. */
-interface Holds {
-  byPartition: Map<number, number>;
-  other: number;
-}
-
 type Key = [receivedAt: number, part: number, seq: number];
 
 type Removed = { seq: number; fp: number }[];
@@ -62,29 +57,12 @@ export function makeRetention(
   const pruneMinutes = db.prepare(SQL.pruneMinutes);
   const pruneErrors = db.prepare(SQL.pruneErrors);
 
-  const holds = (): Holds => {
-    const starts = exportStarts.all() as { id: string; start_seq: number | null }[];
-    const startOf = new Map(starts.map((s) => [s.id, s.start_seq ?? 0]));
-    // With no exports, age alone decides.
-    const other = starts.length === 0 ? Infinity : Math.min(...startOf.values());
-    const live = new Map<number, Map<string, number>>();
-    for (const h of liveHolds.all() as { export_id: string; part: number; hold: number }[]) {
-      const perExport = live.get(h.part) ?? new Map<string, number>();
-      perExport.set(h.export_id, h.hold);
-      live.set(h.part, perExport);
-    }
-    const byPartition = new Map<number, number>();
-    for (const [part, perExport] of live) {
-      // An export without a live cursor in this partition has not moved there: it holds from its startSeq.
-      let hold = Infinity;
-      for (const [id, start] of startOf) hold = Math.min(hold, perExport.get(id) ?? start);
-      byPartition.set(part, hold);
-    }
-    for (const r of replayHolds.all() as { part: number; hold: number }[]) {
-      byPartition.set(r.part, Math.min(byPartition.get(r.part) ?? other, r.hold));
-    }
-    return { byPartition, other };
-  };
+  const holds = (): Holds =>
+    computeHolds(
+      exportStarts.all() as { id: string; start_seq: number | null }[],
+      liveHolds.all() as { export_id: string; part: number; hold: number }[],
+      replayHolds.all() as { part: number; hold: number }[],
+    );
 
   // One chunk: returns the rows removed and where the next chunk resumes (null when the scan is done).
   const chunk = db.transaction((olderThanMs: number, after: Key): { removed: Removed; next: Key | null } => {

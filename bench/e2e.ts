@@ -133,7 +133,16 @@ async function steadyLatency(seconds: number, perSecond = 5000): Promise<{ p50: 
   }
 }
 
-async function backlogMemory(events: number): Promise<{ before: number; peak: number; drainRate: number }> {
+interface Drain {
+  before: number;
+  peak: number;
+  drainRate: number;
+  /** CPU time per event delivered while draining, in µs: the service's and the sandbox's. */
+  serviceCpuUs: number;
+  sandboxCpuUs: number;
+}
+
+async function backlogMemory(events: number): Promise<Drain> {
   const s = await setup(true);
   try {
     await pushAll(s.pool, events);
@@ -142,10 +151,17 @@ async function backlogMemory(events: number): Promise<{ before: number; peak: nu
     let peak = before;
     const sampler = setInterval(() => (peak = Math.max(peak, s.service.usage().rss)), 200);
     const started = performance.now();
+    const cpu0 = { service: s.service.usage().cpuSeconds, sandbox: s.sandbox.usage().cpuSeconds };
     await api(s.service, 'POST', `/v1/exports/${s.exportId}/resume`);
     await waitDelivered(s.sandbox, events, 1_800_000);
     clearInterval(sampler);
-    return { before, peak, drainRate: events / ((performance.now() - started) / 1000) };
+    return {
+      before,
+      peak,
+      drainRate: events / ((performance.now() - started) / 1000),
+      serviceCpuUs: ((s.service.usage().cpuSeconds - cpu0.service) * 1e6) / events,
+      sandboxCpuUs: ((s.sandbox.usage().cpuSeconds - cpu0.sandbox) * 1e6) / events,
+    };
   } finally {
     await teardown(s);
   }
@@ -183,7 +199,8 @@ async function main(): Promise<void> {
     const m = await backlogMemory(backlog);
     console.log(
       `backlog of ${backlog} events: service RSS ${(m.before / 2 ** 20).toFixed(0)} MiB before draining, ` +
-        `peak ${(m.peak / 2 ** 20).toFixed(0)} MiB while draining at ${Math.round(m.drainRate)} events/s`,
+        `peak ${(m.peak / 2 ** 20).toFixed(0)} MiB while draining at ${Math.round(m.drainRate)} events/s; ` +
+        `CPU per event: service ${m.serviceCpuUs.toFixed(1)} µs, sandbox ${m.sandboxCpuUs.toFixed(1)} µs`,
     );
   }
 }

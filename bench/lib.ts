@@ -16,8 +16,9 @@ export interface Child {
 }
 
 export async function startChild(args: string[], env: Record<string, string> = {}): Promise<Child> {
-  // As `npm start` runs it (see the shebang of src/cli/main.ts).
-  const proc = spawn(process.execPath, ['--max-semi-space-size=64', MAIN, ...args], {
+  // As `npm start` runs it (see the shebang of src/cli/main.ts). BENCH_NODE_FLAGS adds flags, e.g. `--cpu-prof`.
+  const extra = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter((f) => f !== '');
+  const proc = spawn(process.execPath, ['--max-semi-space-size=64', ...extra, MAIN, ...args], {
     env: { ...process.env, CURRENTS_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -45,6 +45,8 @@ interface Item {
 
 interface Group {
   envelope: Envelope;
+  /** The envelope as JSON (mapEvent's envelopeKey). */
+  envelopeJson: string;
   items: Item[];
 }
 
@@ -77,12 +79,13 @@ export function buildBatches(rows: readonly { seq: number; event: CurrentsEvent 
       historical: mapped.event.data.timestamp_unixtime_ms < historicalBefore,
     };
     if (!opts.merge) {
-      singles.push({ envelope: mapped.envelope, items: [item] });
+      singles.push({ envelope: mapped.envelope, envelopeJson: mapped.envelopeKey, items: [item] });
       continue;
     }
     const key = `${item.historical ? 'h' : 'l'}${mapped.envelopeKey}`;
     const group = groups.get(key);
-    if (group === undefined) groups.set(key, { envelope: mapped.envelope, items: [item] });
+    if (group === undefined)
+      groups.set(key, { envelope: mapped.envelope, envelopeJson: mapped.envelopeKey, items: [item] });
     else group.items.push(item);
   }
 
@@ -110,8 +113,8 @@ class BatchPacker {
     const items = [...group.items].sort(
       (a, b) => a.event.data.timestamp_unixtime_ms - b.event.data.timestamp_unixtime_ms,
     );
-    const shell = shellText(group.envelope);
-    const base = Buffer.byteLength(shell);
+    const shell = shellOf(group.envelopeJson);
+    const base = shell.bytes;
     let chunk: Item[] = [];
     let bytes = base;
     for (const item of items) {
@@ -137,7 +140,7 @@ class BatchPacker {
   }
 
   /** Check a batch; when a merged batch is refused, find its bad events so the rest still go. */
-  private emit(envelope: Envelope, shell: string, items: Item[]): void {
+  private emit(envelope: Envelope, shell: Shell, items: Item[]): void {
     const batch = this.toBatch(envelope, shell, items);
     const error = validateBatch(batch.batch, this.schema);
     if (error === null) {
@@ -164,16 +167,19 @@ class BatchPacker {
     }
   }
 
-  private toBatch(envelope: Envelope, shell: string, items: readonly Item[]): OutBatch {
+  private toBatch(envelope: Envelope, shell: Shell, items: readonly Item[]): OutBatch {
     const eventIds = items.map((i) => i.id);
     const id = sourceRequestId(this.opts.feedId, eventIds, this.opts.generation);
     // The group's shell, serialised once, starts with the placeholder id and ends with `"events":[]}`: put this
     // batch's id in and splice the events' JSON in rather than stringify anything again.
-    const json = `${SHELL_PREFIX}${id}${shell.slice(SHELL_PREFIX.length + PLACEHOLDER_ID.length, -2)}${items.map((i) => i.json).join(',')}]}`;
+    const json = `${SHELL_PREFIX}${id}${shell.text.slice(SHELL_PREFIX.length + PLACEHOLDER_ID.length, -2)}${items.map((i) => i.json).join(',')}]}`;
+    // The id is ASCII of the placeholder's length: the batch's size is the shell's plus its events' and commas.
+    let bytes = shell.bytes + items.length - 1;
+    for (const item of items) bytes += item.bytes;
     return {
       batch: { ...batchShell(id, envelope), events: items.map((i) => i.event) },
       json,
-      bytes: Buffer.byteLength(json),
+      bytes,
       eventIds,
       types: items.map((i) => i.type),
       seqs: items.map((i) => i.seq),
@@ -191,7 +197,17 @@ function batchShell(sourceRequestIdText: string, envelope: Envelope): MpBatch {
 const PLACEHOLDER_ID = '00000000-0000-8000-8000-000000000000';
 const SHELL_PREFIX = '{"source_request_id":"';
 
-/** The batch of a group with no events, as JSON text with the placeholder id (serialised once per group). */
-function shellText(envelope: Envelope): string {
-  return JSON.stringify(batchShell(PLACEHOLDER_ID, envelope));
+/**
+ * The batch of a group with no events, as JSON text with the placeholder id: what `JSON.stringify(batchShell(...))`
+ * gives, made from the envelope's JSON (never empty: it always has `environment`) without serialising it again.
+ */
+function shellOf(envelopeJson: string): Shell {
+  const text = `${SHELL_PREFIX}${PLACEHOLDER_ID}",${envelopeJson.slice(1, -1)},"events":[]}`;
+  return { text, bytes: Buffer.byteLength(text) };
+}
+
+interface Shell {
+  text: string;
+  /** UTF-8 length of `text`. */
+  bytes: number;
 }

@@ -25,7 +25,8 @@ export function packRequests(
   const close = (): void => {
     if (currentPath === null || current.length === 0) return;
     const body = `[${current.map((b) => b.json).join(',')}]`;
-    requests.push({ path: currentPath, batches: current, body, bytes: Buffer.byteLength(body) });
+    // `bytes` counted the brackets, each batch's UTF-8 length and the commas: the body's length.
+    requests.push({ path: currentPath, batches: current, body, bytes });
     current = [];
     bytes = 2;
   };

@@ -88,7 +88,8 @@ describe('buildBatches', () => {
 
   it('keeps each batch under the byte limit, with bytes and JSON exact', () => {
     const events = Array.from({ length: 60 }, (_, i) => {
-      const e = push('u1', NOW_S - 100 + i);
+      // Multi-byte text in the envelope (the identity) as well as in the events.
+      const e = push('usuário-ñ1', NOW_S - 100 + i);
       e.campaign_name = 'é'.repeat(1500); // two bytes per character in UTF-8
       return e;
     });

@@ -111,6 +111,8 @@ export interface QuarantineQuery {
 export interface DeadLetterQuery {
   limit: number;
   afterId?: number;
+  /** Only dead letters whose batch holds this event. */
+  eventId?: string;
 }
 
 export interface DeliveryPoint {
@@ -137,6 +139,8 @@ export interface EventLogPort {
   stats(): Promise<LogStats>;
   /** Count what a feed has left in one partition (for status and metrics; not on the hot path). */
   countBacklog(query: BacklogQuery): Promise<Backlog>;
+  /** The logged event with this id (what became of one event: not on the hot path), or null when it is not in the log. */
+  findEvent(eventId: string): Promise<LogRow | null>;
   /**
    * Remove log rows received before `olderThanMs` that every export's cursors (live and replays, every feed) are
    * past. Returns the number of rows removed.

@@ -12,7 +12,9 @@ const DEAD_LETTER_COLUMNS =
   'id, export_id AS "exportId", feed, batch, event_ids AS "eventIds", types, status, error, ' +
   'created_at AS "createdAt", attempts, last_attempt_at AS "lastAttemptAt"';
 const SQL = {
-  listDeadLetters: `SELECT ${DEAD_LETTER_COLUMNS} FROM dead_letters WHERE export_id = $1 AND id > $2 ORDER BY id LIMIT $3`,
+  listDeadLetters:
+    `SELECT ${DEAD_LETTER_COLUMNS} FROM dead_letters WHERE export_id = $1 AND id > $2 ` +
+    'AND ($4::text IS NULL OR $4::text = ANY(event_ids)) ORDER BY id LIMIT $3',
   getDeadLetters: `SELECT ${DEAD_LETTER_COLUMNS} FROM dead_letters WHERE export_id = $1 AND id = ANY($2::bigint[]) ORDER BY id`,
   removeDeadLetter: 'DELETE FROM dead_letters WHERE id = $1 RETURNING export_id',
   failDeadLetter:
@@ -40,7 +42,7 @@ const SQL = {
 export function makeHistory(db: Db) {
   return {
     listDeadLetters: (exportId: string, q: DeadLetterQuery): Promise<DeadLetter[]> =>
-      db.query<DeadLetter>(SQL.listDeadLetters, [exportId, q.afterId ?? 0, Math.max(0, q.limit)]),
+      db.query<DeadLetter>(SQL.listDeadLetters, [exportId, q.afterId ?? 0, Math.max(0, q.limit), q.eventId ?? null]),
     getDeadLetters: (exportId: string, ids: readonly number[]): Promise<DeadLetter[]> =>
       db.query<DeadLetter>(SQL.getDeadLetters, [exportId, ids]),
     // A dead letter already resolved (a second click, a concurrent retry) adds nothing: its events count once.

@@ -118,6 +118,7 @@ function storeOn(db: Db, chunks: ReturnType<typeof makeChunks>, logger: Logger):
     seqBefore: op(reader.seqBefore),
     stats: op(reader.stats),
     countBacklog: op(reader.countBacklog),
+    findEvent: op(reader.findEvent),
     applyRetention: op((olderThanMs: number) => {
       const pass = retention(olderThanMs);
       retaining = pass;

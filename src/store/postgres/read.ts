@@ -1,3 +1,4 @@
+import type { LogRow } from '../../types.js';
 import type { Backlog, BacklogQuery, LogStats, ReadQuery, ReadResult } from '../port.js';
 import type { Db } from './pool.js';
 import { LOG_COLUMNS, toLogRow, type LogRowColumns } from '../shared.js';
@@ -50,6 +51,7 @@ function filterSql(q: Filters, params: unknown[]): string {
 export interface LogReader {
   read(q: ReadQuery): Promise<ReadResult>;
   countBacklog(q: BacklogQuery): Promise<Backlog>;
+  findEvent(eventId: string): Promise<LogRow | null>;
   headSeq(): Promise<number>;
   seqBefore(ms: number): Promise<number>;
   stats(): Promise<LogStats>;
@@ -89,6 +91,14 @@ export function makeReader(db: Db): LogReader {
         params,
       );
       return { events: r!.events, oldestReceivedAt: r!.oldest };
+    },
+    // The hash index on event_id (dedup) finds it.
+    async findEvent(eventId) {
+      const [r] = await db.query<LogRowColumns>(
+        `SELECT ${COLUMNS} FROM event_log WHERE event_id = $1 ORDER BY seq LIMIT 1`,
+        [eventId],
+      );
+      return r === undefined ? null : toLogRow(r);
     },
     headSeq: async () => (await db.query<{ head_seq: number }>(SQL.head))[0]!.head_seq,
     seqBefore: async (ms) => (await db.query<{ seq: number }>(SQL.seqBefore, [ms, SEQ_BEFORE_SLACK_MS]))[0]!.seq,

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
-import type { NewEvent } from '../../types.js';
+import type { LogRow, NewEvent } from '../../types.js';
 import type { AppendResult } from '../port.js';
+import { LOG_COLUMNS, toLogRow, type LogRowColumns } from '../shared.js';
 import { FingerprintIndex, fingerprint } from './fingerprints.js';
 
 /**
@@ -20,6 +21,7 @@ const SQL = {
   insertFingerprints: (rows: number): string => `INSERT INTO event_fingerprints (seq, fp) VALUES ${tuples(rows, 2)}`,
   fingerprintsAfter: 'SELECT seq, fp FROM event_fingerprints WHERE seq > ? ORDER BY seq',
   eventIdAt: 'SELECT event_id FROM event_log WHERE seq = ?',
+  rowAt: `SELECT ${LOG_COLUMNS} FROM event_log WHERE seq = ?`,
   events: 'SELECT events FROM log_totals WHERE id = 1',
   addTotals: 'UPDATE log_totals SET events = events + ?, bytes = bytes + ? WHERE id = 1',
 } as const;
@@ -38,6 +40,8 @@ export interface Appender {
    * it is reported by its index in its own call.
    */
   append(calls: readonly (readonly NewEvent[])[]): AppendResult[];
+  /** The logged event with this id, found through the fingerprints (no index on event ids), or null. */
+  find(eventId: string): LogRow | null;
   /** Rows retention removed (committed): forget their fingerprints. */
   forget(removed: readonly { seq: number; fp: number }[]): void;
 }
@@ -55,6 +59,7 @@ export function makeAppender(db: Database.Database): Appender {
   };
   const fingerprintsAfter = db.prepare(SQL.fingerprintsAfter).raw();
   const eventIdAt = db.prepare(SQL.eventIdAt).pluck();
+  const rowAt = db.prepare(SQL.rowAt);
   const events = db.prepare(SQL.events).pluck();
   const addTotals = db.prepare(SQL.addTotals);
 
@@ -78,15 +83,17 @@ export function makeAppender(db: Database.Database): Appender {
     return index;
   };
 
-  const isLogged = (idx: FingerprintIndex, p: Pending): boolean => {
-    for (const seq of idx.candidates(p.fp)) {
+  /** The seq of the logged event with this id, or null. */
+  const seqOf = (idx: FingerprintIndex, eventId: string, fp: number): number | null => {
+    for (const seq of idx.candidates(fp)) {
       const stored = eventIdAt.get(seq) as string | undefined;
-      if (stored === p.event.eventId) return true;
+      if (stored === eventId) return seq;
       // The row is gone (retention elsewhere): drop the stale entry. A different id is a fingerprint collision.
-      if (stored === undefined) idx.remove(p.fp, seq);
+      if (stored === undefined) idx.remove(fp, seq);
     }
-    return false;
+    return null;
   };
+  const isLogged = (idx: FingerprintIndex, p: Pending): boolean => seqOf(idx, p.event.eventId, p.fp) !== null;
 
   const write = db.transaction((pending: readonly Pending[]): { fresh: Pending[]; seqs: number[] } => {
     const idx = catchUp();
@@ -158,6 +165,13 @@ export function makeAppender(db: Database.Database): Appender {
       for (const r of results) r.duplicateIndexes.sort((a, b) => a - b);
       return results;
     },
+    find(eventId) {
+      const seq = seqOf(catchUp(), eventId, fingerprint(eventId));
+      if (seq === null) return null;
+      const row = rowAt.get(seq) as LogRowColumns | undefined;
+      return row === undefined ? null : toLogRow(row);
+    },
+
     forget(removed) {
       if (index === null) return;
       for (const r of removed) index.remove(r.fp, r.seq);

@@ -8,7 +8,9 @@ import { ERRORS_KEPT } from './retention.js';
 const DEAD_LETTER_COLUMNS =
   'id, export_id, feed, batch, event_ids, types, status, error, created_at, attempts, last_attempt_at';
 const SQL = {
-  listDeadLetters: `SELECT ${DEAD_LETTER_COLUMNS} FROM dead_letters WHERE export_id = ? AND id > ? ORDER BY id LIMIT ?`,
+  listDeadLetters:
+    `SELECT ${DEAD_LETTER_COLUMNS} FROM dead_letters WHERE export_id = ? AND id > ? ` +
+    'AND (? IS NULL OR EXISTS (SELECT 1 FROM json_each(event_ids) WHERE value = ?)) ORDER BY id LIMIT ?',
   getDeadLetters:
     `SELECT ${DEAD_LETTER_COLUMNS} FROM dead_letters ` +
     'WHERE export_id = ? AND id IN (SELECT value FROM json_each(?)) ORDER BY id',
@@ -104,7 +106,15 @@ export function makeHistory(
 
   return {
     listDeadLetters: (exportId: string, q: DeadLetterQuery): DeadLetter[] =>
-      (listDeadLetters.all(exportId, q.afterId ?? 0, Math.max(0, q.limit)) as DeadLetterRow[]).map(toDeadLetter),
+      (
+        listDeadLetters.all(
+          exportId,
+          q.afterId ?? 0,
+          q.eventId ?? null,
+          q.eventId ?? null,
+          Math.max(0, q.limit),
+        ) as DeadLetterRow[]
+      ).map(toDeadLetter),
     getDeadLetters: (exportId: string, ids: readonly number[]): DeadLetter[] =>
       (getDeadLetters.all(exportId, JSON.stringify(ids)) as DeadLetterRow[]).map(toDeadLetter),
     resolveDeadLetter: (id: number, counters: readonly CounterDelta[]): void => resolve.immediate(id, counters),

@@ -146,6 +146,7 @@ function storeOn(db: Database.Database, options: SqliteStoreOptions): Store {
     seqBefore: op(reader.seqBefore),
     stats: op(reader.stats),
     countBacklog: op(reader.countBacklog),
+    findEvent: op((eventId: string) => appender.find(eventId)),
     applyRetention: op(retention),
 
     ...mapOps(quarantine, op),

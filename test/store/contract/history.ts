@@ -48,6 +48,16 @@ export function describeHistory(ctx: StoreContext): void {
       expect(got).toEqual([rest[0]]);
     });
 
+    it('lists only the dead letters that hold one event, when asked', async () => {
+      const id = await withDeadLetters(4);
+      const other = await withDeadLetters(4);
+      const found = await ctx.store.listDeadLetters(id, { limit: 10, eventId: 'e-2' });
+      expect(found.map((d) => [d.exportId, d.eventIds])).toEqual([[id, ['e-2']]]);
+      expect(await ctx.store.listDeadLetters(other, { limit: 10, eventId: 'e-9' })).toEqual([]);
+      // An id that is only part of another id does not match.
+      expect(await ctx.store.listDeadLetters(id, { limit: 10, eventId: 'e-' })).toEqual([]);
+    });
+
     it('a failed retry counts the attempt and keeps the new error', async () => {
       const id = await withDeadLetters(1);
       const [d] = await ctx.store.listDeadLetters(id, { limit: 1 });

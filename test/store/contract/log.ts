@@ -91,6 +91,29 @@ export function describeLog(ctx: StoreContext): void {
     });
   });
 
+  describe('event log: find one event', () => {
+    it('finds an event by its id with every column, and nothing for an id the log does not hold', async () => {
+      const appended = events(300, (i) => ({ partition: i % 4, platform: i % 2 === 0 ? 'ios' : null }));
+      await ctx.store.append(appended.slice(0, 150));
+      await ctx.store.append(appended.slice(150));
+      const { rows } = await ctx.store.read({ partition: 1, afterSeq: 0, limit: 500 });
+      for (const row of rows) expect(await ctx.store.findEvent(row.eventId)).toEqual(row);
+      for (const e of [appended[0]!, appended[299]!]) {
+        const found = await ctx.store.findEvent(e.eventId);
+        expect(found).toEqual({ ...e, seq: expect.any(Number) });
+      }
+      expect(await ctx.store.findEvent('never-received')).toBeNull();
+      expect(await ctx.store.findEvent('')).toBeNull();
+    });
+
+    it('finds the first copy of an id sent twice', async () => {
+      const [x] = events(1);
+      const first = await ctx.store.append([x!]);
+      await ctx.store.append([{ ...x!, payload: '{"second":"copy"}' }]);
+      expect(await ctx.store.findEvent(x!.eventId)).toEqual({ ...x!, seq: first.lastSeq });
+    });
+  });
+
   describe('event log: head, seqBefore, stats', () => {
     it('starts empty', async () => {
       expect(await ctx.store.headSeq()).toBe(0);

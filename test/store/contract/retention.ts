@@ -48,7 +48,13 @@ export function describeRetention(ctx: StoreContext): void {
     it('with no exports, removes exactly the rows received before the cutoff', async (t) => {
       rowByRow(t);
       const seqs = await seed(ctx.store);
+      const [gone, stays] = (await ctx.store.read({ partition: 0, afterSeq: 0, limit: 15 })).rows.filter(
+        (_, i) => i === 0 || i === 12,
+      );
+      expect(await ctx.store.findEvent(gone!.eventId)).toEqual(gone);
       expect(await ctx.store.applyRetention(CUTOFF)).toBe(20);
+      expect(await ctx.store.findEvent(gone!.eventId)).toBeNull();
+      expect(await ctx.store.findEvent(stays!.eventId)).toEqual(stays);
       expect(await kept(ctx.store, 0)).toEqual(seqs[0].slice(10));
       expect(await kept(ctx.store, 1)).toEqual(seqs[1].slice(10));
       const stats = await ctx.store.stats();
@@ -76,7 +82,13 @@ export function describeRetention(ctx: StoreContext): void {
       const exp = exportRecord({ startSeq: await ctx.store.headSeq() });
       await ctx.store.createExport(exp);
       await ctx.store.putCursors([live(exp.id, 'ios', 0, seqs[0][14]!), live(exp.id, 'ios', 1, seqs[1][14]!)]);
+      const [gone, stays] = (await ctx.store.read({ partition: 0, afterSeq: 0, limit: 15 })).rows.filter(
+        (_, i) => i === 0 || i === 12,
+      );
+      expect(await ctx.store.findEvent(gone!.eventId)).toEqual(gone);
       expect(await ctx.store.applyRetention(CUTOFF)).toBe(20);
+      expect(await ctx.store.findEvent(gone!.eventId)).toBeNull();
+      expect(await ctx.store.findEvent(stays!.eventId)).toEqual(stays);
       expect(await kept(ctx.store, 0)).toEqual(seqs[0].slice(10));
     });
 

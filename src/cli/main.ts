@@ -5,6 +5,7 @@ import { registerImport } from './import.js';
 import { registerQuarantine } from './quarantine.js';
 import { registerSandbox } from './sandbox.js';
 import { registerServe } from './serve.js';
+import { registerTrace } from './trace.js';
 import { openImportSink, storeOptions } from './store-access.js';
 
 /**
@@ -24,6 +25,7 @@ registerServe(program);
 registerImport(program, { openSink: openImportSink, options: storeOptions });
 registerQuarantine(program);
 registerExports(program);
+registerTrace(program);
 registerSandbox(program);
 
 await program.parseAsync(process.argv);

@@ -14,6 +14,7 @@ import type { Metrics } from './metrics.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerIngestRoute } from './routes/ingest.js';
 import { registerQuarantineRoutes } from './routes/quarantine.js';
+import { registerEventRoutes } from './routes/events.js';
 import { registerCatalogRoute } from './routes/catalog.js';
 import { registerExportActions } from './routes/export-actions.js';
 import { registerExportRoutes } from './routes/exports.js';
@@ -72,6 +73,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const exportDeps = { store, secrets: deps.secrets, engine: deps.engine, now: deps.now ?? Date.now };
   registerExportRoutes(api, exportDeps);
   registerExportActions(api, { ...exportDeps, partitions: config.partitions });
+  registerEventRoutes(api, { store, now: exportDeps.now });
   registerCatalogRoute(api);
   api.route({
     method: 'GET',

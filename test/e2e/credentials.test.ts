@@ -92,6 +92,12 @@ interface Status {
 }
 
 const status = async (id: string) => (await service.api<Status>('GET', `/v1/exports/${id}/status`)).body;
+interface Trace {
+  exports: { export_id: string; fate: string; message: string; feed: string | null; drop_deadline: string | null }[];
+}
+/** What GET /v1/events/:id says became of one event in one export. */
+const traceIn = async (exportId: string, e: Record<string, unknown>) =>
+  (await service.api<Trace>('GET', `/v1/events/${e.id as string}`)).body.exports.find((x) => x.export_id === exportId)!;
 const feed = (s: Status, id: string) => s.feeds.find((f) => f.id === id)!;
 
 describe('credentials refused', () => {
@@ -116,6 +122,11 @@ describe('credentials refused', () => {
     await waitFor(async () => (await deliveredIds(sandbox, [keys.unbound!.key])).size === 8, 'the emails to arrive');
     expect(feed(held, 'unbound').state).toBe('flowing');
     expect((await deliveredIds(sandbox, [keys.ios!.key])).size).toBe(0);
+    // One held event, traced: held on its feed, with the same drop deadline as the feed's.
+    const heldTrace = await traceIn(id, iosEvents[0]!);
+    expect(heldTrace).toMatchObject({ fate: 'waiting', feed: 'ios', drop_deadline: ios.drop_deadline });
+    expect(heldTrace.message).toContain('refuses the ios feed');
+    expect(await traceIn(id, emails[0]!)).toMatchObject({ fate: 'delivered', feed: 'unbound' });
 
     const notice = await waitFor(async () => mails.find((m) => m.subject.includes('refused the ios feed')), 'the mail');
     expect(notice.to).toBe('owner@example.com');
@@ -131,6 +142,7 @@ describe('credentials refused', () => {
       return ids.size === 8 ? ids : undefined;
     }, 'the held events to arrive under the new key');
     expect([...got.keys()].sort()).toEqual(iosEvents.map((e) => e.id as string).sort());
+    await waitFor(async () => (await traceIn(id, iosEvents[7]!)).fate === 'delivered', 'the trace to say delivered');
     const after = await waitFor(async () => {
       const s = await status(id);
       return feed(s, 'ios').state === 'flowing' ? s : undefined;
@@ -190,6 +202,12 @@ describe('credentials refused', () => {
       return s.event_types.find((e) => e.type === EMAIL)!.delivered === 4 ? s : undefined;
     }, 'the counters');
     expect(final.event_types.find((e) => e.type === EMAIL)).toMatchObject({ delivered: 4, dropped: 6 });
+    // Traced: a dropped event may have been dropped (drops are kept per type and time range); a late one arrived.
+    const early0 = await traceIn(id, early[0]!);
+    expect(early0.fate).toBe('delivered_or_dropped');
+    // Each early event was alone in its partition, so its lane's drop record covers just its own time.
+    expect(early0.message).toContain(`dropped 1 ${EMAIL} events`);
+    expect((await traceIn(id, late[0]!)).fate).toBe('delivered');
     // One mail for the whole drop, though six lanes (partitions) each dropped their part.
     await waitFor(async () => mails.find((m) => m.subject.includes('6 events dropped')), 'one drop mail');
     expect(mails.filter((m) => m.subject.includes('events dropped'))).toHaveLength(1);

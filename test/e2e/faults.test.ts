@@ -123,6 +123,15 @@ describe('delivery under faults', () => {
     expect(letters[0]!.event_ids).toEqual([bad.id]);
     expect(letters[0]!.error).toContain('poisoned-user');
     expect(letters[0]!.batch.user_identities.customer_id).toBe('poisoned-user');
+    const traced = async (e: Record<string, unknown>) =>
+      (
+        await stack.service.api<{ exports: { export_id: string; fate: string; dead_letters: { id: number }[] }[] }>(
+          'GET',
+          `/v1/events/${e.id as string}`,
+        )
+      ).body.exports.find((x) => x.export_id === id)!;
+    expect(await traced(bad)).toMatchObject({ fate: 'dead_lettered', dead_letters: [{ id: letters[0]!.id }] });
+    expect((await traced(neighbours[0]!)).fate).toBe('delivered');
 
     // Still refused: the retry reports the error and keeps the letter.
     const again = await stack.service.api<{ delivered: number; failed: { error: string }[] }>(
@@ -136,6 +145,7 @@ describe('delivery under faults', () => {
     const retried = await stack.service.api<{ delivered: number }>('POST', `/v1/exports/${id}/dead-letters/retry`, {});
     expect(retried.body.delivered).toBe(1);
     expect((await deliveredIds(stack.sandbox, [keys.unbound!.key])).get(bad.id as string)).toBe(1);
+    expect((await traced(bad)).fate).toBe('delivered');
     const st = await stack.service.api<{
       event_types: { type: string; delivered: number; dead_lettered: number }[];
       dead_letters: number;

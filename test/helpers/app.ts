@@ -17,7 +17,8 @@ import type { LogRow } from '../../src/types.js';
 
 /**
  * The HTTP API built in-process over a real SQLite file in a fresh temporary folder, called with `app.inject`
- * (no port). Parts are made as `startService` makes them; the delivery engine is built but never started.
+ * (no port). Parts are made as `startService` makes them; the delivery engine is not started, but creating or
+ * changing an export brings it in step (its lanes then run): stop `engine` first to keep the store still.
  */
 
 export const INGEST_TOKEN = 'test-ingest-token-0123456789abcdef';
@@ -29,6 +30,7 @@ export interface TestApp {
   store: Store;
   config: Config;
   metrics: Metrics;
+  engine: DeliveryEngine;
   dir: string;
   dbPath: string;
   /** Every log line the app wrote, as text. */
@@ -113,6 +115,7 @@ async function build(dir: string, options: TestAppOptions): Promise<TestApp> {
     store,
     config,
     metrics,
+    engine,
     dir,
     dbPath,
     logs,

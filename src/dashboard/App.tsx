@@ -4,6 +4,7 @@ import { Shell } from './components/Shell.js';
 import { SignIn } from './components/SignIn.js';
 import { ExportPage } from './export/ExportPage.js';
 import { ExportsList } from './ExportsList.js';
+import { FindEvent } from './FindEvent.js';
 import { ExportForm } from './form/ExportForm.js';
 import { ApiContext } from './hooks.js';
 import { Quarantine } from './Quarantine.js';
@@ -61,6 +62,8 @@ function page(route: Route): ReactNode {
       return <TestEvents key={route.id} id={route.id} />;
     case 'quarantine':
       return <Quarantine />;
+    case 'find':
+      return <FindEvent key={route.id ?? ''} id={route.id} />;
     case 'missing':
       return (
         <section>

@@ -8,6 +8,7 @@ export type Route =
   | { name: 'edit'; id: string; focus: string | null }
   | { name: 'test'; id: string }
   | { name: 'quarantine' }
+  | { name: 'find'; id: string | null }
   | { name: 'missing'; path: string };
 
 export function parseRoute(pathname: string, hash = ''): Route {
@@ -17,6 +18,7 @@ export function parseRoute(pathname: string, hash = ''): Route {
     .map(decodeURIComponent);
   if (parts.length === 0) return { name: 'list' };
   if (parts[0] === 'quarantine' && parts.length === 1) return { name: 'quarantine' };
+  if (parts[0] === 'events' && parts.length <= 2) return { name: 'find', id: parts[1] ?? null };
   if (parts[0] === 'exports') {
     if (parts.length === 2 && parts[1] === 'new') return { name: 'new' };
     if (parts.length === 2) return { name: 'export', id: parts[1]! };
@@ -35,6 +37,8 @@ export const paths = {
   edit: (id: string, focus?: string) => `/exports/${encodeURIComponent(id)}/edit${focus ? `#${focus}` : ''}`,
   test: (id: string) => `/exports/${encodeURIComponent(id)}/test-events`,
   quarantine: () => '/quarantine',
+  find: () => '/events',
+  event: (id: string) => `/events/${encodeURIComponent(id)}`,
 };
 
 const CHANGE = 'currents:navigate';

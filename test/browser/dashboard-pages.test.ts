@@ -123,6 +123,47 @@ describe.skipIf(CHROMIUM === null)('dashboard pages in Chromium', () => {
     await page.getByText('Retried 1: 0 stored, 0 already in the log, 1 still refused.').waitFor();
   }, 60_000);
 
+  it('finds an event by its id, by keyboard, and shows what became of it in the export', async () => {
+    const id = `find-me-${Date.now()}`;
+    const res = await fetch(`${base}/v1/currents`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${INGEST_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        events: [
+          {
+            event_type: 'users.messages.email.Send',
+            id,
+            time: Math.floor(Date.now() / 1000),
+            user: { user_id: 'braze-1', external_user_id: 'find-user' },
+            properties: { email_address: 'find@example.com' },
+          },
+        ],
+      }),
+    });
+    expect(res.status).toBe(200);
+    await tabTo(page, 'Find an event');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Find an event', level: 1 }).waitFor();
+    await tabTo(page, 'Currents event id');
+    await page.keyboard.type(id);
+    await page.keyboard.press('Enter');
+    await page.waitForURL(new RegExp(`/events/${id}$`));
+    const row = page.locator(`table.fates tr[data-export="${exportId}"]`);
+    // The page polls: the fate moves on to "Delivered" once the sandbox accepted it.
+    await row.locator('.badge', { hasText: 'Delivered' }).waitFor({ timeout: 20_000 });
+    expect(await row.textContent()).toContain('Keyboard export');
+    expect(await page.locator('dl.facts').textContent()).toContain('find-user');
+    await row.getByText('The mParticle event it maps to').click();
+    expect(await row.locator('pre').textContent()).toContain('"event_name": "Email Sends"');
+    await screenshots(page, '22b-find-event');
+
+    await tabTo(page, 'Currents event id');
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type('no-such-event');
+    await page.keyboard.press('Enter');
+    await page.getByText('the log holds no event with id no-such-event').waitFor();
+  }, 60_000);
+
   it('labels every control on every page and is readable at desktop and phone sizes', async () => {
     const pages: [string, string][] = [
       ['/', '23-exports'],
@@ -131,6 +172,7 @@ describe.skipIf(CHROMIUM === null)('dashboard pages in Chromium', () => {
       [`/exports/${exportId}/edit`, '26-edit'],
       [`/exports/${exportId}/test-events`, '27-test-events'],
       ['/quarantine', '28-quarantine'],
+      ['/events', '28b-find-event'],
       ['/no/such/page', '29-not-found'],
     ];
     for (const [path, name] of pages) {

@@ -155,3 +155,42 @@ export interface TestEventsResult {
   sent: { type: string; id: string; mparticle_name: string | null }[];
   stored: number;
 }
+
+export type Fate =
+  | 'not_selected'
+  | 'test_of_other_export'
+  | 'before_start'
+  | 'no_feed'
+  | 'skipped'
+  | 'waiting'
+  | 'in_flight'
+  | 'dead_lettered'
+  | 'delivered'
+  | 'delivered_or_dropped';
+
+/** GET /v1/events/:id: one event and, per export, what became of it. */
+export interface EventTrace {
+  event_id: string;
+  log: {
+    seq: number;
+    partition: number;
+    type: string;
+    time: string;
+    received_at: string;
+    external_user_id: string | null;
+    platform: string | null;
+    app_id: string | null;
+  };
+  event: unknown;
+  exports: {
+    export_id: string;
+    export_name: string;
+    fate: Fate;
+    message: string;
+    feed: string | null;
+    cursor: number | null;
+    drop_deadline: string | null;
+    dead_letters: { id: number; status: number | null; error: string; created_at: string }[];
+    mparticle: { envelope: unknown; event: unknown } | null;
+  }[];
+}

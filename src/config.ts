@@ -28,6 +28,8 @@ export interface Config {
   readonly bodyLimitBytes: number;
   readonly retentionHours: number;
   readonly sqliteSync: 'full' | 'normal';
+  /** SQLite: how long an append waits for others to join its transaction (0: the next macrotask). */
+  readonly groupCommitMs: number;
   /** Run the SQLite store on its own worker thread (both cores for ingest); false keeps it on the main thread. */
   readonly sqliteThread: boolean;
   readonly minFreeDiskMb: number;
@@ -98,6 +100,7 @@ const schema = z.object({
   bodyLimitBytes: positiveInt.default(4 * 1024 * 1024),
   retentionHours: z.coerce.number().positive().default(168),
   sqliteSync: z.enum(['full', 'normal']).default('full'),
+  groupCommitMs: z.coerce.number().int().min(0).max(1000).default(0),
   sqliteThread: z
     .enum(['true', 'false'])
     .default('true')
@@ -132,6 +135,7 @@ export const ENVIRONMENT: Readonly<Record<keyof z.input<typeof schema>, string>>
   bodyLimitBytes: 'CURRENTS_BODY_LIMIT_BYTES',
   retentionHours: 'CURRENTS_RETENTION_HOURS',
   sqliteSync: 'CURRENTS_SQLITE_SYNC',
+  groupCommitMs: 'CURRENTS_GROUP_COMMIT_MS',
   sqliteThread: 'CURRENTS_SQLITE_THREAD',
   minFreeDiskMb: 'CURRENTS_MIN_FREE_DISK_MB',
   logLevel: 'CURRENTS_LOG_LEVEL',
@@ -213,6 +217,7 @@ export function loadConfig(flags: Flags, env: Readonly<Record<string, string | u
     bodyLimitBytes: s.bodyLimitBytes,
     retentionHours: s.retentionHours,
     sqliteSync: s.sqliteSync,
+    groupCommitMs: s.groupCommitMs,
     sqliteThread: s.sqliteThread,
     minFreeDiskMb: s.minFreeDiskMb,
     logLevel: s.logLevel,

@@ -24,7 +24,12 @@ export async function openStore(config: Config, logger: Logger): Promise<Store> 
     });
   } else {
     mkdirSync(config.dataDir, { recursive: true });
-    const options = { path: join(config.dataDir, 'currents.db'), synchronous: config.sqliteSync, logger };
+    const options = {
+      path: join(config.dataDir, 'currents.db'),
+      synchronous: config.sqliteSync,
+      groupCommitMs: config.groupCommitMs,
+      logger,
+    };
     store = config.sqliteThread ? await openThreadedSqliteStore(options) : await openSqliteStore(options);
   }
   try {

@@ -273,6 +273,12 @@ describe('settings errors', () => {
     expect(message).not.toContain('short-secret');
   });
 
+  it('takes a group commit wait of up to a second, and names the variable of one beyond', () => {
+    expect(loadConfig({}, {}).groupCommitMs).toBe(0);
+    expect(loadConfig({}, { CURRENTS_GROUP_COMMIT_MS: '25' }).groupCommitMs).toBe(25);
+    expect(() => loadConfig({}, { CURRENTS_GROUP_COMMIT_MS: '5000' })).toThrow(/ {2}CURRENTS_GROUP_COMMIT_MS: /);
+  });
+
   it('lists every problem at once', () => {
     expect(() => loadConfig({ port: '-1', sync: 'sometimes', partitions: '0' }, {})).toThrow(
       /--port or CURRENTS_PORT.*\n.*--partitions or CURRENTS_PARTITIONS.*\n.*--sync or CURRENTS_SQLITE_SYNC/,

@@ -198,7 +198,13 @@ describe('currents serve: graceful shutdown', { timeout: 90_000 }, () => {
   it('on SIGTERM answers the requests in flight, exits 0, and leaves a consistent store with every 2xx event', async () => {
     const data = await dataFolder();
     const token = 'drain-ingest-token-0123456789abcdef';
-    const s = await started(['--data', data], { CURRENTS_INGEST_TOKEN: token, CURRENTS_LOG_LEVEL: 'info' });
+    // Commits wait 250 ms for company, so when the signal comes, requests are certainly inside the server: read,
+    // and waiting on their commit (without it, on a fast machine all eight were sometimes between requests).
+    const s = await started(['--data', data], {
+      CURRENTS_INGEST_TOKEN: token,
+      CURRENTS_LOG_LEVEL: 'info',
+      CURRENTS_GROUP_COMMIT_MS: '250',
+    });
     const pusher = startPushing({ url: s.url, token, connections: 8, prefix: 'drain' });
     await waitFor(() => pusher.answered2xx() >= 20, 20_000, '20 answered pushes');
 

@@ -14,6 +14,7 @@ import type { Metrics } from './metrics.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerIngestRoute } from './routes/ingest.js';
 import { registerQuarantineRoutes } from './routes/quarantine.js';
+import type { Drain } from './drain.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerCatalogRoute } from './routes/catalog.js';
 import { registerExportActions } from './routes/export-actions.js';
@@ -31,6 +32,8 @@ export interface AppDeps {
   secrets: SecretBox;
   engine: DeliveryEngine;
   now?: () => number;
+  /** Shutdown's drain (503 + Connection: close for new requests); the service passes its own. */
+  drain?: Drain;
 }
 
 /** The HTTP API. Built without listening so that tests can call it in-process (`app.inject`). */
@@ -46,6 +49,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     forceCloseConnections: 'idle',
   });
   app.setErrorHandler(errorHandler);
+  deps.drain?.install(app);
   useJsonBodies(app);
   app.addHook('onResponse', async (request, reply) => {
     metrics.httpRequests.inc({

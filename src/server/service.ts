@@ -12,6 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { SecretBox } from '../secrets.js';
 import { deliveryMetrics } from './delivery-metrics.js';
 import { buildApp } from './app.js';
+import { Drain } from './drain.js';
 import { checkSecretKey, ensureKeys, type Keys } from './keys.js';
 import { Metrics } from './metrics.js';
 import { startRetention } from './retention.js';
@@ -61,12 +62,19 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
       backoff: { baseMs: 250, maxMs: config.delivery.maxBackoffMs, jitter: 0.5 },
       ...(leases ? { leases, leaseTtlMs: config.delivery.leaseTtlMs } : {}),
     });
-    const app = await buildApp({ config, store, keys, logger, metrics, secrets, engine });
+    const drain = new Drain();
+    const app = await buildApp({ config, store, keys, logger, metrics, secrets, engine, drain });
     const retention = startRetention(store, config, logger);
     releases.push({ name: 'retention', release: retention.stop });
     releases.push({ name: 'delivery', release: () => engine.stop() });
     if (config.role !== 'ingest') await engine.start();
-    releases.push({ name: 'http', release: () => app.close() });
+    releases.push({
+      name: 'http',
+      release: async () => {
+        if (app.server.listening) await drain.drain(app);
+        await app.close();
+      },
+    });
     const url = await app.listen({ host: config.host, port: config.port });
     logger.info({ url, role: config.role, store: config.databaseUrl ? 'postgres' : 'sqlite' }, 'service started');
     let closing: Promise<void> | null = null;

@@ -91,7 +91,26 @@ describe('tracing one event', () => {
     expect(anonymousInA).toMatchObject({ fate: 'skipped', feed: 'unbound', mparticle: null });
     expect(anonymousInA.message).toContain('no external_user_id');
     expect(fateIn(await trace(open), a)).toMatchObject({ fate: 'not_selected' });
-    expect(fateIn(await trace(early), a).fate).toBe('before_start');
+    const earlyInA = fateIn(await trace(early), a);
+    expect(earlyInA.fate).toBe('before_start');
+    expect(earlyInA.message).toContain('a replay over its time sends it');
+    // A replay over its time (how a new workspace is filled) reaches it, and the trace follows that replay.
+    const t = early.time as number;
+    const replay = await stack.service.api<{ generation: number }>('POST', `/v1/exports/${a}/replay`, {
+      from: new Date((t - 5) * 1000).toISOString(),
+      to: new Date((t + 5) * 1000).toISOString(),
+    });
+    expect(replay.status).toBe(202);
+    const replayed = await waitFor(async () => {
+      const inA = fateIn(await trace(early), a);
+      return inA.fate === 'delivered' ? inA : undefined;
+    }, 'the early event to be delivered by the replay');
+    expect(replayed.message).toContain(`by replay ${replay.body.generation}`);
+    expect(
+      (await stack.sandbox.batches(keys.unbound!.key)).some((x) =>
+        x.batch.events.some((ev) => ev.data.custom_attributes.source_request_id === early.id),
+      ),
+    ).toBe(true);
 
     // A test event of A ("Send test events") is A's alone.
     const test = await stack.service.api<{ sent: { id: string }[] }>('POST', `/v1/exports/${a}/test-events`, {

@@ -9,7 +9,8 @@ import type { CurrentsEvent, ExportRecord, LogRow } from '../../types.js';
  *
  * Fates, in the order they are decided:
  * - `not_selected`: the export does not send this type; `test_of_other_export`: a test event another export sent;
- * - `before_start`: logged before the export's starting position (a replay over its time sends it);
+ * - `before_start`: logged before the export's starting position, and no replay covers it (one over its time sends
+ *   it; when one does, the rest follows that replay's cursors, and the messages name it);
  * - `no_feed`: routed to a slot without credentials; `skipped`: no external user id (never sent);
  * - after the cursor: `waiting` (with the feed's state: flowing, paused, or held with its drop deadline) or
  *   `in_flight` (in the chunk being sent);
@@ -110,12 +111,22 @@ async function traceIn(
   if (typeof testOf === 'string' && testOf !== record.id) {
     return say('test_of_other_export', `a test event sent for export ${testOf}: other exports ignore it`);
   }
-  if (row.seq <= record.startSeq) {
+  // Logged before the export started: only a replay over its time reaches it (the latest such replay counts).
+  const replays = await store.listReplays(record.id);
+  const replay =
+    row.seq > record.startSeq
+      ? undefined
+      : replays
+          .filter((r) => r.fromTime <= row.time && row.time <= r.toTime && row.seq <= r.uptoSeq)
+          .sort((a, b) => b.generation - a.generation)[0];
+  if (row.seq <= record.startSeq && replay === undefined) {
     return say(
       'before_start',
       `logged before this export started reading (log position ${record.startSeq}); a replay over its time sends it`,
     );
   }
+  const generation = replay?.generation ?? 0;
+  const by = replay === undefined ? '' : ` (by replay ${replay.generation})`;
   const slot = routeSlot(row.platform, snapshot.configured);
   const plan = snapshot.plans.find((p) => p.slots.includes(slot));
   if (plan === undefined) {
@@ -133,9 +144,13 @@ async function traceIn(
   }
 
   const [cursors, states] = await Promise.all([store.getCursors(record.id), store.getFeedStates(record.id)]);
-  const cursor = cursors.find((c) => c.feed === plan.id && c.partition === row.partition && c.generation === 0);
-  const at = { feed: plan.id, cursor: cursor?.seq ?? record.startSeq };
-  if (cursor === undefined || cursor.seq < row.seq) {
+  const cursor = cursors.find(
+    (c) => c.feed === plan.id && c.partition === row.partition && c.generation === generation,
+  );
+  const at = { feed: plan.id, cursor: cursor?.seq ?? (replay === undefined ? record.startSeq : null) };
+  // A finished replay's cursors are gone: it read everything it covered.
+  const passed = replay?.finishedAt != null || (cursor !== undefined && cursor.seq >= row.seq);
+  if (!passed) {
     // A held or paused feed holds the chunk it was sending too.
     const state = states[plan.id];
     if (record.state === 'paused') return say('waiting', 'waiting: the export is paused; resume it to send', at);
@@ -149,9 +164,9 @@ async function traceIn(
       );
     }
     if (cursor?.inflight && row.seq <= cursor.inflight.to) {
-      return say('in_flight', 'being sent now: it is in the chunk the feed is sending', at);
+      return say('in_flight', `being sent now${by}: it is in the chunk the feed is sending`, at);
     }
-    return say('waiting', `waiting to be sent: the ${plan.id} feed has not reached it yet`, at);
+    return say('waiting', `waiting to be sent${by}: the ${plan.id} feed has not reached it yet`, at);
   }
 
   const letters = await store.listDeadLetters(record.id, { limit: 20, eventId: row.eventId });
@@ -179,7 +194,7 @@ async function traceIn(
       at,
     );
   }
-  return say('delivered', `delivered: mParticle accepted the request that carried it (${plan.id} feed)`, at);
+  return say('delivered', `delivered${by}: mParticle accepted the request that carried it (${plan.id} feed)`, at);
 }
 
 function iso(ms: number): string {

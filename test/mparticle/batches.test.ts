@@ -176,4 +176,9 @@ describe('sourceRequestId', () => {
     // Joining must not make different splits look equal.
     expect(sourceRequestId('w', ['eb'], 0)).not.toBe(sourceRequestId('we', ['b'], 0));
   });
+
+  it('never changes between versions: a batch resent after an upgrade keeps its id', () => {
+    // SHA-256 of JSON [feed, generation, sorted ids], shaped as a version-8 UUID (the value of the first release).
+    expect(sourceRequestId('web', ['c', 'a', 'b'], 3)).toBe('d88c53d7-df0d-8ff7-8483-f7245b106d1a');
+  });
 });

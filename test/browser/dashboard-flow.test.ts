@@ -249,6 +249,14 @@ describe.skipIf(CHROMIUM === null)('dashboard in Chromium', () => {
     expect(await letter.locator('pre').textContent()).toContain('"customer_id": "poisoned-user"');
     await screenshots(page, '12-dead-letter');
 
+    // Its event, traced: dead-lettered in this export; back to the export page.
+    await letter.getByRole('link', { name: /^Trace event / }).click();
+    await page
+      .locator(`table.fates tr[data-export="${exportId}"] .badge`, { hasText: 'Dead-lettered' })
+      .waitFor({ timeout: 10_000 });
+    await page.goBack();
+    await letter.waitFor({ timeout: 10_000 });
+
     await control(stack.sandbox.url, '/sandbox/faults', { poison: null });
     await letter.getByRole('button', { name: /^Retry dead letter/ }).click();
     await page.getByText('Delivered 1 dead letter.').waitFor({ timeout: 15_000 });

@@ -4,6 +4,10 @@ import type { DeadLetter } from '../api/types.js';
 import { Notice, Time } from '../components/common.js';
 import { count, feedLabel } from '../format.js';
 import { useApi, usePoll } from '../hooks.js';
+import { Link, paths } from '../router.js';
+
+/** Event ids shown per dead letter, each a link to what became of it. */
+const SHOWN_IDS = 5;
 
 interface RetryResult {
   delivered: number;
@@ -84,7 +88,16 @@ export function DeadLetters({ exportId, now, onChange }: { exportId: string; now
             </div>
             <p className="dl-error">{d.error}</p>
             <p className="muted">
-              {d.types.join(', ')} · {count(d.event_ids.length)} event{d.event_ids.length === 1 ? '' : 's'}
+              {d.types.join(', ')} · {count(d.event_ids.length)} event{d.event_ids.length === 1 ? '' : 's'}:{' '}
+              {d.event_ids.slice(0, SHOWN_IDS).map((id, i) => (
+                <span key={id}>
+                  {i > 0 && ', '}
+                  <Link to={paths.event(id)} aria-label={`Trace event ${id}`}>
+                    <code>{id}</code>
+                  </Link>
+                </span>
+              ))}
+              {d.event_ids.length > SHOWN_IDS && ` and ${count(d.event_ids.length - SHOWN_IDS)} more`}
             </p>
             <details>
               <summary>mParticle payload</summary>

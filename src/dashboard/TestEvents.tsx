@@ -162,7 +162,10 @@ function Arrivals({ sent, counts }: { sent: { result: TestEventsResult; before: 
           {rows.map((r) => (
             <tr key={r.id} data-type={r.type}>
               <th scope="row" data-label="Event type">
-                <code>{r.type}</code>
+                <code>{r.type}</code>{' '}
+                <Link to={paths.event(r.id)} aria-label={`Trace the ${r.type} test event`}>
+                  trace
+                </Link>
               </th>
               <td data-label="mParticle event">{r.mparticle_name ?? '—'}</td>
               <td data-label="Since sending">

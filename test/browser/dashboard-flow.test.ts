@@ -240,6 +240,10 @@ describe.skipIf(CHROMIUM === null)('dashboard in Chromium', () => {
     await page.locator('tr[data-type="users.messages.email.Send"] .badge', { hasText: 'Dead-lettered' }).waitFor({
       timeout: 30_000,
     });
+    const traced = await page
+      .getByRole('link', { name: 'Trace the users.messages.email.Send test event' })
+      .getAttribute('href');
+    expect(traced).toMatch(/^\/events\/.+/);
     await page.getByRole('link', { name: 'Back to the export' }).click();
 
     const letter = page.locator('li.dead-letter').first();
@@ -249,7 +253,8 @@ describe.skipIf(CHROMIUM === null)('dashboard in Chromium', () => {
     expect(await letter.locator('pre').textContent()).toContain('"customer_id": "poisoned-user"');
     await screenshots(page, '12-dead-letter');
 
-    // Its event, traced: dead-lettered in this export; back to the export page.
+    // Its event (the test event sent above), traced: dead-lettered in this export; back to the export page.
+    expect(await letter.getByRole('link', { name: /^Trace event / }).getAttribute('href')).toBe(traced);
     await letter.getByRole('link', { name: /^Trace event / }).click();
     await page
       .locator(`table.fates tr[data-export="${exportId}"] .badge`, { hasText: 'Dead-lettered' })

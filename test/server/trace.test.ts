@@ -123,6 +123,35 @@ describe('GET /v1/events/:id, state by state', () => {
     expect((await trace()).exports[0]).toMatchObject({ fate: 'delivered', cursor: seq });
   });
 
+  it('says when a delivered event went to the historical endpoint', async () => {
+    const { app, exportId } = await setup();
+    const old = sampleEvent(SEND, {
+      id: 'trace-old-1',
+      externalUserId: 'user-2',
+      time: Math.floor(Date.now() / 1000) - 40 * 86_400,
+    });
+    const pushed = await app.app.inject({
+      method: 'POST',
+      url: '/v1/currents',
+      headers: pushHeaders(),
+      payload: { events: [old] },
+    });
+    expect(pushed.statusCode).toBe(200);
+    const traceOf = async (id: string) =>
+      (await app.app.inject({ url: `/v1/events/${id}`, headers: adminHeaders })).json<Trace>();
+    const { seq, partition } = (await traceOf('trace-old-1')).log;
+    await app.store.putCursors([{ exportId, feed: 'unbound', partition, generation: 0, seq, inflight: null }]);
+    const delivered = (await traceOf('trace-old-1')).exports[0]!;
+    expect(delivered.fate).toBe('delivered');
+    expect(delivered.message).toContain('/v2/bulkevents/historical');
+    // A recent one says nothing of it.
+    const recent = (await traceOf('trace-state-1')).log;
+    await app.store.putCursors([
+      { exportId, feed: 'unbound', partition: recent.partition, generation: 0, seq: recent.seq, inflight: null },
+    ]);
+    expect((await traceOf('trace-state-1')).exports[0]!.message).not.toContain('historical');
+  });
+
   it('says a paused export holds the event', async () => {
     const { app, exportId, trace } = await setup();
     const paused = await app.app.inject({

@@ -1,5 +1,5 @@
 import { snapshotOf } from '../../delivery/snapshot.js';
-import { deliveryGaps, mapEvent, routeSlot } from '../../mparticle/index.js';
+import { deliveryGaps, HISTORICAL_AGE_MS, mapEvent, routeSlot } from '../../mparticle/index.js';
 import type { Store } from '../../store/port.js';
 import type { CurrentsEvent, ExportRecord, LogRow } from '../../types.js';
 
@@ -194,7 +194,16 @@ async function traceIn(
       at,
     );
   }
-  return say('delivered', `delivered${by}: mParticle accepted the request that carried it (${plan.id} feed)`, at);
+  // Older than 30 days when it arrived, so also when it was sent: it went to the historical endpoint.
+  const historical =
+    row.time * 1000 < row.receivedAt - HISTORICAL_AGE_MS
+      ? '; it was older than 30 days, so it went to /v2/bulkevents/historical: mParticle keeps it but does not forward it to its outputs'
+      : '';
+  return say(
+    'delivered',
+    `delivered${by}: mParticle accepted the request that carried it (${plan.id} feed)${historical}`,
+    at,
+  );
 }
 
 function iso(ms: number): string {

@@ -27,6 +27,22 @@ interface Trace {
   }[];
 }
 
+async function push(app: TestApp, event: Record<string, unknown>): Promise<void> {
+  const res = await app.app.inject({
+    method: 'POST',
+    url: '/v1/currents',
+    headers: pushHeaders(),
+    payload: { events: [event] },
+  });
+  expect(res.statusCode).toBe(200);
+}
+
+async function traceOf(app: TestApp, id: string): Promise<Trace> {
+  const res = await app.app.inject({ url: `/v1/events/${id}`, headers: adminHeaders });
+  expect(res.statusCode).toBe(200);
+  return res.json<Trace>();
+}
+
 async function setup(): Promise<{ app: TestApp; exportId: string; eventId: string; trace: () => Promise<Trace> }> {
   const app = await startTestApp();
   t = app;
@@ -46,19 +62,8 @@ async function setup(): Promise<{ app: TestApp; exportId: string; eventId: strin
     },
   });
   expect(created.statusCode).toBe(201);
-  const event = sampleEvent(SEND, { id: 'trace-state-1', externalUserId: 'user-1' });
-  const pushed = await app.app.inject({
-    method: 'POST',
-    url: '/v1/currents',
-    headers: pushHeaders(),
-    payload: { events: [event] },
-  });
-  expect(pushed.statusCode).toBe(200);
-  const trace = async (): Promise<Trace> => {
-    const res = await app.app.inject({ url: '/v1/events/trace-state-1', headers: adminHeaders });
-    expect(res.statusCode).toBe(200);
-    return res.json<Trace>();
-  };
+  await push(app, sampleEvent(SEND, { id: 'trace-state-1', externalUserId: 'user-1' }));
+  const trace = (): Promise<Trace> => traceOf(app, 'trace-state-1');
   return { app, exportId: created.json<{ id: string }>().id, eventId: 'trace-state-1', trace };
 }
 
@@ -125,31 +130,19 @@ describe('GET /v1/events/:id, state by state', () => {
 
   it('says when a delivered event went to the historical endpoint', async () => {
     const { app, exportId } = await setup();
-    const old = sampleEvent(SEND, {
-      id: 'trace-old-1',
-      externalUserId: 'user-2',
-      time: Math.floor(Date.now() / 1000) - 40 * 86_400,
-    });
-    const pushed = await app.app.inject({
-      method: 'POST',
-      url: '/v1/currents',
-      headers: pushHeaders(),
-      payload: { events: [old] },
-    });
-    expect(pushed.statusCode).toBe(200);
-    const traceOf = async (id: string) =>
-      (await app.app.inject({ url: `/v1/events/${id}`, headers: adminHeaders })).json<Trace>();
-    const { seq, partition } = (await traceOf('trace-old-1')).log;
+    const time = Math.floor(Date.now() / 1000) - 40 * 86_400;
+    await push(app, sampleEvent(SEND, { id: 'trace-old-1', externalUserId: 'user-2', time }));
+    const { seq, partition } = (await traceOf(app, 'trace-old-1')).log;
     await app.store.putCursors([{ exportId, feed: 'unbound', partition, generation: 0, seq, inflight: null }]);
-    const delivered = (await traceOf('trace-old-1')).exports[0]!;
+    const delivered = (await traceOf(app, 'trace-old-1')).exports[0]!;
     expect(delivered.fate).toBe('delivered');
     expect(delivered.message).toContain('/v2/bulkevents/historical');
     // A recent one says nothing of it.
-    const recent = (await traceOf('trace-state-1')).log;
+    const recent = (await traceOf(app, 'trace-state-1')).log;
     await app.store.putCursors([
       { exportId, feed: 'unbound', partition: recent.partition, generation: 0, seq: recent.seq, inflight: null },
     ]);
-    expect((await traceOf('trace-state-1')).exports[0]!.message).not.toContain('historical');
+    expect((await traceOf(app, 'trace-state-1')).exports[0]!.message).not.toContain('historical');
   });
 
   it('says a paused export holds the event', async () => {

@@ -112,11 +112,10 @@ async function traceIn(
     return say('test_of_other_export', `a test event sent for export ${testOf}: other exports ignore it`);
   }
   // Logged before the export started: only a replay over its time reaches it (the latest such replay counts).
-  const replays = await store.listReplays(record.id);
   const replay =
     row.seq > record.startSeq
       ? undefined
-      : replays
+      : (await store.listReplays(record.id))
           .filter((r) => r.fromTime <= row.time && row.time <= r.toTime && row.seq <= r.uptoSeq)
           .sort((a, b) => b.generation - a.generation)[0];
   if (row.seq <= record.startSeq && replay === undefined) {

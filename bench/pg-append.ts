@@ -11,13 +11,13 @@
  * call from the call to its commit (p50, p99).
  */
 import { spawn } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import pino from 'pino';
 import { openPostgresStore } from '../src/store/postgres/index.js';
-import type { NewEvent } from '../src/types.js';
-import { median } from './lib.js';
+import { driveAppends, eventMaker, meanPayloadBytes } from './append-load.js';
+import { median, percentile } from './lib.js';
 
 const { values } = parseArgs({
   options: {
@@ -38,52 +38,8 @@ const INFLIGHT = Number(values.inflight);
 const SIZE = Number(values.size);
 const RUNS = Number(values.runs);
 const INDEXES = values.index.split(',') as ('hash' | 'btree')[];
-const PARTITIONS = 16;
+const makeEvents = eventMaker(SIZE, 16);
 const logger = pino({ level: 'warn' });
-
-/** A pool of ~SIZE-byte flat Currents events; the id and user vary per event, the rest repeats from the pool. */
-const POOL = Array.from({ length: 512 }, (_, i) => {
-  const base = {
-    event_type: 'users.messages.email.Send',
-    time: 1_760_000_000 + i,
-    campaign_id: randomBytes(12).toString('hex'),
-    campaign_name: 'Autumn newsletter',
-    message_variation_id: randomBytes(12).toString('hex'),
-    email_address: `someone${i}@example.com`,
-    app_group_id: randomBytes(12).toString('hex'),
-  };
-  const filler = Math.max(0, SIZE - JSON.stringify(base).length - 100);
-  return JSON.stringify({
-    ...base,
-    filler: randomBytes(Math.ceil(filler / 2))
-      .toString('hex')
-      .slice(0, filler),
-  });
-});
-
-/** Currents ids are random UUIDs: their order is what makes the dedup index costly, so the bench uses them too. */
-function makeEvents(from: number, count: number): NewEvent[] {
-  const now = Date.now();
-  return Array.from({ length: count }, (_, k) => {
-    const i = from + k;
-    const eventId = randomUUID();
-    const user = `user-${i % 50_000}`;
-    return {
-      eventId,
-      type: 'users.messages.email.Send',
-      partition: i % PARTITIONS,
-      externalUserId: user,
-      platform: null,
-      appId: null,
-      time: 1_760_000_000 + (i % 86_400),
-      receivedAt: now,
-      payload: POOL[i % POOL.length]!.replace('"time"', `"id":"${eventId}","external_user_id":"${user}","time"`),
-    };
-  });
-}
-
-const percentile = (sorted: readonly number[], p: number): number =>
-  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
 async function sql(text: string): Promise<void> {
   const client = new pg.Client({ connectionString: URL_ });
@@ -110,24 +66,16 @@ async function storeRun(index: 'hash' | 'btree'): Promise<Result> {
         `DROP INDEX ${schema}.event_log_event_id; CREATE INDEX event_log_event_id ON ${schema}.event_log (event_id)`,
       );
     }
-    const latencies: number[] = [];
-    let next = 0;
-    const started = performance.now();
-    const sender = async (): Promise<void> => {
-      while (next < EVENTS) {
-        const from = next;
-        next += BATCH;
-        const evs = makeEvents(from, Math.min(BATCH, EVENTS - from));
-        const t0 = performance.now();
-        const result = await store.append(evs);
-        latencies.push(performance.now() - t0);
-        if (result.stored !== evs.length) throw new Error(`expected ${evs.length} stored, got ${result.stored}`);
-      }
+    const { elapsedMs, latencies } = await driveAppends(store, makeEvents, {
+      events: EVENTS,
+      batch: BATCH,
+      inflight: INFLIGHT,
+    });
+    return {
+      rowsPerSecond: EVENTS / (elapsedMs / 1000),
+      p50: percentile(latencies, 50),
+      p99: percentile(latencies, 99),
     };
-    await Promise.all(Array.from({ length: INFLIGHT }, sender));
-    const elapsed = performance.now() - started;
-    latencies.sort((a, b) => a - b);
-    return { rowsPerSecond: EVENTS / (elapsed / 1000), p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
   } finally {
     await store.close();
     await sql(`DROP SCHEMA ${schema} CASCADE`);
@@ -181,7 +129,7 @@ async function copyRun(): Promise<number> {
   }
 }
 
-const bytes = makeEvents(0, 1000).reduce((n, e) => n + Buffer.byteLength(e.payload), 0) / 1000;
+const bytes = meanPayloadBytes(makeEvents);
 console.log(
   `pg-append: ${EVENTS} events of ~${Math.round(bytes)} B, ${BATCH} per call, ${INFLIGHT} in flight, ${RUNS} runs, ` +
     `${new URL(URL_).host}`,

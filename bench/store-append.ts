@@ -7,13 +7,13 @@
  * Prints rows/s (median of the runs) and the latency of an append call (from the call to its commit), for
  * synchronous=full and synchronous=normal, each run on a fresh file in a temp folder.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { openSqliteStore } from '../src/store/sqlite/index.js';
-import type { NewEvent } from '../src/types.js';
+import { driveAppends, eventMaker, meanPayloadBytes } from './append-load.js';
+import { median, percentile } from './lib.js';
 
 const { values } = parseArgs({
   options: {
@@ -31,53 +31,7 @@ const INFLIGHT = Number(values.inflight);
 const SIZE = Number(values.size);
 const RUNS = Number(values.runs);
 const MODES = values.modes.split(',') as ('full' | 'normal')[];
-const PARTITIONS = 16;
-
-/** A pool of ~SIZE-byte flat Currents events; the id and user vary per event, the rest repeats from the pool. */
-const POOL = Array.from({ length: 512 }, (_, i) => {
-  const base = {
-    event_type: 'users.messages.email.Send',
-    time: 1_760_000_000 + i,
-    campaign_id: randomBytes(12).toString('hex'),
-    campaign_name: 'Autumn newsletter',
-    message_variation_id: randomBytes(12).toString('hex'),
-    email_address: `someone${i}@example.com`,
-    app_group_id: randomBytes(12).toString('hex'),
-  };
-  // The id and user added per event bring it to SIZE.
-  const filler = Math.max(0, SIZE - JSON.stringify(base).length - 100);
-  return JSON.stringify({
-    ...base,
-    filler: randomBytes(Math.ceil(filler / 2))
-      .toString('hex')
-      .slice(0, filler),
-  });
-});
-
-/** Currents ids are random UUIDs: their order is what makes dedup costly, so the bench uses them too. */
-function makeEvents(from: number, count: number): NewEvent[] {
-  const now = Date.now();
-  return Array.from({ length: count }, (_, k) => {
-    const i = from + k;
-    const eventId = randomUUID();
-    const user = `user-${i % 50_000}`;
-    return {
-      eventId,
-      type: 'users.messages.email.Send',
-      partition: i % PARTITIONS,
-      externalUserId: user,
-      platform: null,
-      appId: null,
-      time: 1_760_000_000 + (i % 86_400),
-      receivedAt: now,
-      payload: POOL[i % POOL.length]!.replace('"time"', `"id":"${eventId}","external_user_id":"${user}","time"`),
-    };
-  });
-}
-
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-}
+const makeEvents = eventMaker(SIZE, 16);
 
 interface RunResult {
   rowsPerSecond: number;
@@ -94,31 +48,19 @@ async function run(mode: 'full' | 'normal'): Promise<RunResult> {
   const path = join(dir, 'bench.db');
   try {
     const store = await openSqliteStore({ path, synchronous: mode });
-    const latencies: number[] = [];
-    let next = 0;
     const cpu = process.cpuUsage();
-    const started = performance.now();
-    const sender = async (): Promise<void> => {
-      while (next < EVENTS) {
-        const from = next;
-        next += BATCH;
-        const evs = makeEvents(from, Math.min(BATCH, EVENTS - from));
-        const t0 = performance.now();
-        const result = await store.append(evs);
-        latencies.push(performance.now() - t0);
-        if (result.stored !== evs.length) throw new Error(`expected ${evs.length} stored, got ${result.stored}`);
-      }
-    };
-    await Promise.all(Array.from({ length: INFLIGHT }, sender));
-    const elapsed = performance.now() - started;
+    const { elapsedMs, latencies } = await driveAppends(store, makeEvents, {
+      events: EVENTS,
+      batch: BATCH,
+      inflight: INFLIGHT,
+    });
     const used = process.cpuUsage(cpu);
     const closing = performance.now();
     await store.close();
     const closeMs = performance.now() - closing;
     const fileMiB = (await stat(path)).size / 2 ** 20;
-    latencies.sort((a, b) => a - b);
     return {
-      rowsPerSecond: EVENTS / (elapsed / 1000),
+      rowsPerSecond: EVENTS / (elapsedMs / 1000),
       rowsPerCpuSecond: EVENTS / ((used.user + used.system) / 1e6),
       p50: percentile(latencies, 50),
       p99: percentile(latencies, 99),
@@ -130,12 +72,9 @@ async function run(mode: 'full' | 'normal'): Promise<RunResult> {
   }
 }
 
-const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-
 console.log(
-  `store-append: ${EVENTS} events of ~${Math.round(
-    makeEvents(0, 1000).reduce((n, e) => n + Buffer.byteLength(e.payload), 0) / 1000,
-  )} B, ${BATCH} per call, ${INFLIGHT} in flight, ` + `${RUNS} runs, temp folder ${tmpdir()}`,
+  `store-append: ${EVENTS} events of ~${Math.round(meanPayloadBytes(makeEvents))} B, ${BATCH} per call, ${INFLIGHT} in flight, ` +
+    `${RUNS} runs, temp folder ${tmpdir()}`,
 );
 for (const mode of MODES) {
   const results: RunResult[] = [];

@@ -153,11 +153,13 @@ export interface NewDeadLetter {
   status: number | null;
   error: string;
   createdAt: number;
+  /** Times the batch was sent before it was refused (0: refused before sending, as invalid or too large). */
+  attempts: number;
 }
 
 export interface DeadLetter extends NewDeadLetter {
   id: number;
-  attempts: number;
+  /** When it was last sent (on its way to being refused, or by a retry), ms; null when never sent. */
   lastAttemptAt: number | null;
 }
 
@@ -194,13 +196,49 @@ export interface FeedState {
 }
 
 /**
- * A read whose requests are being sent: the log range (cursor, to] packed at time `at` (ms) into requests, of which
- * the first `done` are delivered (or dropped). Re-read after a crash or a hold, it packs into the same requests.
+ * The settings a chunk is packed under. Packing the same rows with the same settings at the same time gives the same
+ * batches, with the same source_request_ids: that is what lets a chunk be sent again after a crash without mParticle
+ * counting anything twice.
+ */
+export interface PackSettings {
+  /** Selected event types, sorted. */
+  types: string[];
+  environment: 'production' | 'development';
+  identity: IdentityKey;
+  eventNames: Record<string, string>;
+  merge: boolean;
+}
+
+/**
+ * A chunk being sent: the log range (cursor, to] of one lane. Its batches are those of `plan`: the rows of the range
+ * of the plan's types, minus `exclude`, packed under the plan's settings at time `at`. `done` are the seqs whose fate
+ * is recorded (delivered, dead-lettered or dropped, committed with their counters); a batch is done whole or not at
+ * all. `unsure` names the batches mParticle may have received without our knowing (an ambiguous answer, or a crash
+ * while they were in the air): they are sent again exactly as they were, with the same source_request_id, even when
+ * the export's settings changed since. Null means any batch not done may have been sent (the lane was sending when
+ * this was written).
  */
 export interface Inflight {
   to: number;
-  done: number;
   at: number;
+  /** Null only for a chunk recorded by a version that counted done requests instead (`legacyDone`). */
+  plan: { settings: PackSettings; exclude: number[] } | null;
+  done: number[];
+  unsure: string[] | null;
+  /** Chunks recorded before plans were kept: the first `legacyDone` requests of the chunk are done. */
+  legacyDone: number;
+}
+
+/**
+ * Events a cursor took over from other feeds when the export's credentials regrouped its slots into feeds: a row that
+ * the old feed read (the platform filter) with seq up to `seq`, or in `done` (its chunk in flight), already has a
+ * fate, so the new feed passes it without sending or counting it again.
+ */
+export interface PassedRule {
+  platformsIn?: string[];
+  platformsNotIn?: string[];
+  seq: number;
+  done: number[];
 }
 
 export interface Cursor {
@@ -212,6 +250,8 @@ export interface Cursor {
   seq: number;
   /** A read being sent; null when the sender is between reads. */
   inflight: Inflight | null;
+  /** What this cursor took over from feeds it replaced (empty once it is past them). */
+  passed: PassedRule[];
 }
 
 export interface Replay {

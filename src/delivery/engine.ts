@@ -4,6 +4,7 @@ import {
   createClient,
   planFeeds,
   type Credentials,
+  type MpClient,
   type MpOutcome,
   type OutBatch,
 } from '../mparticle/index.js';
@@ -11,6 +12,7 @@ import type { SecretBox } from '../secrets.js';
 import { toError } from '../store/errors.js';
 import type { Store } from '../store/port.js';
 import type { Destination, ExportRecord, Slot } from '../types.js';
+import { every, systemClock, type Clock } from './clock.js';
 import type { LeaseManager } from './leases.js';
 import type { Notifier } from './notify.js';
 import type { DeliveryObserver } from './observer.js';
@@ -32,7 +34,13 @@ export interface EngineDeps {
   /** How often the engine looks for exports changed by the API (of any process sharing the store). */
   refreshMs?: number;
   backoff?: BackoffSettings;
-  now?: () => number;
+  /** Time for every wait of delivery (default: the system's). */
+  clock?: Clock;
+  random?: () => number;
+  /** How long a request under way may take once delivery is told to stop (default 5 s). */
+  stopGraceMs?: number;
+  /** The mParticle client for one destination (default: the undici client). */
+  createClient?: (opts: { baseUrl: string; timeoutMs: number; connections: number }) => MpClient;
   /** Several processes share the store: lanes run only for the keys whose lease this process holds. */
   leases?: LeaseManager;
   leaseTtlMs?: number;
@@ -52,28 +60,30 @@ export interface CredentialCheck {
  * States of the engine: idle ─start─► running ─stop─► stopped.
  */
 export class DeliveryEngine {
-  readonly newData = new Wakeup();
+  readonly newData: Wakeup;
   readonly #runners = new Map<string, ExportRunner>();
-  #timer: NodeJS.Timeout | null = null;
-  #leaseTimer: NodeJS.Timeout | null = null;
+  #cancelTimer: (() => void) | null = null;
+  #cancelLeaseTimer: (() => void) | null = null;
   #leasing: Promise<void> | null = null;
   #refreshing: Promise<void> | null = null;
   #again = false;
   #stopped = false;
-  readonly #now: () => number;
+  readonly #clock: Clock;
+  readonly #createClient: NonNullable<EngineDeps['createClient']>;
 
   constructor(private readonly deps: EngineDeps) {
-    this.#now = deps.now ?? Date.now;
+    this.#clock = deps.clock ?? systemClock;
+    this.#createClient = deps.createClient ?? createClient;
+    this.newData = new Wakeup(this.#clock);
   }
 
   async start(): Promise<void> {
     await this.refresh();
-    this.#timer = setInterval(() => void this.refresh(), this.deps.refreshMs ?? 2_000);
-    this.#timer.unref();
+    this.#cancelTimer = every(this.#clock, this.deps.refreshMs ?? 2_000, () => void this.refresh());
     if (this.deps.leases) {
       await this.#rebalance();
-      this.#leaseTimer = setInterval(() => void this.#rebalance(), Math.max(100, (this.deps.leaseTtlMs ?? 15_000) / 4));
-      this.#leaseTimer.unref();
+      const ms = Math.max(100, (this.deps.leaseTtlMs ?? 15_000) / 4);
+      this.#cancelLeaseTimer = every(this.#clock, ms, () => void this.#rebalance());
     }
   }
 
@@ -145,6 +155,7 @@ export class DeliveryEngine {
           runner.update(record);
         }
       } else {
+        await runner.syncFeeds();
         await runner.refreshReplays();
         await runner.rebalance();
       }
@@ -170,7 +181,10 @@ export class DeliveryEngine {
       probeIntervalMs: this.deps.probeIntervalMs,
       requestTimeoutMs: this.deps.requestTimeoutMs,
       ...(this.deps.backoff ? { backoff: this.deps.backoff } : {}),
-      now: this.#now,
+      clock: this.#clock,
+      random: this.deps.random ?? Math.random,
+      stopGraceMs: this.deps.stopGraceMs ?? 5_000,
+      createClient: this.#createClient,
       owns: this.deps.leases ? (e, f, p) => this.deps.leases!.owns(e, f, p) : () => true,
       ...(this.deps.leases ? { leaseOwner: this.deps.leases.owner } : {}),
     });
@@ -188,7 +202,11 @@ export class DeliveryEngine {
     destination: Destination,
     feeds: Partial<Record<Slot, Credentials>>,
   ): Promise<CredentialCheck[]> {
-    const client = createClient({ baseUrl: baseUrlOf(destination), timeoutMs: this.deps.requestTimeoutMs });
+    const client = this.#createClient({
+      baseUrl: baseUrlOf(destination),
+      timeoutMs: this.deps.requestTimeoutMs,
+      connections: 4,
+    });
     try {
       return await Promise.all(
         planFeeds(feeds).map(async (plan) => {
@@ -225,7 +243,14 @@ export class DeliveryEngine {
         : await store.getDeadLetters(exportId, ids);
     const plans = planFeeds(record.feeds);
     const client = this.#runners.get(exportId)?.client() ?? null;
-    const own = client === null ? createClient({ baseUrl: baseUrlOf(record.destination) }) : null;
+    const own =
+      client === null
+        ? this.#createClient({
+            baseUrl: baseUrlOf(record.destination),
+            timeoutMs: this.deps.requestTimeoutMs,
+            connections: 4,
+          })
+        : null;
     const result = { delivered: 0, failed: [] as { id: number; error: string }[] };
     try {
       for (const letter of letters) {
@@ -237,7 +262,7 @@ export class DeliveryEngine {
         }
         const stored = record.feeds[plan.slots[0]!]!;
         const creds = { key: stored.key, secret: this.deps.secrets.decrypt(stored.secretEnc) };
-        const path = isHistorical(letter.batch, this.#now()) ? '/v2/bulkevents/historical' : '/v2/bulkevents';
+        const path = isHistorical(letter.batch, this.#clock.now()) ? '/v2/bulkevents/historical' : '/v2/bulkevents';
         const outcome: MpOutcome = await (client ?? own!).send(path, `[${letter.batch}]`, creds);
         if (outcome.action === 'done') {
           const perType = new Map<string, number>();
@@ -246,11 +271,14 @@ export class DeliveryEngine {
             { feed: letter.feed, type, outcome: 'delivered' as const, count: n },
             { feed: letter.feed, type, outcome: 'dead_lettered' as const, count: -n },
           ]);
-          await store.resolveDeadLetter(letter.id, counters);
+          // Counted where every other delivery is: the export's totals, its per-minute series and the metrics.
+          if (await store.resolveDeadLetter(letter.id, counters, this.#clock.now())) {
+            for (const [type, n] of perType) this.deps.observer.outcome(exportId, letter.feed, type, 'delivered', n);
+          }
           result.delivered += 1;
         } else {
           const error = outcome.kind === 'bad_request' ? outcome.error : outcome.message;
-          await store.failDeadLetter(letter.id, outcome.status, error, this.#now());
+          await store.failDeadLetter(letter.id, outcome.status, error, this.#clock.now());
           result.failed.push({ id: letter.id, error });
         }
       }
@@ -262,8 +290,8 @@ export class DeliveryEngine {
 
   async stop(): Promise<void> {
     this.#stopped = true;
-    if (this.#timer) clearInterval(this.#timer);
-    if (this.#leaseTimer) clearInterval(this.#leaseTimer);
+    this.#cancelTimer?.();
+    this.#cancelLeaseTimer?.();
     await this.#refreshing;
     await this.#leasing;
     await Promise.all([...this.#runners.values()].map((r) => r.stop()));

@@ -3,67 +3,75 @@ import type { Credentials, FeedPlan, MpClient, MpOutcome } from '../mparticle/in
 import { toError } from '../store/errors.js';
 import type { Store } from '../store/port.js';
 import type { FeedPhase, FeedState } from '../types.js';
+import type { Clock } from './clock.js';
 import type { Notifier } from './notify.js';
-import type { DeliveryObserver } from './observer.js';
 import { Wakeup } from './signal.js';
 
 /**
- * The state of one feed of one export, shared by its lanes (one per partition).
+ * The state of one feed of one export, shared by its lanes (one per partition) and by every process sending it.
  *
  *   flowing ──5xx, timeout, connection error──► retrying ──2xx──► flowing
  *   flowing | retrying ──401, 403, 404──► credentials_rejected ──probe answered 2xx──► flowing
  *
  * While credentials are rejected no lane sends: they hold their events and drop those that waited longer than the
- * hold window. The feed probes mParticle with an empty request every probe interval, and at once when the
- * credentials change. The state is kept in the store so that every process and the dashboard see it.
+ * hold window. The feed is probed with an empty request every probe interval, and at once after the export changed.
+ *
+ * The state lives in the store and every change is a compare-and-set on its version, so that when several processes
+ * see the same refusal (or the same probe time) exactly one of them makes the change and does what goes with it: one
+ * mail and one entry in the export's errors per hold and per resume, one probe per interval. The others adopt the
+ * stored state, now (their own change lost the race) or at the next `sync` (the runner calls it every few seconds).
  * (`paused` is the export's state, shown per feed by the status; a pause does not end a hold.)
  */
 /** Drop notices of all lanes within this time go out as one mail. */
 const DROP_NOTICE_GATHER_MS = 2_000;
+/** The last delivery time is saved at most this often (a phase change at once). */
+const PERSIST_DELIVERY_MS = 5_000;
 
 export interface FeedDeps {
   exportId: string;
   exportName: () => string;
   contactEmail: () => string;
   holdWindowMs: () => number;
+  /** When the export was last changed (ms): a held feed is probed at once after a change (new credentials). */
+  changedAt: () => number;
   store: Store;
   client: () => MpClient;
   notifier: Notifier;
-  observer: DeliveryObserver;
   logger: Logger;
   probeIntervalMs: number;
-  now: () => number;
+  clock: Clock;
 }
 
+const INITIAL: FeedState = {
+  phase: 'flowing',
+  heldSince: null,
+  lastError: null,
+  lastDeliveryAt: null,
+  lastProbeAt: null,
+  notifiedAt: null,
+  rateLimitPercentUsed: null,
+};
+
 export class FeedController {
-  readonly changed = new Wakeup();
-  #state: FeedState;
+  readonly changed: Wakeup;
+  #state: FeedState = INITIAL;
+  #version = 0;
   #creds: Credentials;
   #retryingSince: number | null = null;
-  #probeTimer: NodeJS.Timeout | null = null;
+  #cancelProbe: (() => void) | null = null;
   #probing: Promise<void> | null = null;
   #stopped = false;
   #pendingDrops: { count: number; reason: string } | null = null;
-  #dropTimer: NodeJS.Timeout | null = null;
+  #cancelDrops: (() => void) | null = null;
+  #persistedAt = 0;
 
   constructor(
     readonly plan: FeedPlan,
     creds: Credentials,
-    initial: FeedState | undefined,
     private readonly deps: FeedDeps,
   ) {
     this.#creds = creds;
-    this.#state = initial ?? {
-      phase: 'flowing',
-      heldSince: null,
-      lastError: null,
-      lastDeliveryAt: null,
-      lastProbeAt: null,
-      notifiedAt: null,
-      rateLimitPercentUsed: null,
-    };
-    if (this.#state.phase === 'paused') this.#state = { ...this.#state, phase: 'flowing' };
-    if (this.#state.phase === 'credentials_rejected') this.#scheduleProbe(0);
+    this.changed = new Wakeup(deps.clock);
   }
 
   get id(): string {
@@ -78,7 +86,7 @@ export class FeedController {
     return this.#state.heldSince;
   }
 
-  /** Since when requests keep failing with 5xx, timeouts or connection errors; null when the last one succeeded. */
+  /** Since when this process's requests keep failing with 5xx, timeouts or connection errors; null once one succeeds. */
   get retryingSince(): number | null {
     return this.#retryingSince;
   }
@@ -91,6 +99,20 @@ export class FeedController {
     return this.#state;
   }
 
+  /** Read the stored state and adopt it (at start, and every few seconds: another process may have changed it). */
+  async sync(): Promise<void> {
+    try {
+      const stored = await this.deps.store.getFeedState(this.deps.exportId, this.id);
+      if (stored === null || stored.version === this.#version) return;
+      this.#adopt(stored.state, stored.version);
+    } catch (e) {
+      this.deps.logger.warn(
+        { err: toError(e), exportId: this.deps.exportId, feed: this.id },
+        'could not read feed state',
+      );
+    }
+  }
+
   /** New credentials (a PATCH): a held feed is probed at once. */
   updateCredentials(creds: Credentials): void {
     const changed = creds.key !== this.#creds.key || creds.secret !== this.#creds.secret;
@@ -99,42 +121,46 @@ export class FeedController {
   }
 
   async delivered(percentUsed: number | null): Promise<void> {
-    const now = this.deps.now();
-    const wasRetrying = this.#state.phase === 'retrying';
+    const now = this.deps.clock.now();
     this.#retryingSince = null;
-    this.#state = {
-      ...this.#state,
-      phase: this.#state.phase === 'credentials_rejected' ? this.#state.phase : 'flowing',
-      lastDeliveryAt: now,
-      rateLimitPercentUsed: percentUsed ?? this.#state.rateLimitPercentUsed,
-    };
-    // The last delivery time is persisted at most every few seconds; a phase change at once.
-    if (wasRetrying || now - this.#persistedAt > 5_000) await this.#persist();
+    const wasRetrying = this.#state.phase === 'retrying';
+    if (!wasRetrying && now - this.#persistedAt < PERSIST_DELIVERY_MS) {
+      this.#state = {
+        ...this.#state,
+        lastDeliveryAt: now,
+        rateLimitPercentUsed: percentUsed ?? this.#state.rateLimitPercentUsed,
+      };
+      return;
+    }
+    this.#persistedAt = now;
+    await this.#swap((s) => ({
+      ...s,
+      phase: s.phase === 'retrying' ? 'flowing' : s.phase,
+      lastDeliveryAt: Math.max(now, s.lastDeliveryAt ?? 0),
+      rateLimitPercentUsed: percentUsed ?? s.rateLimitPercentUsed,
+    }));
   }
 
   async failing(outcome: MpOutcome): Promise<void> {
-    const now = this.deps.now();
-    this.#retryingSince ??= now;
-    if (this.#state.phase === 'flowing') {
-      this.#state = { ...this.#state, phase: 'retrying', lastError: outcome.message };
-      await this.#persist();
-      await this.#recordError(outcome.message);
-    }
+    this.#retryingSince ??= this.deps.clock.now();
+    if (this.#state.phase !== 'flowing') return;
+    const won = await this.#swap((s) =>
+      s.phase === 'flowing' ? { ...s, phase: 'retrying', lastError: outcome.message } : null,
+    );
+    if (won) await this.#recordError(outcome.message);
   }
 
   /** A lane was answered 401/403/404: hold the feed, tell the contact once, start probing. */
   async hold(outcome: MpOutcome): Promise<void> {
-    if (this.#state.phase === 'credentials_rejected') return;
-    const now = this.deps.now();
-    this.#state = {
-      ...this.#state,
-      phase: 'credentials_rejected',
-      heldSince: this.#state.heldSince ?? now,
-      lastError: outcome.message,
-    };
-    await this.#persist();
+    const now = this.deps.clock.now();
+    const won = await this.#swap((s) =>
+      s.phase === 'credentials_rejected'
+        ? null
+        : { ...s, phase: 'credentials_rejected', heldSince: s.heldSince ?? now, lastError: outcome.message },
+    );
     this.changed.notify();
-    this.deps.observer.feedPhase(this.deps.exportId, this.id, 'credentials_rejected');
+    this.#scheduleProbe(this.deps.probeIntervalMs);
+    if (!won) return;
     const deadline = new Date((this.#state.heldSince ?? now) + this.deps.holdWindowMs()).toISOString();
     const text =
       `The ${this.id} feed of the export "${this.deps.exportName()}" was refused by mParticle: ${outcome.message}\n\n` +
@@ -151,9 +177,8 @@ export class FeedController {
       subject: `[currents] ${this.deps.exportName()}: mParticle refused the ${this.id} feed's credentials`,
       text,
     });
-    this.#state = { ...this.#state, notifiedAt: this.deps.now() };
-    await this.#persist();
-    this.#scheduleProbe(this.deps.probeIntervalMs);
+    const at = this.deps.clock.now();
+    await this.#swap((s) => (s.phase === 'credentials_rejected' ? { ...s, notifiedAt: at } : null));
   }
 
   /**
@@ -162,10 +187,10 @@ export class FeedController {
    */
   droppedNotice(count: number, reason: string): void {
     this.#pendingDrops = { count: (this.#pendingDrops?.count ?? 0) + count, reason };
-    this.#dropTimer ??= setTimeout(() => {
-      this.#dropTimer = null;
+    this.#cancelDrops ??= this.deps.clock.timer(DROP_NOTICE_GATHER_MS, () => {
+      this.#cancelDrops = null;
       void this.#flushDrops();
-    }, DROP_NOTICE_GATHER_MS);
+    });
   }
 
   async #flushDrops(): Promise<void> {
@@ -188,10 +213,10 @@ export class FeedController {
 
   stop(): void {
     this.#stopped = true;
-    if (this.#probeTimer) clearTimeout(this.#probeTimer);
-    this.#probeTimer = null;
-    if (this.#dropTimer) clearTimeout(this.#dropTimer);
-    this.#dropTimer = null;
+    this.#cancelProbe?.();
+    this.#cancelProbe = null;
+    this.#cancelDrops?.();
+    this.#cancelDrops = null;
     this.changed.notify();
   }
 
@@ -201,23 +226,50 @@ export class FeedController {
     await this.#flushDrops();
   }
 
-  #persistedAt = 0;
+  #adopt(state: FeedState, version: number): void {
+    const before = this.#state.phase;
+    // `paused` was written by versions that kept the export's pause per feed; a pause does not hold a feed.
+    this.#state = state.phase === 'paused' ? { ...state, phase: 'flowing' } : state;
+    this.#version = version;
+    if (this.#state.phase === before) return;
+    if (this.#state.phase === 'credentials_rejected') this.#scheduleProbe(this.deps.probeIntervalMs);
+    this.changed.notify();
+  }
 
-  async #persist(): Promise<void> {
-    this.#persistedAt = this.deps.now();
-    try {
-      await this.deps.store.putFeedState(this.deps.exportId, this.id, this.#state);
-    } catch (e) {
-      this.deps.logger.warn(
-        { err: toError(e), exportId: this.deps.exportId, feed: this.id },
-        'could not save feed state',
-      );
+  /**
+   * Change the stored state from what it is: `change` gets the current state and returns the next one, or null when
+   * there is nothing to change. On a version conflict the stored state is read and `change` asked again. True when
+   * this process wrote the change.
+   */
+  async #swap(change: (s: FeedState) => FeedState | null): Promise<boolean> {
+    for (let tries = 0; tries < 5; tries++) {
+      const next = change(this.#state);
+      if (next === null) return false;
+      try {
+        if (await this.deps.store.swapFeedState(this.deps.exportId, this.id, this.#version, next)) {
+          this.#adopt(next, this.#version + 1);
+          return true;
+        }
+      } catch (e) {
+        this.deps.logger.warn(
+          { err: toError(e), exportId: this.deps.exportId, feed: this.id },
+          'could not save feed state',
+        );
+        return false;
+      }
+      await this.sync();
     }
+    return false;
   }
 
   async #recordError(message: string): Promise<void> {
     try {
-      await this.deps.store.addError({ exportId: this.deps.exportId, feed: this.id, message, at: this.deps.now() });
+      await this.deps.store.addError({
+        exportId: this.deps.exportId,
+        feed: this.id,
+        message,
+        at: this.deps.clock.now(),
+      });
     } catch (e) {
       this.deps.logger.warn({ err: toError(e) }, 'could not record an export error');
     }
@@ -225,31 +277,46 @@ export class FeedController {
 
   #scheduleProbe(ms: number): void {
     if (this.#stopped) return;
-    if (this.#probeTimer) clearTimeout(this.#probeTimer);
-    this.#probeTimer = setTimeout(() => {
-      this.#probeTimer = null;
+    this.#cancelProbe?.();
+    this.#cancelProbe = this.deps.clock.timer(ms, () => {
+      this.#cancelProbe = null;
       this.#probing ??= this.#probe().finally(() => {
         this.#probing = null;
       });
-    }, ms);
+    });
   }
 
   async #probe(): Promise<void> {
+    await this.sync();
     if (this.#stopped || this.phase !== 'credentials_rejected') return;
+    const now = this.deps.clock.now();
+    // One process probes per interval (or once after the export changed); the others wait for its result.
+    const due = (s: FeedState): boolean =>
+      s.lastProbeAt === null ||
+      now - s.lastProbeAt >= this.deps.probeIntervalMs * 0.9 ||
+      s.lastProbeAt < this.deps.changedAt();
+    const claimed = await this.#swap((s) =>
+      s.phase === 'credentials_rejected' && due(s) ? { ...s, lastProbeAt: now } : null,
+    );
+    if (!claimed) {
+      if (this.phase === 'credentials_rejected') this.#scheduleProbe(this.deps.probeIntervalMs);
+      return;
+    }
     const outcome = await this.deps.client().probe(this.#creds);
-    this.#state = { ...this.#state, lastProbeAt: this.deps.now() };
     if (outcome.action !== 'done') {
-      this.#state = { ...this.#state, lastError: outcome.message };
-      await this.#persist();
+      await this.#swap((s) => (s.phase === 'credentials_rejected' ? { ...s, lastError: outcome.message } : null));
       this.#scheduleProbe(this.deps.probeIntervalMs);
       return;
     }
-    const heldFor = this.#state.heldSince === null ? 0 : this.deps.now() - this.#state.heldSince;
-    this.#state = { ...this.#state, phase: 'flowing', heldSince: null, lastError: null, notifiedAt: null };
+    const heldSince = this.#state.heldSince;
+    const resumed = await this.#swap((s) =>
+      s.phase === 'credentials_rejected'
+        ? { ...s, phase: 'flowing', heldSince: null, lastError: null, notifiedAt: null }
+        : null,
+    );
     this.#retryingSince = null;
-    await this.#persist();
-    this.deps.observer.feedPhase(this.deps.exportId, this.id, 'flowing');
-    this.changed.notify();
+    if (!resumed) return;
+    const heldFor = heldSince === null ? 0 : this.deps.clock.now() - heldSince;
     await this.#recordError(`${this.id}: mParticle accepts the credentials again; held events are being sent.`);
     await this.deps.notifier.notify({
       kind: 'resumed',

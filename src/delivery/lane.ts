@@ -1,30 +1,30 @@
 import type { Logger } from 'pino';
-import { buildBatches, packRequests, type MpClient, type OutRequest } from '../mparticle/index.js';
+import { packRequests, type MpClient, type OutBatch } from '../mparticle/index.js';
 import { LeaseLostError, toError } from '../store/errors.js';
 import type { ReadQuery, Store } from '../store/port.js';
-import type { CurrentsEvent, Cursor, Inflight, LogRow } from '../types.js';
-import type { ExportSnapshot } from './snapshot.js';
+import type { Cursor, Inflight, LogRow, PassedRule } from '../types.js';
+import { packSettingsOf, passedBefore, planChunk, type ChunkPlan } from './chunk.js';
+import type { Clock } from './clock.js';
 import type { FeedController } from './feed.js';
 import type { DeliveryObserver } from './observer.js';
 import type { BackoffSettings } from './policy.js';
 import type { RateLimiter } from './rate-limiter.js';
-import { sendRequest } from './send.js';
+import { idOf, sendRequest, type SendContext } from './send.js';
 import { sleep, type Wakeup } from './signal.js';
-import { independent, sendInWindow } from './window.js';
+import type { ExportSnapshot } from './snapshot.js';
 import { Tally } from './tally.js';
+import { independent, sendInWindow } from './window.js';
 
 /**
  * A lane sends one partition of the log to one feed of one export (generation 0), or re-sends it for a replay
  * (generation > 0). One lane per partition and feed is what keeps order per user.
  *
- * A step reads a chunk after the cursor, maps and packs it into requests, records the chunk's range as in flight,
- * sends the requests in order, and commits the cursor past the chunk together with what happened to its events.
- * A chunk is a fixed range of the log: after a crash or a hold it is read again exactly, packed the same way, and
- * the requests already delivered (`inflight.done`) are not sent again; those sent but not recorded are sent again
- * with the same source_request_id, which mParticle recognises.
+ * A step reads a chunk after the cursor, plans it (chunk.ts), records the chunk as in flight, sends its batches, and
+ * commits the cursor past the chunk together with what happened to its events. A step that cannot finish (the feed
+ * is held, the lane stops) commits the fates it has, the batches mParticle may have, and keeps the chunk in flight.
  *
- * States: sending ─(feed held)─► holding ─(feed flowing)─► sending; either ─(stop)─► stopped; a replay lane that
- * reaches its end ─► finished.
+ * States: sending ─(feed held)─► holding ─(feed flowing)─► sending; either ─(stop, lease lost)─► stopped; a replay
+ * lane that reaches its end ─► finished.
  */
 export interface LaneDeps {
   store: Store;
@@ -42,8 +42,10 @@ export interface LaneDeps {
   readChunk: number;
   idlePollMs: number;
   backoff: BackoffSettings;
-  now: () => number;
+  clock: Clock;
   random: () => number;
+  /** How long a request under way may take once the lane is told to stop. */
+  stopGraceMs: number;
 }
 
 export interface LaneRange {
@@ -59,22 +61,19 @@ interface Chunk {
   inflight: Inflight | null;
 }
 
-interface Plan {
-  requests: OutRequest[];
-  rowsBySeq: Map<number, LogRow>;
-  /** Skipped, refused and foreign test events: recorded when the chunk is committed. */
-  closing: Tally;
-}
-
 const IDLE_COMMIT_MS = 5_000;
 /** Requests of one chunk in flight at once, when no user has batches in two of them (order per user holds). */
 const REQUESTS_IN_FLIGHT = 4;
+/** A chunk in flight is read again whole, in pages of this many rows. */
+const REREAD_PAGE = 100_000;
 
 export class Lane {
   #cursor: Cursor;
   /** Where the next read starts: past rows already scanned that matched nothing (not yet persisted). */
   #scanFrom: number;
   #idleCommittedAt = 0;
+  /** The rows of the chunk being worked on, by seq. */
+  #rows = new Map<number, LogRow>();
 
   constructor(
     cursor: Cursor,
@@ -108,7 +107,7 @@ export class Lane {
           { err, exportId: this.#cursor.exportId, feed: this.#cursor.feed, partition: this.partition },
           'delivery step failed; retrying',
         );
-        await sleep(1_000, stop);
+        await sleep(1_000, stop, this.deps.clock);
       }
     }
     return 'stopped';
@@ -125,49 +124,59 @@ export class Lane {
       return;
     }
     const plan = this.#plan(chunk);
-    const at = chunk.inflight?.at ?? this.deps.now();
-    let done = chunk.inflight?.done ?? 0;
-    if (chunk.inflight === null && plan.requests.length > 0) {
-      await this.#setInflight({ to: chunk.to, done: 0, at });
-    }
-    const tally = plan.closing;
-    const partial = new Tally(this.#cursor.exportId, this.#cursor.feed);
-    const width = independent(plan.requests) ? REQUESTS_IN_FLIGHT : 1;
-    const sent = await sendInWindow(plan.requests.length, done, width, (i) =>
-      // The lease was lost (another process takes this partition over): stop between requests.
-      !this.deps.owns()
-        ? Promise.resolve({ kind: 'stopped' } as const)
-        : sendRequest(plan.requests[i]!, {
-            exportId: this.#cursor.exportId,
-            feed: this.deps.feed,
-            client: this.deps.client,
-            limiter: this.deps.limiter,
-            observer: this.deps.observer,
-            backoff: this.deps.backoff,
-            now: this.deps.now,
-            random: this.deps.random,
-            stop,
-            expiredSince: (r, since) => this.#expired(r, plan, since),
-          }),
-    );
-    for (; done < sent.end; done++) {
-      const result = sent.results[done]!;
-      if (result.kind === 'sent') partial.merge(result.tally);
-      else if (result.kind === 'expired') {
-        const reason = `mParticle kept failing (${result.outcome.message}) longer than the hold window`;
-        this.#dropRequest(plan.requests[done]!, plan, partial, reason);
-      }
-    }
-    if (done < plan.requests.length) {
-      // Held or stopped: record what this chunk delivered so far; the rest is sent (or dropped) later from `done`.
-      if (!partial.empty) await this.#commit({ to: chunk.to, done, at }, partial);
+    if (plan.batches.length === 0 && plan.closing !== null) {
+      await this.#commit(null, plan.closing, chunk.to);
       return;
     }
-    tally.merge(partial);
-    await this.#commit(null, tally, chunk.to);
+    if (plan.persist) await this.#setInflight(plan.inflight);
+    const requests = packRequests(plan.batches);
+    const ctx = this.#sendContext(stop);
+    const width = independent(requests) ? REQUESTS_IN_FLIGHT : 1;
+    await sendInWindow(requests.length, width, (i) =>
+      // The lease was lost (another process takes this partition over): stop between requests.
+      this.deps.owns() ? sendRequest(requests[i]!, ctx) : Promise.resolve('stopped' as const),
+    );
+    await this.#settle(plan, chunk, ctx.tally, ctx.unsure);
   }
 
-  /** While the feed's credentials are refused: drop, in order, the requests whose events all waited too long. */
+  /** Commit what a step did: past the chunk when every batch has its fate, else the chunk's progress. */
+  async #settle(plan: ChunkPlan, chunk: Chunk, tally: Tally, unsure: ReadonlySet<string>): Promise<void> {
+    const fated = new Set(tally.done);
+    const open = plan.batches.filter((b) => !b.seqs.every((s) => fated.has(s)));
+    if (open.length === 0 && plan.closing !== null) {
+      tally.merge(plan.closing);
+      await this.#commit(null, tally, chunk.to);
+      return;
+    }
+    const mayHave = open.map(idOf).filter((id) => plan.carried.has(id) || unsure.has(id));
+    await this.#commit({ ...plan.inflight, done: [...plan.inflight.done, ...tally.done], unsure: mayHave }, tally);
+  }
+
+  #sendContext(stop: AbortSignal): SendContext {
+    const tally = new Tally(this.#cursor.exportId, this.#cursor.feed);
+    return {
+      exportId: this.#cursor.exportId,
+      feed: this.deps.feed,
+      client: this.deps.client,
+      limiter: this.deps.limiter,
+      observer: this.deps.observer,
+      backoff: this.deps.backoff,
+      clock: this.deps.clock,
+      random: this.deps.random,
+      stop,
+      tally,
+      unsure: new Set(),
+      attempts: new Map(),
+      stopGraceMs: this.deps.stopGraceMs,
+      expired: (batches, since) => this.#expiry(batches, since) <= this.deps.clock.now(),
+      drop: (batches, outcome) => {
+        const reason = `mParticle kept failing (${outcome.message}) longer than the hold window`;
+        for (const b of batches) this.#dropBatch(b, tally, reason);
+      },
+    };
+  }
+
+  /** While the feed's credentials are refused: drop the batches whose events all waited past the hold window. */
   async #holdStep(stop: AbortSignal): Promise<void> {
     const feed = this.deps.feed;
     const chunk = await this.#load();
@@ -176,58 +185,63 @@ export class Lane {
       return;
     }
     const plan = this.#plan(chunk);
-    const at = chunk.inflight?.at ?? this.deps.now();
-    const heldSince = feed.heldSince ?? this.deps.now();
-    let done = chunk.inflight?.done ?? 0;
-    const dropped = new Tally(this.#cursor.exportId, this.#cursor.feed);
-    const reason = `mParticle refused the feed's credentials for longer than the hold window (held since ${new Date(heldSince).toISOString()})`;
-    while (done < plan.requests.length && this.#expired(plan.requests[done]!, plan, heldSince)) {
-      this.#dropRequest(plan.requests[done]!, plan, dropped, reason);
-      done += 1;
-    }
-    if (done === plan.requests.length) {
-      plan.closing.merge(dropped);
+    if (plan.batches.length === 0 && plan.closing !== null) {
       await this.#commit(null, plan.closing, chunk.to);
-    } else if (!dropped.empty) {
-      await this.#commit({ to: chunk.to, done, at }, dropped);
+      return;
     }
-    if (dropped.dropCount > 0) feed.droppedNotice(dropped.dropCount, reason);
-    if (done < plan.requests.length) {
-      const wait = this.#nextExpiry(plan.requests[done]!, plan, heldSince) - this.deps.now();
-      await feed.changed.wait(Math.max(50, Math.min(wait, 60_000)), stop);
+    const heldSince = feed.heldSince ?? this.deps.clock.now();
+    const reason = `mParticle refused the feed's credentials for longer than the hold window (held since ${new Date(heldSince).toISOString()})`;
+    const tally = new Tally(this.#cursor.exportId, this.#cursor.feed);
+    const now = this.deps.clock.now();
+    let next = Infinity;
+    for (const batch of plan.batches) {
+      const expiry = this.#expiry([batch], heldSince);
+      if (expiry <= now) this.#dropBatch(batch, tally, reason);
+      else next = Math.min(next, expiry);
     }
+    if (!tally.empty) await this.#settle(plan, chunk, tally, new Set());
+    if (tally.dropCount > 0) feed.droppedNotice(tally.dropCount, reason);
+    if (next !== Infinity) await feed.changed.wait(Math.max(50, Math.min(next - now, 60_000)), stop);
   }
 
   async #load(): Promise<Chunk | null> {
     const snapshot = this.deps.snapshot();
-    const base: Omit<ReadQuery, 'afterSeq' | 'limit'> = {
+    const base: Omit<ReadQuery, 'afterSeq' | 'limit' | 'types'> = {
       partition: this.partition,
-      types: snapshot.types,
       ...snapshot.readFilter(this.#cursor.feed),
       ...(this.range.fromTime !== undefined ? { fromTime: this.range.fromTime } : {}),
       ...(this.range.toTime !== undefined ? { toTime: this.range.toTime } : {}),
     };
     const inflight = this.#cursor.inflight;
     if (inflight) {
-      const r = await this.deps.store.read({
-        ...base,
-        afterSeq: this.#cursor.seq,
-        uptoSeq: inflight.to,
-        limit: Math.max(this.deps.readChunk, 100_000),
-      });
-      if (r.scannedTo >= inflight.to) return { rows: r.rows, to: inflight.to, inflight };
-      // The range could not be read whole again (settings changed): start it afresh from the cursor.
-      this.#cursor = { ...this.#cursor, inflight: null };
+      // The chunk again, whole: rows of the types it was packed under and of the types selected now.
+      const types = [...new Set([...(inflight.plan?.settings.types ?? []), ...snapshot.types])];
+      const rows: LogRow[] = [];
+      let after = this.#cursor.seq;
+      while (after < inflight.to) {
+        const r = await this.deps.store.read({
+          ...base,
+          types,
+          afterSeq: after,
+          uptoSeq: inflight.to,
+          limit: REREAD_PAGE,
+        });
+        rows.push(...r.rows);
+        if (r.scannedTo <= after) break;
+        after = r.scannedTo;
+      }
+      return { rows: this.#keep(rows), to: inflight.to, inflight };
     }
     const r = await this.deps.store.read({
       ...base,
+      types: snapshot.types,
       afterSeq: Math.max(this.#scanFrom, this.#cursor.seq),
       ...(this.range.uptoSeq !== undefined ? { uptoSeq: this.range.uptoSeq } : {}),
       limit: this.deps.readChunk,
     });
-    if (r.rows.length > 0) return { rows: r.rows, to: r.scannedTo, inflight: null };
+    if (r.rows.length > 0) return { rows: this.#keep(r.rows), to: r.scannedTo, inflight: null };
     this.#scanFrom = Math.max(this.#scanFrom, r.scannedTo);
-    const now = this.deps.now();
+    const now = this.deps.clock.now();
     const reachedEnd = this.range.uptoSeq !== undefined && this.#scanFrom >= this.range.uptoSeq;
     if (this.#scanFrom > this.#cursor.seq && (reachedEnd || now - this.#idleCommittedAt > IDLE_COMMIT_MS)) {
       this.#idleCommittedAt = now;
@@ -236,62 +250,45 @@ export class Lane {
     return null;
   }
 
-  #plan(chunk: Chunk): Plan {
-    const snapshot = this.deps.snapshot();
-    const closing = new Tally(this.#cursor.exportId, this.#cursor.feed);
-    const rowsBySeq = new Map<number, LogRow>();
-    const events: { seq: number; event: CurrentsEvent }[] = [];
-    for (const row of chunk.rows) {
-      const event = JSON.parse(row.payload) as CurrentsEvent;
-      const testOf = event.currents_test_export_id;
-      // "Send test events" of one export reach that export only.
-      if (typeof testOf === 'string' && testOf !== this.#cursor.exportId) continue;
-      rowsBySeq.set(row.seq, row);
-      events.push({ seq: row.seq, event });
-    }
-    const at = chunk.inflight?.at ?? this.deps.now();
-    const built = buildBatches(events, {
-      settings: snapshot.settings,
-      merge: snapshot.record.mergeBatches,
+  /** Rows this lane sends: not passed by a replaced feed, and not "Send test events" of another export. */
+  #keep(rows: readonly LogRow[]): LogRow[] {
+    const passed = this.#cursor.passed;
+    const exportId = this.#cursor.exportId;
+    const kept = rows.filter((row) => {
+      if (passed.length > 0 && passedBefore(row, passed)) return false;
+      // Cheap test first: only test events carry this field, and parsing every payload twice would cost.
+      if (!row.payload.includes('currents_test_export_id')) return true;
+      const testOf = (JSON.parse(row.payload) as { currents_test_export_id?: unknown }).currents_test_export_id;
+      return typeof testOf !== 'string' || testOf === exportId;
+    });
+    this.#rows = new Map(kept.map((r) => [r.seq, r]));
+    return kept;
+  }
+
+  #plan(chunk: Chunk): ChunkPlan {
+    return planChunk({
+      exportId: this.#cursor.exportId,
       feedId: this.#cursor.feed,
       generation: this.#cursor.generation,
-      now: at,
+      rows: chunk.rows,
+      to: chunk.to,
+      stored: chunk.inflight,
+      current: packSettingsOf(this.deps.snapshot()),
+      now: this.deps.clock.now(),
     });
-    for (const s of built.skipped) closing.count(s.type, 'skipped');
-    for (const refused of [...built.invalid, ...built.tooLarge]) {
-      closing.deadLetter(refused.batch, null, `not sent: ${refused.error}`, at);
+  }
+
+  /** When every event of the batches will have waited the hold window since max(received, since). */
+  #expiry(batches: readonly OutBatch[], since: number): number {
+    let latest = since;
+    for (const batch of batches) {
+      for (const seq of batch.seqs) latest = Math.max(latest, this.#rows.get(seq)?.receivedAt ?? 0);
     }
-    return { requests: packRequests(built.batches), rowsBySeq, closing };
+    return latest + this.deps.snapshot().holdWindowMs;
   }
 
-  #receivedAts(request: OutRequest, plan: Plan): number[] {
-    const out: number[] = [];
-    for (const batch of request.batches) {
-      for (const seq of batch.seqs) out.push(plan.rowsBySeq.get(seq)?.receivedAt ?? 0);
-    }
-    return out;
-  }
-
-  /** Every event of the request has waited longer than the hold window since max(received, since). */
-  #expired(request: OutRequest, plan: Plan, since: number): boolean {
-    return this.#nextExpiry(request, plan, since) <= this.deps.now();
-  }
-
-  #nextExpiry(request: OutRequest, plan: Plan, since: number): number {
-    const window = this.deps.snapshot().holdWindowMs;
-    let latest = 0;
-    for (const receivedAt of this.#receivedAts(request, plan)) latest = Math.max(latest, receivedAt);
-    return Math.max(latest, since) + window;
-  }
-
-  #dropRequest(request: OutRequest, plan: Plan, tally: Tally, reason: string): void {
-    const at = this.deps.now();
-    for (const batch of request.batches) {
-      batch.seqs.forEach((seq, i) => {
-        const row = plan.rowsBySeq.get(seq);
-        tally.drop(batch.types[i]!, row?.time ?? 0, reason, at);
-      });
-    }
+  #dropBatch(batch: OutBatch, tally: Tally, reason: string): void {
+    tally.dropBatch(batch, (seq) => this.#rows.get(seq)?.time ?? 0, reason, this.deps.clock.now());
   }
 
   async #setInflight(inflight: Inflight): Promise<void> {
@@ -304,6 +301,8 @@ export class Lane {
   async #commit(inflight: Inflight | null, tally: Tally, to?: number): Promise<void> {
     const c = this.#cursor;
     const seq = inflight === null ? (to ?? c.seq) : c.seq;
+    const passed = inflight === null ? stillAhead(c.passed, seq) : c.passed;
+    const now = this.deps.clock.now();
     await this.deps.store.commitProgress({
       exportId: c.exportId,
       feed: c.feed,
@@ -311,14 +310,43 @@ export class Lane {
       generation: c.generation,
       seq,
       inflight,
+      passed,
       counters: tally.counters(),
       deadLetters: tally.deadLetters,
       drops: tally.drops(),
-      delivered: tally.delivered > 0 ? { count: tally.delivered, at: this.deps.now() } : null,
-      ...(this.deps.leaseOwner ? { fence: { owner: this.deps.leaseOwner, now: this.deps.now() } } : {}),
+      delivered: tally.delivered > 0 ? { count: tally.delivered, at: now } : null,
+      ...(this.deps.leaseOwner ? { fence: { owner: this.deps.leaseOwner, now } } : {}),
     });
-    this.#cursor = { ...c, seq, inflight };
+    this.#cursor = { ...c, seq, inflight, passed };
     this.#scanFrom = Math.max(this.#scanFrom, seq);
     for (const d of tally.counters()) this.deps.observer.outcome(c.exportId, c.feed, d.type, d.outcome, d.count);
+    if (tally.deadLetters.length > 0) await this.#reportRefused(tally);
   }
+
+  /** A refused batch is worth a line in the export's recent errors and a warning in the log. */
+  async #reportRefused(tally: Tally): Promise<void> {
+    const c = this.#cursor;
+    const events = tally.deadLetters.reduce((n, d) => n + d.eventIds.length, 0);
+    const first = tally.deadLetters[0]!;
+    const message =
+      `${c.feed}: ${tally.deadLetters.length} batch(es) of ${events} event(s) dead-lettered` +
+      `${first.status === null ? '' : ` (mParticle answered ${first.status})`}: ${first.error}. ` +
+      "Fix the cause, then retry them from the export's dead letters.";
+    this.deps.logger.warn(
+      { exportId: c.exportId, feed: c.feed, partition: c.partition, batches: tally.deadLetters.length, events },
+      message,
+    );
+    try {
+      await this.deps.store.addError({ exportId: c.exportId, feed: c.feed, message, at: this.deps.clock.now() });
+    } catch (e) {
+      this.deps.logger.warn({ err: toError(e) }, 'could not record an export error');
+    }
+  }
+}
+
+/** The rules a cursor at `seq` (between chunks) still needs: those reaching past it. */
+function stillAhead(rules: readonly PassedRule[], seq: number): PassedRule[] {
+  return rules
+    .map((r) => ({ ...r, done: r.done.filter((d) => d > seq) }))
+    .filter((r) => r.seq > seq || r.done.length > 0);
 }

@@ -1,3 +1,6 @@
+import { systemClock, type Clock } from './clock.js';
+import { sleep } from './signal.js';
+
 /**
  * The batches-per-second limit of one export (mParticle counts batches, not requests or events). A token bucket
  * holding one second of tokens; a request for n batches waits until n tokens are there (a request larger than the
@@ -16,7 +19,7 @@ export class RateLimiter {
 
   constructor(
     private batchesPerSecond: number,
-    private readonly clock: { now(): number; sleep(ms: number): Promise<void> } = systemClock,
+    private readonly clock: Clock = systemClock,
   ) {
     this.#tokens = batchesPerSecond;
     this.#updatedAt = clock.now();
@@ -32,12 +35,24 @@ export class RateLimiter {
     this.#tokens = Math.min(this.#tokens, batchesPerSecond);
   }
 
-  /** Wait until `n` batches may be sent. Callers are served in order. */
-  acquire(n: number): Promise<void> {
-    if (this.batchesPerSecond <= 0 && this.#blockedUntil <= this.clock.now()) return Promise.resolve();
-    const turn = this.#queue.then(() => this.#take(n));
-    this.#queue = turn.catch(() => undefined);
+  /**
+   * Wait until `n` batches may be sent. Callers are served in order. Resolves false, at once, when `stop` fires: a
+   * long Retry-After must not hold a shutdown.
+   */
+  acquire(n: number, stop?: AbortSignal): Promise<boolean> {
+    if (stop?.aborted) return Promise.resolve(false);
+    if (this.batchesPerSecond <= 0 && this.#blockedUntil <= this.clock.now()) return Promise.resolve(true);
+    const turn = this.#queue.then(() => this.#take(n, stop));
+    this.#queue = turn.then(
+      () => undefined,
+      () => undefined,
+    );
     return turn;
+  }
+
+  /** Until when nobody may send after a 429 (ms), or 0. */
+  get blockedUntil(): number {
+    return this.#blockedUntil;
   }
 
   observe(percentUsed: number | null): void {
@@ -51,14 +66,15 @@ export class RateLimiter {
     this.#factor = Math.max(0.1, this.#factor * 0.7);
   }
 
-  async #take(n: number): Promise<void> {
+  async #take(n: number, stop: AbortSignal | undefined): Promise<boolean> {
     for (;;) {
+      if (stop?.aborted) return false;
       const now = this.clock.now();
       if (now < this.#blockedUntil) {
-        await this.clock.sleep(this.#blockedUntil - now);
+        await sleep(this.#blockedUntil - now, stop, this.clock);
         continue;
       }
-      if (this.batchesPerSecond <= 0) return;
+      if (this.batchesPerSecond <= 0) return true;
       const rate = this.rate;
       const capacity = Math.max(1, rate);
       this.#tokens = Math.min(capacity, this.#tokens + ((now - this.#updatedAt) / 1000) * rate);
@@ -66,14 +82,9 @@ export class RateLimiter {
       const need = Math.min(n, capacity);
       if (this.#tokens >= need) {
         this.#tokens -= n;
-        return;
+        return true;
       }
-      await this.clock.sleep(Math.ceil(((need - this.#tokens) / rate) * 1000));
+      await sleep(Math.ceil(((need - this.#tokens) / rate) * 1000), stop, this.clock);
     }
   }
 }
-
-export const systemClock = {
-  now: () => Date.now(),
-  sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
-};

@@ -1,12 +1,31 @@
-import type { FeedPlan } from '../mparticle/index.js';
-import { SLOTS, type Cursor, type Slot } from '../types.js';
+import { feedReadFilter, type FeedPlan } from '../mparticle/index.js';
+import { SLOTS, type Cursor, type PassedRule, type Slot } from '../types.js';
+
+/** Cursors of feeds that no longer exist keep this prefix: what they had done, for when their slots come back. */
+export const RETIRED = '~';
+
+export const isRetired = (feed: string): boolean => feed.startsWith(RETIRED);
+
+const slotsOf = (feed: string): Slot[] => (isRetired(feed) ? feed.slice(RETIRED.length) : feed).split('+') as Slot[];
+
+export interface Regrouped {
+  /** Cursors that stay as they are. */
+  keep: Cursor[];
+  /** Cursors to write (new feeds, feeds that take over slots, and the retired copies of removed feeds). */
+  create: Cursor[];
+  /** Feeds whose cursors go (removed feeds, once retired; retired feeds whose slots were taken up again). */
+  removeFeeds: string[];
+}
 
 /**
- * Cursors for a new set of feeds, from the cursors of the old set, so that a credentials change loses nothing:
- * each new feed starts, per partition, at the lowest cursor among the old feeds that used to carry any of the slots
- * it now carries (a kept feed that takes over slots moves back too). Events between that cursor and where another old feed had got are sent again (at-least-once);
- * none is skipped. A partition with no old cursor to inherit starts at `startSeq`. In-flight ranges are not
- * inherited: the new feed reads afresh.
+ * Cursors for a new set of feeds, from the cursors of the old set, so that a credentials change loses nothing and
+ * repeats nothing. Each new feed starts, per partition, at the lowest cursor among the old feeds that used to carry
+ * any of the slots it now carries (a kept feed that takes over slots moves back too), and keeps, as `passed` rules,
+ * how far each of those feeds had got (with its chunk in flight's done events): the events they already dealt with
+ * are passed, not sent or counted again. A partition with no old cursor to inherit starts at `startSeq`.
+ *
+ * A removed feed's cursors are kept as retired cursors (`~ios`) holding its rules: when its slots get credentials
+ * again and no live feed carried them meanwhile, the new feed takes up where it stopped, not from the start.
  *
  * Old feeds are known from their ids (slots joined by '+'): a slot with no old feed of its own was carried by the
  * old feed holding `unbound`, if there was one.
@@ -15,17 +34,34 @@ export function regroupCursors(
   old: readonly Cursor[],
   plans: readonly FeedPlan[],
   ctx: { exportId: string; partitions: number; generation: number; startSeq: number },
-): { keep: Cursor[]; create: Cursor[]; removeFeeds: string[] } {
+): Regrouped {
   const oldFeeds = [...new Set(old.map((c) => c.feed))];
+  const live = oldFeeds.filter((f) => !isRetired(f));
+  const retired = oldFeeds.filter(isRetired);
+  const carrying = (feeds: string[], slot: Slot) => feeds.find((f) => slotsOf(f).includes(slot));
   const oldCarrier = (slot: Slot): string | undefined =>
-    oldFeeds.find((f) => f.split('+').includes(slot)) ?? oldFeeds.find((f) => f.split('+').includes('unbound'));
+    carrying(live, slot) ?? carrying(live, 'unbound') ?? carrying(retired, slot) ?? carrying(retired, 'unbound');
   const newFeedIds = new Set(plans.map((p) => p.id));
   const newCarrierOf = (slot: Slot): FeedPlan | undefined =>
     plans.find((p) => p.slots.includes(slot)) ?? plans.find((p) => p.slots.includes('unbound'));
   const at = new Map(old.map((c) => [`${c.feed}\u0000${c.partition}`, c]));
+  const oldConfigured = SLOTS.filter((slot) => live.some((f) => slotsOf(f).includes(slot)));
+  /** Everything a cursor had dealt with, as rules: its own reach (under the old routing) and what it inherited. */
+  const rulesOf = (c: Pick<Cursor, 'feed' | 'seq' | 'inflight' | 'passed'>): PassedRule[] =>
+    isRetired(c.feed)
+      ? c.passed
+      : [
+          {
+            ...feedReadFilter({ id: c.feed, slots: slotsOf(c.feed), key: '' }, oldConfigured),
+            seq: c.seq,
+            done: c.inflight?.done ?? [],
+          },
+          ...c.passed,
+        ];
 
   const keep: Cursor[] = [];
   const create: Cursor[] = [];
+  const usedRetired = new Set<string>();
   for (const plan of plans) {
     const sources = new Set<string>();
     for (const slot of SLOTS) {
@@ -33,24 +69,49 @@ export function regroupCursors(
       const carrier = oldCarrier(slot);
       if (carrier !== undefined) sources.add(carrier);
     }
+    for (const s of sources) if (isRetired(s)) usedRetired.add(s);
     for (let partition = 0; partition < ctx.partitions; partition++) {
       const existing = at.get(`${plan.id}\u0000${partition}`);
       if (existing && sources.size === 1 && sources.has(plan.id)) {
         keep.push(existing);
         continue;
       }
-      const inherited = [...sources]
-        .map((f) => at.get(`${f}\u0000${partition}`)?.seq)
-        .filter((s): s is number => s !== undefined);
+      const from = [...sources].map(
+        (f) => at.get(`${f}\u0000${partition}`) ?? { feed: f, seq: ctx.startSeq, inflight: null, passed: [] },
+      );
+      const seq = from.length > 0 ? Math.min(...from.map((c) => c.seq)) : ctx.startSeq;
       create.push({
         exportId: ctx.exportId,
         feed: plan.id,
         partition,
         generation: ctx.generation,
-        seq: inherited.length > 0 ? Math.min(...inherited) : ctx.startSeq,
+        seq,
         inflight: null,
+        passed: prune(from.flatMap(rulesOf), seq),
       });
     }
   }
-  return { keep, create, removeFeeds: oldFeeds.filter((f) => !newFeedIds.has(f)) };
+
+  const removed = live.filter((f) => !newFeedIds.has(f));
+  // A removed feed whose slots all have a new carrier lives on in it; one with a slot left without is retired.
+  const retiring = removed.filter((f) => slotsOf(f).some((slot) => newCarrierOf(slot) === undefined));
+  for (const feed of retiring) {
+    for (const c of old.filter((x) => x.feed === feed)) {
+      create.push({ ...c, feed: `${RETIRED}${feed}`, inflight: null, passed: rulesOf(c) });
+    }
+  }
+  // A retired feed taken up by a live one, or overlapping a newer retirement, is superseded.
+  const superseded = retired.filter(
+    (r) =>
+      usedRetired.has(r) ||
+      retiring.some((f) => `${RETIRED}${f}` !== r && slotsOf(f).some((s) => slotsOf(r).includes(s))),
+  );
+  return { keep, create, removeFeeds: [...removed, ...superseded] };
+}
+
+/** Rules a cursor at `seq` still needs: those reaching past it. */
+export function prune(rules: readonly PassedRule[], seq: number): PassedRule[] {
+  return rules
+    .map((r) => ({ ...r, done: r.done.filter((d) => d > seq) }))
+    .filter((r) => r.seq > seq || r.done.length > 0);
 }

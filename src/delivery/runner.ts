@@ -1,16 +1,17 @@
 import type { Logger } from 'pino';
-import { baseUrlOf, createClient, type Credentials, type FeedPlan, type MpClient } from '../mparticle/index.js';
+import { baseUrlOf, type Credentials, type FeedPlan, type MpClient } from '../mparticle/index.js';
 import type { SecretBox } from '../secrets.js';
 import { toError } from '../store/errors.js';
 import type { Store } from '../store/port.js';
 import type { Cursor, ExportRecord, Replay } from '../types.js';
+import type { Clock } from './clock.js';
 import { FeedController } from './feed.js';
 import { Lane } from './lane.js';
 import type { Notifier } from './notify.js';
 import type { DeliveryObserver } from './observer.js';
 import { DEFAULT_BACKOFF, type BackoffSettings } from './policy.js';
 import { RateLimiter } from './rate-limiter.js';
-import { regroupCursors } from './regroup.js';
+import { isRetired, regroupCursors } from './regroup.js';
 import type { Wakeup } from './signal.js';
 import { snapshotOf, type ExportSnapshot } from './snapshot.js';
 
@@ -27,7 +28,12 @@ export interface RunnerDeps {
   probeIntervalMs: number;
   requestTimeoutMs: number;
   backoff?: BackoffSettings;
-  now: () => number;
+  clock: Clock;
+  random: () => number;
+  /** How long a request under way may take once delivery is told to stop. */
+  stopGraceMs: number;
+  /** The mParticle client for one destination (the real one, or a test's fake). */
+  createClient: (opts: { baseUrl: string; timeoutMs: number; connections: number }) => MpClient;
   /** Whether this process sends this (export, feed, partition); all of them without leases. */
   owns: (exportId: string, feed: string, partition: number) => boolean;
   /** With leases: this process's owner id, which fences every commit. */
@@ -60,7 +66,7 @@ export class ExportRunner {
     private readonly deps: RunnerDeps,
   ) {
     this.#snapshot = snapshotOf(record);
-    this.#limiter = new RateLimiter(record.rateLimit);
+    this.#limiter = new RateLimiter(record.rateLimit, deps.clock);
   }
 
   get record(): ExportRecord {
@@ -80,7 +86,7 @@ export class ExportRunner {
   }
 
   client(): MpClient {
-    this.#client ??= createClient({
+    this.#client ??= this.deps.createClient({
       baseUrl: baseUrlOf(this.record.destination),
       timeoutMs: this.deps.requestTimeoutMs,
       connections: 8,
@@ -128,28 +134,31 @@ export class ExportRunner {
   async start(): Promise<void> {
     if (this.record.state === 'paused') return;
     const { store } = this.deps;
-    const states = await store.getFeedStates(this.id);
     for (const plan of this.#snapshot.plans) {
-      this.#feeds.set(
-        plan.id,
-        new FeedController(plan, this.credentialsOf(plan), states[plan.id], {
-          exportId: this.id,
-          exportName: () => this.record.name,
-          contactEmail: () => this.record.contactEmail,
-          holdWindowMs: () => this.#snapshot.holdWindowMs,
-          store,
-          client: () => this.client(),
-          notifier: this.deps.notifier,
-          observer: this.deps.observer,
-          logger: this.deps.logger,
-          probeIntervalMs: this.deps.probeIntervalMs,
-          now: this.deps.now,
-        }),
-      );
+      const feed = new FeedController(plan, this.credentialsOf(plan), {
+        exportId: this.id,
+        exportName: () => this.record.name,
+        contactEmail: () => this.record.contactEmail,
+        holdWindowMs: () => this.#snapshot.holdWindowMs,
+        changedAt: () => this.record.updatedAt,
+        store,
+        client: () => this.client(),
+        notifier: this.deps.notifier,
+        logger: this.deps.logger,
+        probeIntervalMs: this.deps.probeIntervalMs,
+        clock: this.deps.clock,
+      });
+      await feed.sync();
+      this.#feeds.set(plan.id, feed);
     }
     this.#replays = (await store.listReplays(this.id)).filter((r) => r.finishedAt === null);
     const cursors = await this.#ensureCursors();
     for (const cursor of cursors) this.#startLane(cursor);
+  }
+
+  /** Adopt feed states other processes changed (a hold, a resume). */
+  async syncFeeds(): Promise<void> {
+    for (const feed of this.#feeds.values()) await feed.sync();
   }
 
   /** Start lanes for replays asked for since the runner started. */
@@ -174,7 +183,7 @@ export class ExportRunner {
   /** Start or stop lanes as ownership changes (leases). */
   async rebalance(): Promise<void> {
     if (this.record.state === 'paused') return;
-    const cursors = await this.deps.store.getCursors(this.id);
+    const cursors = (await this.deps.store.getCursors(this.id)).filter((c) => !isRetired(c.feed));
     for (const cursor of cursors) {
       const key = laneKey(cursor);
       const owned = this.deps.owns(cursor.exportId, cursor.feed, cursor.partition);
@@ -215,7 +224,7 @@ export class ExportRunner {
       });
       if (create.length > 0) await store.putCursors(create);
       for (const feed of removeFeeds) await store.deleteCursors(this.id, feed, generation);
-      all.push(...keep, ...create);
+      all.push(...keep, ...create.filter((c) => !isRetired(c.feed)));
     }
     return all;
   }
@@ -244,8 +253,9 @@ export class ExportRunner {
         readChunk: this.deps.readChunk,
         idlePollMs: this.deps.idlePollMs,
         backoff: this.deps.backoff ?? DEFAULT_BACKOFF,
-        now: this.deps.now,
-        random: Math.random,
+        clock: this.deps.clock,
+        random: this.deps.random,
+        stopGraceMs: this.deps.stopGraceMs,
       },
     );
     const stop = new AbortController();
@@ -267,8 +277,9 @@ export class ExportRunner {
     try {
       const cursors = (await this.deps.store.getCursors(this.id)).filter((c) => c.generation === generation);
       const replay = this.#replays.find((r) => r.generation === generation);
-      if (replay === undefined || cursors.some((c) => c.seq < replay.uptoSeq || c.inflight)) return;
-      await this.deps.store.finishReplay(this.id, generation, this.deps.now());
+      const live = cursors.filter((c) => !isRetired(c.feed));
+      if (replay === undefined || live.some((c) => c.seq < replay.uptoSeq || c.inflight)) return;
+      await this.deps.store.finishReplay(this.id, generation, this.deps.clock.now());
       for (const feed of new Set(cursors.map((c) => c.feed))) {
         await this.deps.store.deleteCursors(this.id, feed, generation);
       }

@@ -1,9 +1,13 @@
+import { systemClock, type Clock } from './clock.js';
+
 /**
  * A wake-up call shared by waiting loops: `wait(ms)` resolves after ms, or as soon as `notify()` is called, or when
  * the stop signal fires. Loops use it to sleep without missing a change (new events, a feed resumed, a stop).
  */
 export class Wakeup {
   #waiters = new Set<() => void>();
+
+  constructor(private readonly clock: Clock = systemClock) {}
 
   notify(): void {
     const waiters = [...this.#waiters];
@@ -15,12 +19,12 @@ export class Wakeup {
     if (stop?.aborted) return Promise.resolve();
     return new Promise((resolve) => {
       const done = () => {
-        clearTimeout(timer);
+        cancel();
         this.#waiters.delete(done);
         stop?.removeEventListener('abort', done);
         resolve();
       };
-      const timer = setTimeout(done, Math.max(0, ms));
+      const cancel = this.clock.timer(ms, done);
       this.#waiters.add(done);
       stop?.addEventListener('abort', done, { once: true });
     });
@@ -28,6 +32,6 @@ export class Wakeup {
 }
 
 /** Sleep that ends early when the signal aborts. */
-export function sleep(ms: number, stop?: AbortSignal): Promise<void> {
-  return new Wakeup().wait(ms, stop);
+export function sleep(ms: number, stop?: AbortSignal, clock: Clock = systemClock): Promise<void> {
+  return new Wakeup(clock).wait(ms, stop);
 }

@@ -3,12 +3,15 @@ import type { CounterDelta, NewDeadLetter, NewDrop, Outcome } from '../types.js'
 
 /**
  * What one step of a lane did to its events, gathered until the step is committed with the cursor (one transaction):
- * counters per type and outcome, dead letters, drops (grouped per type with count and time range).
+ * counters per type and outcome, dead letters, drops (grouped per type with count and time range), and the seqs of
+ * the events that got their fate (a batch gets its fate whole).
  */
 export class Tally {
   readonly #counters = new Map<string, number>();
   readonly deadLetters: NewDeadLetter[] = [];
   readonly #drops = new Map<string, NewDrop>();
+  /** Seqs of the events given a fate here (delivered, dead-lettered after sending, dropped). */
+  readonly done: number[] = [];
   delivered = 0;
 
   constructor(
@@ -27,10 +30,13 @@ export class Tally {
       if (batch.historical) this.count(type, 'historical');
     }
     this.delivered += batch.types.length;
+    this.done.push(...batch.seqs);
   }
 
-  deadLetter(batch: OutBatch, status: number | null, error: string, at: number): void {
+  /** A batch mParticle refused (or that cannot be sent: `attempts` 0), kept with its error. */
+  deadLetter(batch: OutBatch, status: number | null, error: string, at: number, attempts: number): void {
     for (const type of batch.types) this.count(type, 'dead_lettered');
+    this.done.push(...batch.seqs);
     this.deadLetters.push({
       exportId: this.exportId,
       feed: this.feed,
@@ -40,7 +46,14 @@ export class Tally {
       status,
       error,
       createdAt: at,
+      attempts,
     });
+  }
+
+  /** A batch whose events all waited past the hold window: each event dropped, by type, with its event time. */
+  dropBatch(batch: OutBatch, timeOf: (seq: number) => number, reason: string, at: number): void {
+    batch.seqs.forEach((seq, i) => this.drop(batch.types[i]!, timeOf(seq), reason, at));
+    this.done.push(...batch.seqs);
   }
 
   drop(type: string, time: number, reason: string, at: number): void {
@@ -79,6 +92,7 @@ export class Tally {
       }
     }
     this.delivered += other.delivered;
+    this.done.push(...other.done);
   }
 
   get dropCount(): number {

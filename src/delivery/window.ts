@@ -1,41 +1,35 @@
 import type { OutRequest } from '../mparticle/index.js';
-import type { SendResult } from './send.js';
+import type { SendEnd } from './send.js';
 
 /**
- * Sending a chunk's requests with up to `width` in flight. Requests are launched in order; the outcome that counts
- * is the longest run of requests, from the first, that ended (sent, or expired and dropped): that is how far the
- * chunk's `done` may move. At the first request that could not be sent (the feed was held, the lane stopped) no more
- * are launched; requests that ended after it are not counted and will be sent again, under the same
- * source_request_id, which mParticle recognises.
+ * Sending a chunk's requests with up to `width` in flight, launched in order. At the first request that could not
+ * end (the feed was held, the lane stopped) no more are launched; those already under way finish. Each request's
+ * batches record their own fates as they end, so the order in which requests end does not matter to what is counted.
  */
 export interface WindowResult {
-  /** Requests [from, end) ended, in order. */
-  end: number;
-  results: (SendResult | undefined)[];
+  /** How each request ended; undefined for those never launched. */
+  ends: (SendEnd | undefined)[];
   halted: boolean;
 }
 
 export async function sendInWindow(
   count: number,
-  from: number,
   width: number,
-  send: (index: number) => Promise<SendResult>,
+  send: (index: number) => Promise<SendEnd>,
 ): Promise<WindowResult> {
-  const results: (SendResult | undefined)[] = new Array(count);
-  let next = from;
+  const ends: (SendEnd | undefined)[] = new Array(count);
+  let next = 0;
   let halted = false;
   const worker = async (): Promise<void> => {
     while (!halted && next < count) {
       const index = next++;
-      const result = await send(index);
-      results[index] = result;
-      if (result.kind === 'held' || result.kind === 'stopped') halted = true;
+      const end = await send(index);
+      ends[index] = end;
+      if (end !== 'ended') halted = true;
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(width, count - from)) }, worker));
-  let end = from;
-  while (end < count && (results[end]?.kind === 'sent' || results[end]?.kind === 'expired')) end++;
-  return { end, results, halted };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(width, count)) }, worker));
+  return { ends, halted };
 }
 
 /**

@@ -33,8 +33,11 @@ export interface ClientOptions {
 }
 
 export interface MpClient {
-  /** POST a body; the answer (or the failure) comes back classified, never thrown. */
-  send(path: string, body: string, creds: Credentials): Promise<MpOutcome>;
+  /**
+   * POST a body; the answer (or the failure) comes back classified, never thrown. `signal` cuts the call off (it
+   * then comes back as a network failure: mParticle may or may not have the body).
+   */
+  send(path: string, body: string, creds: Credentials, signal?: AbortSignal): Promise<MpOutcome>;
   /** POST an empty array to /v2/bulkevents: checks the credentials without sending data. */
   probe(creds: Credentials): Promise<MpOutcome>;
   close(): Promise<void>;
@@ -57,7 +60,7 @@ export function createClient(opts: ClientOptions): MpClient {
     keepAliveTimeout: 30_000,
   });
 
-  async function send(path: string, body: string, creds: Credentials): Promise<MpOutcome> {
+  async function send(path: string, body: string, creds: Credentials, signal?: AbortSignal): Promise<MpOutcome> {
     try {
       const res = await pool.request({
         method: 'POST',
@@ -68,7 +71,10 @@ export function createClient(opts: ClientOptions): MpClient {
           'user-agent': 'currents-mparticle',
         },
         body,
-        signal: AbortSignal.timeout(timeoutMs),
+        signal:
+          signal === undefined
+            ? AbortSignal.timeout(timeoutMs)
+            : AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]),
       });
       const text = await res.body.text();
       return classifyResponse(res.statusCode, res.headers, text);

@@ -2,10 +2,16 @@ import { Counter, Gauge, Histogram } from 'prom-client';
 import type { DeliveryObserver } from '../delivery/observer.js';
 import { snapshotOf } from '../delivery/snapshot.js';
 import type { Store } from '../store/port.js';
-import type { FeedPhase, Outcome } from '../types.js';
+import type { ExportState, FeedPhase, Outcome } from '../types.js';
 import type { Metrics } from './metrics.js';
 
 const PHASES: FeedPhase[] = ['flowing', 'retrying', 'credentials_rejected', 'paused'];
+
+/** A paused export's feeds are paused, whatever they were when it was paused. */
+function phaseOf(exportState: ExportState, stored: FeedPhase | undefined): FeedPhase {
+  if (exportState === 'paused') return 'paused';
+  return stored === undefined || stored === 'paused' ? 'flowing' : stored;
+}
 
 /**
  * Delivery metrics per export and feed, fed by the delivery engine as it goes; backlog and held events are counted
@@ -44,16 +50,10 @@ export function deliveryMetrics(metrics: Metrics, store: Store): DeliveryObserve
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers,
   });
-  const phase = new Gauge({
-    name: 'currents_feed_state',
-    help: '1 for the state each feed is in',
-    labelNames: ['export', 'feed', 'state'] as const,
-    registers,
-  });
 
   let cached: {
     at: number;
-    rows: { exportId: string; feed: string; events: number; oldest: number | null; held: boolean }[];
+    rows: { exportId: string; feed: string; events: number; oldest: number | null; phase: FeedPhase }[];
   } = {
     at: 0,
     rows: [],
@@ -84,7 +84,7 @@ export function deliveryMetrics(metrics: Metrics, store: Store): DeliveryObserve
             feed: plan.id,
             events: n,
             oldest,
-            held: states[plan.id]?.phase === 'credentials_rejected',
+            phase: phaseOf(record.state, states[plan.id]?.phase),
           });
         }
       }
@@ -124,7 +124,26 @@ export function deliveryMetrics(metrics: Metrics, store: Store): DeliveryObserve
     registers,
     async collect() {
       this.reset();
-      for (const r of await backlog()) this.set({ export: r.exportId, feed: r.feed }, r.held ? r.events : 0);
+      for (const r of await backlog()) {
+        this.set({ export: r.exportId, feed: r.feed }, r.phase === 'credentials_rejected' ? r.events : 0);
+      }
+    },
+  });
+  new Gauge({
+    name: 'currents_feed_state',
+    help: '1 for the state each feed of each export is in, 0 for the others',
+    labelNames: ['export', 'feed', 'state'] as const,
+    registers,
+    // Read at every scrape (cheap: no counting), so a hold shows at once, whichever process decided it.
+    async collect() {
+      this.reset();
+      for (const record of await store.listExports()) {
+        const states = await store.getFeedStates(record.id);
+        for (const plan of snapshotOf(record).plans) {
+          const current = phaseOf(record.state, states[plan.id]?.phase);
+          for (const p of PHASES) this.set({ export: record.id, feed: plan.id, state: p }, p === current ? 1 : 0);
+        }
+      }
     },
   });
 
@@ -139,9 +158,6 @@ export function deliveryMetrics(metrics: Metrics, store: Store): DeliveryObserve
     },
     rateLimitPercent(exportId: string, feed: string, value: number) {
       percent.set({ export: exportId, feed }, value);
-    },
-    feedPhase(exportId: string, feed: string, current: FeedPhase) {
-      for (const p of PHASES) phase.set({ export: exportId, feed, state: p }, p === current ? 1 : 0);
     },
   };
 }

@@ -14,6 +14,7 @@ import type {
   NewDrop,
   NewEvent,
   NewQuarantine,
+  PassedRule,
   QuarantineRecord,
   Replay,
 } from '../types.js';
@@ -88,8 +89,10 @@ export interface Progress {
   generation: number;
   /** The cursor after this step. */
   seq: number;
-  /** The read still being sent after this step (its first `done` requests dealt with), or null when none is. */
+  /** The chunk still being sent after this step, or null when none is. */
   inflight: Inflight | null;
+  /** The cursor's rules for events it took over from replaced feeds, after this step. */
+  passed: PassedRule[];
   counters: CounterDelta[];
   deadLetters: NewDeadLetter[];
   drops: NewDrop[];
@@ -100,6 +103,11 @@ export interface Progress {
    * otherwise nothing is written and LeaseLostError is thrown (another process took the partition over).
    */
   fence?: { owner: string; now: number };
+}
+
+export interface StoredFeedState {
+  state: FeedState;
+  version: number;
 }
 
 export interface QuarantineQuery {
@@ -191,15 +199,26 @@ export interface DeliveryStatePort {
   commitProgress(progress: Progress): Promise<void>;
 
   getFeedStates(exportId: string): Promise<Record<string, FeedState>>;
+  /** Overwrite a feed's state whatever its version (tests, tools); senders use swapFeedState. */
   putFeedState(exportId: string, feed: string, state: FeedState): Promise<void>;
+  getFeedState(exportId: string, feed: string): Promise<StoredFeedState | null>;
+  /**
+   * Compare-and-set: write the state only if the stored version is still `version` (0: no state stored yet), so
+   * that of several processes deciding the same change (a hold, a probe, a resume) exactly one does. True when
+   * written; the version is then `version + 1`.
+   */
+  swapFeedState(exportId: string, feed: string, version: number, state: FeedState): Promise<boolean>;
 
   getCounters(exportId: string): Promise<CounterRow[]>;
   deliverySeries(exportId: string, sinceMs: number): Promise<DeliveryPoint[]>;
 
   listDeadLetters(exportId: string, query: DeadLetterQuery): Promise<DeadLetter[]>;
   getDeadLetters(exportId: string, ids: readonly number[]): Promise<DeadLetter[]>;
-  /** A dead letter was delivered on retry: remove it and count its events delivered. */
-  resolveDeadLetter(id: number, counters: readonly CounterDelta[]): Promise<void>;
+  /**
+   * A dead letter was delivered on retry at `at` (ms): remove it, apply the counter deltas and add its delivered
+   * events to the per-minute series. False when it was already resolved (nothing is counted twice).
+   */
+  resolveDeadLetter(id: number, counters: readonly CounterDelta[], at: number): Promise<boolean>;
   /** A retry failed again: count the attempt and keep the new error. */
   failDeadLetter(id: number, status: number | null, error: string, at: number): Promise<void>;
   countDeadLetters(exportId: string): Promise<number>;

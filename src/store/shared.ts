@@ -5,6 +5,7 @@ import type {
   Cursor,
   Inflight,
   LogRow,
+  PassedRule,
   NewQuarantine,
   QuarantineRecord,
   QuarantineSource,
@@ -88,11 +89,41 @@ export interface CursorRow {
   inflight_to: number | null;
   inflight_done: number;
   inflight_at: number | null;
+  inflight_plan: string | null;
+  passed: string | null;
 }
 
-/** The three in-flight columns of a cursor row (to, done, at). */
-export function inflightColumns(i: Inflight | null): [number | null, number, number | null] {
-  return i === null ? [null, 0, null] : [i.to, i.done, i.at];
+/** The cursor columns both adapters select, in order. */
+export const CURSOR_COLUMNS =
+  'export_id, feed, part, generation, seq, inflight_to, inflight_done, inflight_at, inflight_plan, passed';
+
+interface StoredPlan {
+  plan: Inflight['plan'];
+  done: number[];
+  unsure: string[] | null;
+}
+
+/** The in-flight and passed columns of a cursor row: to, legacy done count, at, the plan as JSON, passed as JSON. */
+export function cursorColumns(
+  c: Pick<Cursor, 'inflight' | 'passed'>,
+): [number | null, number, number | null, string | null, string | null] {
+  const i = c.inflight;
+  const passed = c.passed.length === 0 ? null : JSON.stringify(c.passed);
+  if (i === null) return [null, 0, null, null, passed];
+  const plan: StoredPlan = { plan: i.plan, done: i.done, unsure: i.unsure };
+  return [i.to, i.legacyDone, i.at, JSON.stringify(plan), passed];
+}
+
+function inflightOf(r: CursorRow): Inflight | null {
+  if (r.inflight_to === null) return null;
+  const at = Number(r.inflight_at ?? 0);
+  const to = Number(r.inflight_to);
+  if (r.inflight_plan === null) {
+    // Written by a version that counted done requests: the lane re-packs it under the current settings once.
+    return { to, at, plan: null, done: [], unsure: null, legacyDone: r.inflight_done };
+  }
+  const stored = JSON.parse(r.inflight_plan) as StoredPlan;
+  return { to, at, plan: stored.plan, done: stored.done, unsure: stored.unsure, legacyDone: r.inflight_done };
 }
 
 export const toCursor = (r: CursorRow): Cursor => ({
@@ -100,8 +131,9 @@ export const toCursor = (r: CursorRow): Cursor => ({
   feed: r.feed,
   partition: r.part,
   generation: r.generation,
-  seq: r.seq,
-  inflight: r.inflight_to === null ? null : { to: r.inflight_to, done: r.inflight_done, at: r.inflight_at ?? 0 },
+  seq: Number(r.seq),
+  inflight: inflightOf(r),
+  passed: r.passed === null ? [] : (JSON.parse(r.passed) as PassedRule[]),
 });
 
 /** How far the log is held, per partition: rows at or below a partition's hold may go (`other`: partitions not seen). */

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { nextDelay, POLICY } from '../../src/delivery/policy.js';
+import { classifyError, classifyResponse } from '../../src/mparticle/index.js';
+import { answerClass, nextDelay, POLICY, type AnswerClass } from '../../src/delivery/policy.js';
 import { RateLimiter } from '../../src/delivery/rate-limiter.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 
 describe('nextDelay', () => {
   const settings = { baseMs: 100, maxMs: 10_000, jitter: 0.5 };
@@ -25,52 +27,90 @@ describe('nextDelay', () => {
     const delays = new Set(Array.from({ length: 50 }, () => nextDelay(4, settings)));
     expect(delays.size).toBeGreaterThan(10);
   });
+});
 
-  it('has a rule for every action, and only waits/retries resend', () => {
-    expect(Object.keys(POLICY).sort()).toEqual(['done', 'hold', 'retry', 'split', 'wait']);
-    expect(POLICY.hold.resend).toBe(false);
-    expect(POLICY.retry.backoff).toBe(true);
-    expect(POLICY.wait.slowsFeed).toBe(true);
+describe('the failure policy table', () => {
+  const answers: [string, ReturnType<typeof classifyResponse>, AnswerClass][] = [
+    ['200', classifyResponse(202, {}, ''), '2xx'],
+    ['400', classifyResponse(400, {}, '{"errors":[{"code":"x","message":"bad"}]}'), '400'],
+    ['401', classifyResponse(401, {}, ''), '401, 403'],
+    ['403', classifyResponse(403, {}, ''), '401, 403'],
+    ['404', classifyResponse(404, {}, ''), '404'],
+    ['409', classifyResponse(409, {}, 'conflict'), 'other 4xx'],
+    ['413', classifyResponse(413, {}, ''), '413'],
+    ['429', classifyResponse(429, { 'retry-after': '3' }, ''), '429'],
+    ['500', classifyResponse(500, {}, ''), '5xx'],
+    ['503', classifyResponse(503, {}, ''), '5xx'],
+    ['302', classifyResponse(302, {}, ''), 'other'],
+    ['timeout', classifyError(Object.assign(new Error('t'), { name: 'TimeoutError' })), 'timeout'],
+    ['reset', classifyError(Object.assign(new Error('reset'), { code: 'ECONNRESET' })), 'connection error'],
+  ];
+
+  it.each(answers)('reads the row of a %s answer', (_name, outcome, cls) => {
+    expect(answerClass(outcome)).toBe(cls);
+  });
+
+  it("agrees with the mparticle room's classification of what each answer asks", () => {
+    const expected = { done: 'deliver', split: 'split', hold: 'hold', wait: 'wait', retry: 'back_off' } as const;
+    for (const [, outcome] of answers) expect(POLICY[answerClass(outcome)].action).toBe(expected[outcome.action]);
+  });
+
+  it('drops past the hold window exactly where the answer leaves events waiting without end', () => {
+    const drops = Object.entries(POLICY)
+      .filter(([, row]) => row.dropsPastHoldWindow)
+      .map(([cls]) => cls)
+      .sort();
+    expect(drops).toEqual(['401, 403', '404', '5xx', 'connection error', 'other', 'other 4xx', 'timeout'].sort());
+    // Only the answers that may hide a delivery resend batches as they were.
+    const ambiguous = Object.entries(POLICY)
+      .filter(([, row]) => row.ambiguous)
+      .map(([cls]) => cls)
+      .sort();
+    expect(ambiguous).toEqual(['5xx', 'connection error', 'other', 'timeout'].sort());
   });
 });
 
-/** A clock that only moves when the limiter sleeps: the test measures virtual time, not the machine's speed. */
-function fakeClock() {
-  let now = 0;
-  return {
-    now: () => now,
-    sleep: async (ms: number) => {
-      now += ms;
-    },
-    get elapsed() {
-      return now;
-    },
-  };
-}
-
 describe('RateLimiter', () => {
   it('holds the configured batches per second', async () => {
-    const clock = fakeClock();
+    const clock = new FakeClock();
+    const start = clock.now();
     const limiter = new RateLimiter(270, clock);
     // 100-batch requests: 2,700 batches need about 9 s after the first full second's burst.
-    for (let i = 0; i < 27; i++) await limiter.acquire(100);
-    expect(clock.elapsed).toBeGreaterThanOrEqual(8_500);
-    expect(clock.elapsed).toBeLessThanOrEqual(10_500);
+    for (let i = 0; i < 27; i++) await clock.until(limiter.acquire(100));
+    expect(clock.now() - start).toBeGreaterThanOrEqual(8_500);
+    expect(clock.now() - start).toBeLessThanOrEqual(10_500);
   });
 
   it('waits the penalty of a 429 and then sends more slowly', async () => {
-    const clock = fakeClock();
+    const clock = new FakeClock();
+    const start = clock.now();
     const limiter = new RateLimiter(100, clock);
-    await limiter.acquire(100);
+    await clock.until(limiter.acquire(100));
     const before = limiter.rate;
     limiter.penalize(5_000);
-    await limiter.acquire(1);
-    expect(clock.elapsed).toBeGreaterThanOrEqual(5_000);
+    await clock.until(limiter.acquire(1));
+    expect(clock.now() - start).toBeGreaterThanOrEqual(5_000);
     expect(limiter.rate).toBeLessThan(before);
   });
 
+  it('gives up a wait at once when told to stop: a long Retry-After does not hold a shutdown', async () => {
+    const clock = new FakeClock();
+    const limiter = new RateLimiter(100, clock);
+    limiter.penalize(120_000);
+    const stop = new AbortController();
+    const waiting = limiter.acquire(1, stop.signal);
+    await clock.advance(1_000);
+    stop.abort();
+    await clock.settle();
+    expect(await waiting).toBe(false);
+    // The next caller, not stopped, still waits out the penalty.
+    const start = clock.now();
+    expect(await clock.until(limiter.acquire(1))).toBe(true);
+    expect(clock.now() - start).toBeGreaterThanOrEqual(118_000);
+  });
+
   it('slows down when mParticle reports a high share of the limit used, and recovers', () => {
-    const limiter = new RateLimiter(270, fakeClock());
+    const limiter = new RateLimiter(270, new FakeClock());
     limiter.observe(95);
     limiter.observe(95);
     expect(limiter.rate).toBeLessThan(270 * 0.85);
@@ -79,9 +119,10 @@ describe('RateLimiter', () => {
   });
 
   it('does not wait at all when unlimited', async () => {
-    const clock = fakeClock();
+    const clock = new FakeClock();
+    const start = clock.now();
     const limiter = new RateLimiter(0, clock);
     for (let i = 0; i < 1000; i++) await limiter.acquire(100);
-    expect(clock.elapsed).toBe(0);
+    expect(clock.now()).toBe(start);
   });
 });

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { planFeeds } from '../../src/mparticle/index.js';
+import { passedBefore } from '../../src/delivery/chunk.js';
 import { regroupCursors } from '../../src/delivery/regroup.js';
-import type { Cursor } from '../../src/types.js';
+import type { Cursor, LogRow } from '../../src/types.js';
 
 const ctx = { exportId: 'e', partitions: 2, generation: 0, startSeq: 100 };
 const cursor = (feed: string, partition: number, seq: number, inflight: Cursor['inflight'] = null): Cursor => ({
@@ -11,6 +12,29 @@ const cursor = (feed: string, partition: number, seq: number, inflight: Cursor['
   generation: 0,
   seq,
   inflight,
+  passed: [],
+});
+
+const chunk = (to: number, done: number[]): Cursor['inflight'] => ({
+  to,
+  at: 5,
+  plan: null,
+  done,
+  unsure: null,
+  legacyDone: 0,
+});
+
+const row = (seq: number, platform: LogRow['platform']): LogRow => ({
+  seq,
+  eventId: `e${seq}`,
+  type: 't',
+  partition: 0,
+  externalUserId: 'u',
+  platform,
+  appId: platform === null ? null : 'app',
+  time: 1,
+  receivedAt: 1,
+  payload: '{}',
 });
 
 describe('regroupCursors', () => {
@@ -27,7 +51,7 @@ describe('regroupCursors', () => {
 
   it('keeps unchanged feeds as they are, in-flight ranges included', () => {
     const old = [
-      cursor('ios', 0, 10, { to: 20, done: 1, at: 5 }),
+      cursor('ios', 0, 10, chunk(20, [12])),
       cursor('ios', 1, 11),
       cursor('unbound', 0, 12),
       cursor('unbound', 1, 13),
@@ -65,5 +89,56 @@ describe('regroupCursors', () => {
       ['ios+unbound', 1, 20],
     ]);
     expect(r.removeFeeds.sort()).toEqual(['ios', 'unbound']);
+  });
+
+  it('passes what the old feeds had done: nothing is sent or counted twice after a regroup', () => {
+    // ios was ahead of unbound on partition 1 and had part of a chunk done.
+    const old = [
+      cursor('ios', 0, 10),
+      cursor('ios', 1, 50, chunk(60, [55, 58])),
+      cursor('unbound', 0, 30),
+      cursor('unbound', 1, 20),
+    ];
+    const r = regroupCursors(old, planFeeds({ unbound: { key: 'b' } }), ctx);
+    const p1 = r.create.find((c) => c.partition === 1)!;
+    expect(p1.seq).toBe(20);
+    expect(p1.inflight).toBeNull();
+    // ios events the ios feed had dealt with are passed; events unbound had not reached are sent.
+    expect(passedBefore(row(30, 'ios'), p1.passed)).toBe(true);
+    expect(passedBefore(row(55, 'ios'), p1.passed)).toBe(true);
+    expect(passedBefore(row(56, 'ios'), p1.passed)).toBe(false);
+    expect(passedBefore(row(30, null), p1.passed)).toBe(false);
+    expect(passedBefore(row(30, 'android'), p1.passed)).toBe(false);
+    const p0 = r.create.find((c) => c.partition === 0)!;
+    expect(p0.seq).toBe(10);
+    expect(passedBefore(row(20, null), p0.passed)).toBe(true);
+    expect(passedBefore(row(20, 'ios'), p0.passed)).toBe(false);
+    expect(passedBefore(row(31, null), p0.passed)).toBe(false);
+  });
+
+  it('keeps a removed feed as retired when nothing carries its slots, and takes it up when they come back', () => {
+    const old = [cursor('ios', 0, 10), cursor('ios', 1, 11), cursor('unbound', 0, 30), cursor('unbound', 1, 20)];
+    const removed = regroupCursors(old, planFeeds({ ios: { key: 'a' } }), ctx);
+    expect(removed.removeFeeds).toEqual(['unbound']);
+    const retired = removed.create.filter((c) => c.feed === '~unbound');
+    expect(retired.map((c) => [c.partition, c.seq])).toEqual([
+      [0, 30],
+      [1, 20],
+    ]);
+    // Unbound back later (ios went on meanwhile): it starts where the old unbound stopped, not at the start.
+    const later = [cursor('ios', 0, 90), cursor('ios', 1, 91), ...retired];
+    const back = regroupCursors(later, planFeeds({ ios: { key: 'a' }, unbound: { key: 'c' } }), ctx);
+    expect(back.create.map((c) => [c.feed, c.partition, c.seq])).toEqual([
+      ['unbound', 0, 30],
+      ['unbound', 1, 20],
+    ]);
+    expect(back.keep.map((c) => c.feed)).toEqual(['ios', 'ios']);
+    expect(back.removeFeeds).toEqual(['~unbound']);
+  });
+
+  it('a removed feed whose slots another feed takes over is not retired: that feed carries what it had done', () => {
+    const old = [cursor('ios', 0, 10), cursor('ios', 1, 11), cursor('unbound', 0, 30), cursor('unbound', 1, 20)];
+    const r = regroupCursors(old, planFeeds({ unbound: { key: 'b' } }), ctx);
+    expect(r.create.every((c) => !c.feed.startsWith('~'))).toBe(true);
   });
 });

@@ -1,46 +1,44 @@
 import { describe, expect, it } from 'vitest';
 import type { OutRequest } from '../../src/mparticle/index.js';
-import type { SendResult } from '../../src/delivery/send.js';
-import { Tally } from '../../src/delivery/tally.js';
 import { independent, sendInWindow } from '../../src/delivery/window.js';
 
-const sent = (): SendResult => ({ kind: 'sent', tally: new Tally('e', 'f') });
 const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('sendInWindow', () => {
-  it('keeps up to `width` requests in flight and counts every one when all are sent', async () => {
+  it('keeps up to `width` requests in flight and sends every one', async () => {
     let inFlight = 0;
     let most = 0;
-    const r = await sendInWindow(10, 2, 4, async () => {
+    const r = await sendInWindow(10, 4, async () => {
       most = Math.max(most, ++inFlight);
       await delay(5);
       inFlight--;
-      return sent();
+      return 'ended';
     });
     expect(most).toBe(4);
-    expect(r).toMatchObject({ end: 10, halted: false });
+    expect(r.halted).toBe(false);
+    expect(r.ends.every((e) => e === 'ended')).toBe(true);
   });
 
-  it('counts only the run of ended requests from the first: what ended after a held one is sent again later', async () => {
-    const r = await sendInWindow(8, 0, 4, async (i) => {
+  it('launches nothing after a request that could not end; those under way finish and keep their own end', async () => {
+    const r = await sendInWindow(8, 4, async (i) => {
       await delay(i === 2 ? 1 : 10);
-      return i === 2 ? { kind: 'held' } : sent();
+      return i === 2 ? 'held' : 'ended';
     });
     expect(r.halted).toBe(true);
-    expect(r.end).toBe(2);
-    // Request 3 was in flight beside it and was sent, but it is not counted; nothing was launched after the hold.
-    expect(r.results[3]?.kind).toBe('sent');
-    expect(r.results.slice(4).every((x) => x === undefined)).toBe(true);
+    // Request 3 was in flight beside it and ended: its batches keep their fates (recorded by the sender).
+    expect(r.ends.slice(0, 4)).toEqual(['ended', 'ended', 'held', 'ended']);
+    expect(r.ends.slice(4).every((x) => x === undefined)).toBe(true);
   });
 
   it('sends one at a time with width 1, stopping at the first that cannot be sent', async () => {
     const order: number[] = [];
-    const r = await sendInWindow(5, 0, 1, async (i) => {
+    const r = await sendInWindow(5, 1, async (i) => {
       order.push(i);
-      return i === 3 ? { kind: 'stopped' } : sent();
+      return i === 3 ? 'stopped' : 'ended';
     });
     expect(order).toEqual([0, 1, 2, 3]);
-    expect(r.end).toBe(3);
+    expect(r.ends[3]).toBe('stopped');
+    expect(r.ends[4]).toBeUndefined();
   });
 });
 

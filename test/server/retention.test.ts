@@ -80,12 +80,28 @@ describe('startRetention', () => {
     // One export: done with partition 0's old rows, only with the first two of partition 1.
     await t.store.createExport(exportRecord('exp-1'));
     await t.store.putCursors([
-      { exportId: 'exp-1', feed: 'unbound', partition: 0, generation: 0, seq: seqs['p0-old-3']!, inflight: null },
-      { exportId: 'exp-1', feed: 'unbound', partition: 1, generation: 0, seq: seqs['p1-old-1']!, inflight: null },
+      {
+        exportId: 'exp-1',
+        feed: 'unbound',
+        partition: 0,
+        generation: 0,
+        seq: seqs['p0-old-3']!,
+        inflight: null,
+        passed: [],
+      },
+      {
+        exportId: 'exp-1',
+        feed: 'unbound',
+        partition: 1,
+        generation: 0,
+        seq: seqs['p1-old-1']!,
+        inflight: null,
+        passed: [],
+      },
     ]);
     for (let p = 2; p < 4; p++) {
       await t.store.putCursors([
-        { exportId: 'exp-1', feed: 'unbound', partition: p, generation: 0, seq: 0, inflight: null },
+        { exportId: 'exp-1', feed: 'unbound', partition: p, generation: 0, seq: 0, inflight: null, passed: [] },
       ]);
     }
 

@@ -76,9 +76,14 @@ describe('GET /v1/events/:id, state by state', () => {
     expect(first.exports[0]).toMatchObject({ fate: 'waiting', feed: 'unbound', drop_deadline: null });
     expect(first.exports[0]!.cursor).toBeLessThan(seq);
 
-    const cursor = { exportId, feed: 'unbound', partition, generation: 0, seq: seq - 1 };
-    await app.store.putCursors([{ ...cursor, inflight: { to: seq, done: 0, at: Date.now() } }]);
+    const cursor = { exportId, feed: 'unbound', partition, generation: 0, seq: seq - 1, passed: [] };
+    const chunk = { to: seq, at: Date.now(), plan: null, done: [], unsure: null, legacyDone: 0 };
+    await app.store.putCursors([{ ...cursor, inflight: chunk }]);
     expect((await trace()).exports[0]).toMatchObject({ fate: 'in_flight', cursor: seq - 1 });
+    // Its batch delivered while the rest of the chunk is still being sent: it has its fate.
+    await app.store.putCursors([{ ...cursor, inflight: { ...chunk, done: [seq] } }]);
+    expect((await trace()).exports[0]).toMatchObject({ fate: 'delivered', cursor: seq - 1 });
+    await app.store.putCursors([{ ...cursor, inflight: chunk }]);
 
     // Held: the deadline is the hold window after the later of its receipt and the start of the hold.
     const heldSince = Date.parse(first.log.received_at) + 60_000;
@@ -103,6 +108,7 @@ describe('GET /v1/events/:id, state by state', () => {
       generation: 0,
       seq,
       inflight: null,
+      passed: [],
       counters: [{ feed: 'unbound', type: SEND, outcome: 'dead_lettered', count: 1 }],
       deadLetters: [
         {
@@ -114,6 +120,7 @@ describe('GET /v1/events/:id, state by state', () => {
           status: 400,
           error: 'data.event_name is required',
           createdAt: Date.now(),
+          attempts: 1,
         },
       ],
       drops: [],
@@ -124,7 +131,7 @@ describe('GET /v1/events/:id, state by state', () => {
     expect(dead.message).toContain('data.event_name is required');
 
     const [letter] = await app.store.listDeadLetters(exportId, { limit: 1 });
-    await app.store.resolveDeadLetter(letter!.id, []);
+    await app.store.resolveDeadLetter(letter!.id, [], Date.now());
     expect((await trace()).exports[0]).toMatchObject({ fate: 'delivered', cursor: seq });
   });
 
@@ -133,14 +140,24 @@ describe('GET /v1/events/:id, state by state', () => {
     const time = Math.floor(Date.now() / 1000) - 40 * 86_400;
     await push(app, sampleEvent(SEND, { id: 'trace-old-1', externalUserId: 'user-2', time }));
     const { seq, partition } = (await traceOf(app, 'trace-old-1')).log;
-    await app.store.putCursors([{ exportId, feed: 'unbound', partition, generation: 0, seq, inflight: null }]);
+    await app.store.putCursors([
+      { exportId, feed: 'unbound', partition, generation: 0, seq, inflight: null, passed: [] },
+    ]);
     const delivered = (await traceOf(app, 'trace-old-1')).exports[0]!;
     expect(delivered.fate).toBe('delivered');
     expect(delivered.message).toContain('/v2/bulkevents/historical');
     // A recent one says nothing of it.
     const recent = (await traceOf(app, 'trace-state-1')).log;
     await app.store.putCursors([
-      { exportId, feed: 'unbound', partition: recent.partition, generation: 0, seq: recent.seq, inflight: null },
+      {
+        exportId,
+        feed: 'unbound',
+        partition: recent.partition,
+        generation: 0,
+        seq: recent.seq,
+        inflight: null,
+        passed: [],
+      },
     ]);
     expect((await traceOf(app, 'trace-state-1')).exports[0]!.message).not.toContain('historical');
   });

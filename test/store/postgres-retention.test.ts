@@ -26,6 +26,7 @@ const live = (exportId: string, partition: number, seq: number): Cursor => ({
   generation: 0,
   seq,
   inflight: null,
+  passed: [],
 });
 
 describe.skipIf(pgUnavailable !== null)('postgres store: retention drops whole partitions of the log', () => {

@@ -50,7 +50,15 @@ describe('sqlite store', () => {
     const exp = exportRecord();
     await store.createExport(exp);
     await store.putCursors([
-      { exportId: exp.id, feed: 'ios', partition: 1, generation: 0, seq: 4, inflight: { to: 8, done: 1, at: 99 } },
+      {
+        exportId: exp.id,
+        feed: 'ios',
+        partition: 1,
+        generation: 0,
+        seq: 4,
+        inflight: { to: 8, at: 99, plan: null, done: [5], unsure: ['b'], legacyDone: 1 },
+        passed: [{ platformsIn: ['ios'], seq: 6, done: [] }],
+      },
     ]);
     await store.addQuarantine([
       {
@@ -70,7 +78,11 @@ describe('sqlite store', () => {
       evs.filter((e) => e.partition === 1).map((e) => e.eventId),
     );
     expect(await again.getExport(exp.id)).toEqual(exp);
-    expect((await again.getCursors(exp.id))[0]).toMatchObject({ seq: 4, inflight: { to: 8, done: 1, at: 99 } });
+    expect((await again.getCursors(exp.id))[0]).toMatchObject({
+      seq: 4,
+      inflight: { to: 8, at: 99, done: [5], unsure: ['b'], legacyDone: 1 },
+      passed: [{ platformsIn: ['ios'], seq: 6, done: [] }],
+    });
     expect(await again.countQuarantine()).toBe(1);
     expect(await again.getMeta('partitions')).toBe('16');
     expect(await again.append(evs.slice(0, 1))).toMatchObject({ stored: 0, duplicateIndexes: [0] });

@@ -1,3 +1,4 @@
+import { passedBefore } from '../../delivery/chunk.js';
 import { snapshotOf } from '../../delivery/snapshot.js';
 import { deliveryGaps, HISTORICAL_AGE_MS, mapEvent, routeSlot } from '../../mparticle/index.js';
 import type { Store } from '../../store/port.js';
@@ -147,8 +148,14 @@ async function traceIn(
     (c) => c.feed === plan.id && c.partition === row.partition && c.generation === generation,
   );
   const at = { feed: plan.id, cursor: cursor?.seq ?? (replay === undefined ? record.startSeq : null) };
-  // A finished replay's cursors are gone: it read everything it covered.
-  const passed = replay?.finishedAt != null || (cursor !== undefined && cursor.seq >= row.seq);
+  // A finished replay's cursors are gone: it read everything it covered. In the chunk in flight, an event whose fate
+  // is recorded is passed; so is one a feed this cursor replaced (credentials regrouped) had dealt with.
+  const passed =
+    replay?.finishedAt != null ||
+    (cursor !== undefined &&
+      (cursor.seq >= row.seq ||
+        (cursor.inflight !== null && row.seq <= cursor.inflight.to && cursor.inflight.done.includes(row.seq)) ||
+        passedBefore(row, cursor.passed)));
   if (!passed) {
     // A held or paused feed holds the chunk it was sending too.
     const state = states[plan.id];
@@ -181,8 +188,9 @@ async function traceIn(
     });
   }
   // Each lane records its own drops: add up those of the feed and type whose time range covers the event.
+  // (Of any feed: a feed the event's feed replaced may have dropped it.)
   const drops = (await store.listDrops(record.id)).filter(
-    (d) => d.feed === plan.id && d.type === row.type && d.firstTime <= row.time && row.time <= d.lastTime,
+    (d) => d.type === row.type && d.firstTime <= row.time && row.time <= d.lastTime,
   );
   if (drops.length > 0) {
     const count = drops.reduce((n, d) => n + d.count, 0);

@@ -10,28 +10,27 @@ import type {
   Outcome,
 } from '../../types.js';
 import { LeaseLostError } from '../errors.js';
-import type { DeliveryPoint, Progress } from '../port.js';
+import type { DeliveryPoint, Progress, StoredFeedState } from '../port.js';
 import type { Db } from './pool.js';
-import { inflightColumns, toCursor, type CursorRow } from '../shared.js';
+import { CURSOR_COLUMNS, cursorColumns, toCursor, type CursorRow } from '../shared.js';
 
 const MINUTE_MS = 60_000;
 
 const SQL = {
   // KEY SHARE: a concurrent deleteExport waits for this transaction, so a late sender cannot leave rows behind.
   startSeq: 'SELECT start_seq FROM exports WHERE id = $1 FOR KEY SHARE',
-  cursors:
-    'SELECT export_id, feed, part, generation, seq, inflight_to, inflight_done, inflight_at FROM cursors ' +
-    'WHERE export_id = $1 ORDER BY feed, part, generation',
+  cursors: `SELECT ${CURSOR_COLUMNS} FROM cursors WHERE export_id = $1 ORDER BY feed, part, generation`,
   putCursors:
-    'INSERT INTO cursors (export_id, feed, part, generation, seq, inflight_to, inflight_done, inflight_at) ' +
+    `INSERT INTO cursors (${CURSOR_COLUMNS}) ` +
     'SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::int[], $5::bigint[], $6::bigint[], $7::int[], ' +
-    '$8::bigint[]) ON CONFLICT (export_id, feed, part, generation) DO UPDATE SET seq = excluded.seq, ' +
-    'inflight_to = excluded.inflight_to, inflight_done = excluded.inflight_done, inflight_at = excluded.inflight_at',
+    '$8::bigint[], $9::text[], $10::text[]) ON CONFLICT (export_id, feed, part, generation) DO UPDATE SET ' +
+    'seq = excluded.seq, inflight_to = excluded.inflight_to, inflight_done = excluded.inflight_done, ' +
+    'inflight_at = excluded.inflight_at, inflight_plan = excluded.inflight_plan, passed = excluded.passed',
   deleteCursors: 'DELETE FROM cursors WHERE export_id = $1 AND feed = $2',
   deleteGeneration: 'DELETE FROM cursors WHERE export_id = $1 AND feed = $2 AND generation = $3',
   setInflight:
-    'UPDATE cursors SET inflight_to = $1, inflight_done = $2, inflight_at = $3 ' +
-    'WHERE export_id = $4 AND feed = $5 AND part = $6 AND generation = $7',
+    'UPDATE cursors SET inflight_to = $1, inflight_done = $2, inflight_at = $3, inflight_plan = $4 ' +
+    'WHERE export_id = $5 AND feed = $6 AND part = $7 AND generation = $8',
   // $2 is the lane's partition (-1 for updates that come from no lane): lanes never share a counter row.
   addCounters:
     'INSERT INTO counters (export_id, part, feed, type, outcome, count) ' +
@@ -42,11 +41,14 @@ const SQL = {
     'GROUP BY feed, type, outcome ORDER BY feed, type, outcome',
   // Each dead letter's id and type lists travel as JSON text: unnest cannot carry arrays of different lengths.
   addDeadLetters:
-    'INSERT INTO dead_letters (export_id, feed, batch, event_ids, types, status, error, created_at) ' +
+    'INSERT INTO dead_letters (export_id, feed, batch, event_ids, types, status, error, created_at, attempts, ' +
+    'last_attempt_at) ' +
     'SELECT d.export_id, d.feed, d.batch, ARRAY(SELECT json_array_elements_text(d.ids::json)), ' +
-    'ARRAY(SELECT json_array_elements_text(d.types::json)), d.status, d.error, d.created_at ' +
-    'FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::text[], $8::bigint[]) ' +
-    'WITH ORDINALITY AS d(export_id, feed, batch, ids, types, status, error, created_at, ord) ORDER BY d.ord',
+    'ARRAY(SELECT json_array_elements_text(d.types::json)), d.status, d.error, d.created_at, d.attempts, ' +
+    'CASE WHEN d.attempts > 0 THEN d.created_at END ' +
+    'FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::text[], $8::bigint[], ' +
+    '$9::int[]) WITH ORDINALITY AS d(export_id, feed, batch, ids, types, status, error, created_at, attempts, ord) ' +
+    'ORDER BY d.ord',
   addDrops:
     'INSERT INTO drops (export_id, feed, type, count, first_time, last_time, reason, dropped_at) ' +
     'SELECT d.export_id, d.feed, d.type, d.count, d.first_time, d.last_time, d.reason, d.dropped_at ' +
@@ -61,8 +63,14 @@ const SQL = {
     'GROUP BY minute, feed ORDER BY minute, feed',
   feedStates: 'SELECT feed, state FROM feed_states WHERE export_id = $1',
   putFeedState:
-    'INSERT INTO feed_states (export_id, feed, state) VALUES ($1, $2, $3) ' +
-    'ON CONFLICT (export_id, feed) DO UPDATE SET state = excluded.state',
+    'INSERT INTO feed_states (export_id, feed, state, version) VALUES ($1, $2, $3, 1) ' +
+    'ON CONFLICT (export_id, feed) DO UPDATE SET state = excluded.state, version = feed_states.version + 1',
+  feedState: 'SELECT state, version FROM feed_states WHERE export_id = $1 AND feed = $2',
+  insertFeedState:
+    'INSERT INTO feed_states (export_id, feed, state, version) VALUES ($1, $2, $3, 1) ' +
+    'ON CONFLICT (export_id, feed) DO NOTHING',
+  swapFeedState:
+    'UPDATE feed_states SET state = $1, version = version + 1 WHERE export_id = $2 AND feed = $3 AND version = $4',
 } as const;
 
 /** Column arrays for unnest: one array per field, in the order given. */
@@ -106,6 +114,20 @@ export async function addCounters(
   ]);
 }
 
+/** Events delivered at `at` (ms), for the per-minute chart; `partition` as for counters. */
+export async function addDeliveredPoint(
+  client: Client,
+  exportId: string,
+  feed: string,
+  at: number,
+  count: number,
+  partition = -1,
+): Promise<void> {
+  if (count <= 0) return;
+  const minute = Math.floor(at / MINUTE_MS) * MINUTE_MS;
+  await client.query(SQL.addDelivered, [exportId, feed, minute, partition, count]);
+}
+
 type Run = (sql: string, params: unknown[]) => Promise<unknown>;
 
 async function putCursorRows(run: Run, list: readonly Cursor[]): Promise<void> {
@@ -116,9 +138,7 @@ async function putCursorRows(run: Run, list: readonly Cursor[]): Promise<void> {
     (c) => c.partition,
     (c) => c.generation,
     (c) => c.seq,
-    (c) => inflightColumns(c.inflight)[0],
-    (c) => inflightColumns(c.inflight)[1],
-    (c) => inflightColumns(c.inflight)[2],
+    ...[0, 1, 2, 3, 4].map((i) => (c: Cursor) => cursorColumns(c)[i]),
   ]);
   await run(SQL.putCursors, values);
 }
@@ -136,6 +156,7 @@ async function insertDeadLetters(client: Client, list: readonly NewDeadLetter[])
       (d) => d.status ?? null,
       (d) => d.error,
       (d) => d.createdAt,
+      (d) => d.attempts,
     ]),
   );
 }
@@ -177,14 +198,24 @@ export function makeDeliveryState(db: Db) {
     setInflight: (exportId: string, feed: string, part: number, generation: number, flight: Inflight | null) =>
       db.tx(async (client) => {
         const start = await requireExport(client, exportId);
-        const columns = inflightColumns(flight);
+        const columns = cursorColumns({ inflight: flight, passed: [] }).slice(0, 4);
         const updated = await client.query(SQL.setInflight, [...columns, exportId, feed, part, generation]);
         if ((updated.rowCount ?? 0) > 0) return;
         // No cursor yet: the sender is still where a new one starts (live: the export's startSeq; a replay: the
         // beginning of the log, its time range filters the rest). Record that, so a restart re-reads from there.
         await putCursorRows(
           (sql, params) => client.query(sql, params),
-          [{ exportId, feed, partition: part, generation, seq: generation === 0 ? start : 0, inflight: flight }],
+          [
+            {
+              exportId,
+              feed,
+              partition: part,
+              generation,
+              seq: generation === 0 ? start : 0,
+              inflight: flight,
+              passed: [],
+            },
+          ],
         );
       }),
     commitProgress: (p: Progress): Promise<void> =>
@@ -210,15 +241,15 @@ export function makeDeliveryState(db: Db) {
               generation: p.generation,
               seq: p.seq,
               inflight: p.inflight,
+              passed: p.passed,
             },
           ],
         );
         await addCounters(client, p.exportId, p.counters, p.partition);
         await insertDeadLetters(client, p.deadLetters);
         await insertDrops(client, p.drops);
-        if (p.delivered !== null && p.delivered.count > 0) {
-          const minute = Math.floor(p.delivered.at / MINUTE_MS) * MINUTE_MS;
-          await client.query(SQL.addDelivered, [p.exportId, p.feed, minute, p.partition, p.delivered.count]);
+        if (p.delivered !== null) {
+          await addDeliveredPoint(client, p.exportId, p.feed, p.delivered.at, p.delivered.count, p.partition);
         }
       }),
     async getFeedStates(exportId: string): Promise<Record<string, FeedState>> {
@@ -230,6 +261,19 @@ export function makeDeliveryState(db: Db) {
     },
     putFeedState: async (exportId: string, feed: string, state: FeedState): Promise<void> =>
       void (await db.query(SQL.putFeedState, [exportId, feed, JSON.stringify(state)])),
+    async getFeedState(exportId: string, feed: string): Promise<StoredFeedState | null> {
+      const [r] = await db.query<{ state: string; version: number }>(SQL.feedState, [exportId, feed]);
+      return r === undefined ? null : { state: JSON.parse(r.state) as FeedState, version: r.version };
+    },
+    async swapFeedState(exportId: string, feed: string, version: number, state: FeedState): Promise<boolean> {
+      const text = JSON.stringify(state);
+      const r = await db.withClient((client) =>
+        version === 0
+          ? client.query(SQL.insertFeedState, [exportId, feed, text])
+          : client.query(SQL.swapFeedState, [text, exportId, feed, version]),
+      );
+      return (r.rowCount ?? 0) > 0;
+    },
     getCounters: async (exportId: string): Promise<CounterRow[]> =>
       (await db.query<{ feed: string; type: string; outcome: Outcome; count: number }>(SQL.counters, [exportId])).map(
         (r) => ({ exportId, ...r }),

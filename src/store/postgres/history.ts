@@ -1,6 +1,6 @@
 import type { CounterDelta, DeadLetter, Drop, ExportErrorEntry, Replay } from '../../types.js';
 import type { DeadLetterQuery } from '../port.js';
-import { addCounters } from './delivery-state.js';
+import { addCounters, addDeliveredPoint } from './delivery-state.js';
 import type { Db } from './pool.js';
 
 // What happened to an export's events besides delivery: dead letters, drops, errors, replays.
@@ -16,7 +16,7 @@ const SQL = {
     `SELECT ${DEAD_LETTER_COLUMNS} FROM dead_letters WHERE export_id = $1 AND id > $2 ` +
     'AND ($4::text IS NULL OR $4::text = ANY(event_ids)) ORDER BY id LIMIT $3',
   getDeadLetters: `SELECT ${DEAD_LETTER_COLUMNS} FROM dead_letters WHERE export_id = $1 AND id = ANY($2::bigint[]) ORDER BY id`,
-  removeDeadLetter: 'DELETE FROM dead_letters WHERE id = $1 RETURNING export_id',
+  removeDeadLetter: 'DELETE FROM dead_letters WHERE id = $1 RETURNING export_id, feed',
   failDeadLetter:
     'UPDATE dead_letters SET attempts = attempts + 1, status = $1, error = $2, last_attempt_at = $3 WHERE id = $4',
   countDeadLetters: 'SELECT count(*) AS n FROM dead_letters WHERE export_id = $1',
@@ -46,10 +46,14 @@ export function makeHistory(db: Db) {
     getDeadLetters: (exportId: string, ids: readonly number[]): Promise<DeadLetter[]> =>
       db.query<DeadLetter>(SQL.getDeadLetters, [exportId, ids]),
     // A dead letter already resolved (a second click, a concurrent retry) adds nothing: its events count once.
-    resolveDeadLetter: (id: number, counters: readonly CounterDelta[]): Promise<void> =>
+    resolveDeadLetter: (id: number, counters: readonly CounterDelta[], at: number): Promise<boolean> =>
       db.tx(async (client) => {
-        const row = (await client.query<{ export_id: string }>(SQL.removeDeadLetter, [id])).rows[0];
-        if (row !== undefined) await addCounters(client, row.export_id, counters);
+        const row = (await client.query<{ export_id: string; feed: string }>(SQL.removeDeadLetter, [id])).rows[0];
+        if (row === undefined) return false;
+        await addCounters(client, row.export_id, counters);
+        const delivered = counters.reduce((n, c) => n + (c.outcome === 'delivered' ? c.count : 0), 0);
+        await addDeliveredPoint(client, row.export_id, row.feed, at, delivered);
+        return true;
       }),
     failDeadLetter: async (id: number, status: number | null, error: string, at: number): Promise<void> =>
       void (await db.query(SQL.failDeadLetter, [status ?? null, error, at, id])),

@@ -9,16 +9,20 @@ export const DELIVERY_POINTS_KEPT_MS = 7 * 24 * 3600 * 1000;
 
 const SQL = {
   exportStarts: 'SELECT id, start_seq FROM exports',
-  // Live cursors (generation 0) of exports that still exist: the lowest per export and partition.
+  // Live cursors (generation 0) of exports that still exist: the lowest per export and partition. Retired cursors
+  // ('~feed': what a removed feed had done) hold nothing.
   liveHolds:
     'SELECT c.export_id, c.part, min(c.seq) AS hold FROM cursors c ' +
-    'JOIN exports e ON e.id = c.export_id WHERE c.generation = 0 GROUP BY c.export_id, c.part',
+    'JOIN exports e ON e.id = c.export_id ' +
+    "WHERE c.generation = 0 AND c.feed NOT LIKE '~%' " +
+    'GROUP BY c.export_id, c.part',
   // A replay holds only while unfinished and short of its end: past uptoSeq it needs nothing more.
   replayHolds:
     'SELECT c.part, min(c.seq) AS hold FROM cursors c ' +
     'JOIN replays r ON r.export_id = c.export_id AND r.generation = c.generation ' +
     'JOIN exports e ON e.id = c.export_id ' +
-    'WHERE c.generation > 0 AND r.finished_at IS NULL AND c.seq < r.upto_seq GROUP BY c.part',
+    "WHERE c.generation > 0 AND c.feed NOT LIKE '~%' AND r.finished_at IS NULL AND c.seq < r.upto_seq " +
+    'GROUP BY c.part',
   nextSeq: 'SELECT next_seq FROM log_state',
   pruneMinutes: 'DELETE FROM delivery_minutes WHERE minute < $1',
   pruneErrors:

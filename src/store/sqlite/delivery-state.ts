@@ -10,33 +10,31 @@ import type {
   Outcome,
 } from '../../types.js';
 import { LeaseLostError } from '../errors.js';
-import type { DeliveryPoint, Progress } from '../port.js';
-import { inflightColumns, toCursor, type CursorRow } from '../shared.js';
+import type { DeliveryPoint, Progress, StoredFeedState } from '../port.js';
+import { CURSOR_COLUMNS, cursorColumns, toCursor, type CursorRow } from '../shared.js';
 
 const MINUTE_MS = 60_000;
 
 const SQL = {
   startSeq: "SELECT json_extract(record, '$.startSeq') AS start_seq FROM exports WHERE id = ?",
-  cursors:
-    'SELECT export_id, feed, part, generation, seq, inflight_to, inflight_done, inflight_at FROM cursors WHERE export_id = ? ' +
-    'ORDER BY feed, part, generation',
+  cursors: `SELECT ${CURSOR_COLUMNS} FROM cursors WHERE export_id = ? ORDER BY feed, part, generation`,
   putCursor:
-    'INSERT INTO cursors (export_id, feed, part, generation, seq, inflight_to, inflight_done, inflight_at) ' +
-    'VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (export_id, feed, part, generation) DO UPDATE SET ' +
+    `INSERT INTO cursors (${CURSOR_COLUMNS}) ` +
+    'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (export_id, feed, part, generation) DO UPDATE SET ' +
     'seq = excluded.seq, inflight_to = excluded.inflight_to, inflight_done = excluded.inflight_done, ' +
-    'inflight_at = excluded.inflight_at',
+    'inflight_at = excluded.inflight_at, inflight_plan = excluded.inflight_plan, passed = excluded.passed',
   deleteCursors: 'DELETE FROM cursors WHERE export_id = ? AND feed = ?',
   deleteGeneration: 'DELETE FROM cursors WHERE export_id = ? AND feed = ? AND generation = ?',
   setInflight:
-    'UPDATE cursors SET inflight_to = ?, inflight_done = ?, inflight_at = ? ' +
+    'UPDATE cursors SET inflight_to = ?, inflight_done = ?, inflight_at = ?, inflight_plan = ? ' +
     'WHERE export_id = ? AND feed = ? AND part = ? AND generation = ?',
   addCounter:
     'INSERT INTO counters (export_id, feed, type, outcome, count) VALUES (?, ?, ?, ?, ?) ' +
     'ON CONFLICT (export_id, feed, type, outcome) DO UPDATE SET count = count + excluded.count',
   counters: 'SELECT feed, type, outcome, count FROM counters WHERE export_id = ? ORDER BY feed, type, outcome',
   addDeadLetter:
-    'INSERT INTO dead_letters (export_id, feed, batch, event_ids, types, status, error, created_at) ' +
-    'VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    'INSERT INTO dead_letters (export_id, feed, batch, event_ids, types, status, error, created_at, attempts, ' +
+    'last_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
   addDrop:
     'INSERT INTO drops (export_id, feed, type, count, first_time, last_time, reason, dropped_at) ' +
     'VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
@@ -47,8 +45,13 @@ const SQL = {
   feedStates: 'SELECT feed, state FROM feed_states WHERE export_id = ?',
   holdsLease: 'SELECT 1 FROM leases WHERE export_id = ? AND feed = ? AND part = ? AND owner = ? AND expires_at > ?',
   putFeedState:
-    'INSERT INTO feed_states (export_id, feed, state) VALUES (?, ?, ?) ' +
-    'ON CONFLICT (export_id, feed) DO UPDATE SET state = excluded.state',
+    'INSERT INTO feed_states (export_id, feed, state, version) VALUES (?, ?, ?, 1) ' +
+    'ON CONFLICT (export_id, feed) DO UPDATE SET state = excluded.state, version = feed_states.version + 1',
+  feedState: 'SELECT state, version FROM feed_states WHERE export_id = ? AND feed = ?',
+  insertFeedState:
+    'INSERT INTO feed_states (export_id, feed, state, version) VALUES (?, ?, ?, 1) ON CONFLICT (export_id, feed) DO NOTHING',
+  swapFeedState:
+    'UPDATE feed_states SET state = ?, version = version + 1 WHERE export_id = ? AND feed = ? AND version = ?',
 } as const;
 
 function missingExport(exportId: string): Error {
@@ -71,6 +74,9 @@ export function makeDeliveryState(db: Database.Database) {
   const feedStates = db.prepare(SQL.feedStates);
   const holdsLease = db.prepare(SQL.holdsLease).pluck();
   const putFeedState = db.prepare(SQL.putFeedState);
+  const feedState = db.prepare(SQL.feedState);
+  const insertFeedState = db.prepare(SQL.insertFeedState);
+  const swapFeedState = db.prepare(SQL.swapFeedState);
 
   /** The export's startSeq; throws when the export is gone, so a late sender cannot recreate its rows. */
   const requireExport = (exportId: string): number => {
@@ -93,6 +99,8 @@ export function makeDeliveryState(db: Database.Database) {
       d.status ?? null,
       d.error,
       d.createdAt,
+      d.attempts,
+      d.attempts > 0 ? d.createdAt : null,
     );
   };
   const insertDrop = (d: NewDrop): void => {
@@ -101,15 +109,15 @@ export function makeDeliveryState(db: Database.Database) {
 
   const putAll = db.transaction((list: readonly Cursor[]) => {
     for (const c of list) {
-      putCursor.run(c.exportId, c.feed, c.partition, c.generation, c.seq, ...inflightColumns(c.inflight));
+      putCursor.run(c.exportId, c.feed, c.partition, c.generation, c.seq, ...cursorColumns(c));
     }
   });
 
   const inflight = db.transaction(
     (exportId: string, feed: string, part: number, generation: number, flight: Inflight | null) => {
       const start = requireExport(exportId);
-      const columns = inflightColumns(flight);
-      if (setInflight.run(...columns, exportId, feed, part, generation).changes > 0) return;
+      const columns = cursorColumns({ inflight: flight, passed: [] });
+      if (setInflight.run(...columns.slice(0, 4), exportId, feed, part, generation).changes > 0) return;
       // No cursor yet: the sender is still where a new one starts (live: the export's startSeq; a replay: the
       // beginning of the log, its time range filters the rest). Record that, so a restart re-reads from there.
       putCursor.run(exportId, feed, part, generation, generation === 0 ? start : 0, ...columns);
@@ -121,18 +129,21 @@ export function makeDeliveryState(db: Database.Database) {
     if (p.fence && holdsLease.get(p.exportId, p.feed, p.partition, p.fence.owner, p.fence.now) === undefined) {
       throw new LeaseLostError(`${p.fence.owner} no longer holds ${p.exportId}/${p.feed}/${p.partition}`);
     }
-    putCursor.run(p.exportId, p.feed, p.partition, p.generation, p.seq, ...inflightColumns(p.inflight));
+    putCursor.run(p.exportId, p.feed, p.partition, p.generation, p.seq, ...cursorColumns(p));
     addCounters(p.exportId, p.counters);
     for (const d of p.deadLetters) insertDeadLetter(d);
     for (const d of p.drops) insertDrop(d);
-    if (p.delivered !== null && p.delivered.count > 0) {
-      const minute = Math.floor(p.delivered.at / MINUTE_MS) * MINUTE_MS;
-      addDelivered.run(p.exportId, p.feed, minute, p.delivered.count);
-    }
+    if (p.delivered !== null) addDeliveredPoint(p.exportId, p.feed, p.delivered.at, p.delivered.count);
   });
+
+  /** Events delivered at `at` (ms), for the per-minute chart. */
+  const addDeliveredPoint = (exportId: string, feed: string, at: number, count: number): void => {
+    if (count > 0) addDelivered.run(exportId, feed, Math.floor(at / MINUTE_MS) * MINUTE_MS, count);
+  };
 
   return {
     addCounters,
+    addDeliveredPoint,
     getCursors: (exportId: string): Cursor[] => (cursors.all(exportId) as CursorRow[]).map(toCursor),
     putCursors: (list: readonly Cursor[]): void => putAll.immediate(list),
     deleteCursors: (exportId: string, feed: string, generation?: number): void =>
@@ -151,6 +162,16 @@ export function makeDeliveryState(db: Database.Database) {
     },
     putFeedState: (exportId: string, feed: string, state: FeedState): void =>
       void putFeedState.run(exportId, feed, JSON.stringify(state)),
+    getFeedState(exportId: string, feed: string): StoredFeedState | null {
+      const r = feedState.get(exportId, feed) as { state: string; version: number } | undefined;
+      return r === undefined ? null : { state: JSON.parse(r.state) as FeedState, version: r.version };
+    },
+    swapFeedState(exportId: string, feed: string, version: number, state: FeedState): boolean {
+      const text = JSON.stringify(state);
+      const r =
+        version === 0 ? insertFeedState.run(exportId, feed, text) : swapFeedState.run(text, exportId, feed, version);
+      return r.changes > 0;
+    },
     getCounters: (exportId: string): CounterRow[] =>
       (counters.all(exportId) as { feed: string; type: string; outcome: Outcome; count: number }[]).map((r) => ({
         exportId,

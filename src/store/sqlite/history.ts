@@ -14,7 +14,7 @@ const SQL = {
   getDeadLetters:
     `SELECT ${DEAD_LETTER_COLUMNS} FROM dead_letters ` +
     'WHERE export_id = ? AND id IN (SELECT value FROM json_each(?)) ORDER BY id',
-  removeDeadLetter: 'DELETE FROM dead_letters WHERE id = ? RETURNING export_id',
+  removeDeadLetter: 'DELETE FROM dead_letters WHERE id = ? RETURNING export_id, feed',
   failDeadLetter:
     'UPDATE dead_letters SET attempts = attempts + 1, status = ?, error = ?, last_attempt_at = ? WHERE id = ?',
   countDeadLetters: 'SELECT count(*) FROM dead_letters WHERE export_id = ?',
@@ -79,10 +79,11 @@ interface DropRow {
 export function makeHistory(
   db: Database.Database,
   addCounters: (exportId: string, deltas: readonly CounterDelta[]) => void,
+  addDelivered: (exportId: string, feed: string, at: number, count: number) => void,
 ) {
   const listDeadLetters = db.prepare(SQL.listDeadLetters);
   const getDeadLetters = db.prepare(SQL.getDeadLetters);
-  const removeDeadLetter = db.prepare(SQL.removeDeadLetter).pluck();
+  const removeDeadLetter = db.prepare(SQL.removeDeadLetter);
   const failDeadLetter = db.prepare(SQL.failDeadLetter);
   const countDeadLetters = db.prepare(SQL.countDeadLetters).pluck();
   const drops = db.prepare(SQL.drops);
@@ -94,9 +95,13 @@ export function makeHistory(
   const finishReplay = db.prepare(SQL.finishReplay);
 
   // A dead letter already resolved (a second click, a concurrent retry) adds nothing: its events count once.
-  const resolve = db.transaction((id: number, counters: readonly CounterDelta[]) => {
-    const exportId = removeDeadLetter.get(id) as string | undefined;
-    if (exportId !== undefined) addCounters(exportId, counters);
+  const resolve = db.transaction((id: number, counters: readonly CounterDelta[], at: number): boolean => {
+    const row = removeDeadLetter.get(id) as { export_id: string; feed: string } | undefined;
+    if (row === undefined) return false;
+    addCounters(row.export_id, counters);
+    const delivered = counters.reduce((n, c) => n + (c.outcome === 'delivered' ? c.count : 0), 0);
+    addDelivered(row.export_id, row.feed, at, delivered);
+    return true;
   });
 
   const recordError = db.transaction((e: ExportErrorEntry) => {
@@ -117,7 +122,8 @@ export function makeHistory(
       ).map(toDeadLetter),
     getDeadLetters: (exportId: string, ids: readonly number[]): DeadLetter[] =>
       (getDeadLetters.all(exportId, JSON.stringify(ids)) as DeadLetterRow[]).map(toDeadLetter),
-    resolveDeadLetter: (id: number, counters: readonly CounterDelta[]): void => resolve.immediate(id, counters),
+    resolveDeadLetter: (id: number, counters: readonly CounterDelta[], at: number): boolean =>
+      resolve.immediate(id, counters, at),
     failDeadLetter: (id: number, status: number | null, error: string, at: number): void =>
       void failDeadLetter.run(status ?? null, error, at, id),
     countDeadLetters: (exportId: string): number => countDeadLetters.get(exportId) as number,

@@ -100,7 +100,7 @@ function storeOn(db: Database.Database, options: SqliteStoreOptions): Store {
   const quarantine = makeQuarantine(db);
   const exportsTable = makeExports(db);
   const delivery = makeDeliveryState(db);
-  const history = makeHistory(db, delivery.addCounters);
+  const history = makeHistory(db, delivery.addCounters, delivery.addDeliveredPoint);
   const leases = makeLeases(db);
 
   const commits = new GroupCommit<readonly NewEvent[], AppendResult>(
@@ -160,6 +160,8 @@ function storeOn(db: Database.Database, options: SqliteStoreOptions): Store {
     commitProgress: op(delivery.commitProgress),
     getFeedStates: op(delivery.getFeedStates),
     putFeedState: op(delivery.putFeedState),
+    getFeedState: op(delivery.getFeedState),
+    swapFeedState: op(delivery.swapFeedState),
     getCounters: op(delivery.getCounters),
     deliverySeries: op(delivery.deliverySeries),
 

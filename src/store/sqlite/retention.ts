@@ -10,16 +10,20 @@ export const ERRORS_KEPT = 200;
 
 const SQL = {
   exportStarts: "SELECT id, json_extract(record, '$.startSeq') AS start_seq FROM exports",
-  // Live cursors (generation 0) of exports that still exist: the lowest per export and partition.
+  // Live cursors (generation 0) of exports that still exist: the lowest per export and partition. Retired cursors
+  // ('~feed': what a removed feed had done) hold nothing.
   liveHolds:
     'SELECT c.export_id AS export_id, c.part AS part, min(c.seq) AS hold FROM cursors c ' +
-    'JOIN exports e ON e.id = c.export_id WHERE c.generation = 0 GROUP BY c.export_id, c.part',
+    'JOIN exports e ON e.id = c.export_id ' +
+    "WHERE c.generation = 0 AND c.feed NOT LIKE '~%' " +
+    'GROUP BY c.export_id, c.part',
   // A replay holds only while unfinished and short of its end: past uptoSeq it needs nothing more.
   replayHolds:
     'SELECT c.part AS part, min(c.seq) AS hold FROM cursors c ' +
     'JOIN replays r ON r.export_id = c.export_id AND r.generation = c.generation ' +
     'JOIN exports e ON e.id = c.export_id ' +
-    'WHERE c.generation > 0 AND r.finished_at IS NULL AND c.seq < r.upto_seq GROUP BY c.part',
+    "WHERE c.generation > 0 AND c.feed NOT LIKE '~%' AND r.finished_at IS NULL AND c.seq < r.upto_seq " +
+    'GROUP BY c.part',
   // Walks old rows in index order, resuming after the last key seen: held rows are passed once per run, not per chunk.
   scan:
     'SELECT seq, part, received_at FROM event_log INDEXED BY event_log_received ' +

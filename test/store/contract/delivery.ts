@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { LeaseLostError } from '../../../src/store/errors.js';
 import type { Progress } from '../../../src/store/port.js';
-import type { Cursor, FeedState, NewDeadLetter } from '../../../src/types.js';
+import type { Cursor, FeedState, Inflight, NewDeadLetter, PackSettings } from '../../../src/types.js';
 import type { StoreContext } from './fixtures.js';
 import { exportRecord } from './fixtures.js';
 
@@ -12,7 +12,26 @@ const cursor = (exportId: string, over: Partial<Cursor> = {}): Cursor => ({
   generation: 0,
   seq: 0,
   inflight: null,
+  passed: [],
   ...over,
+});
+
+const SETTINGS: PackSettings = {
+  types: ['users.messages.email.Send'],
+  environment: 'development',
+  identity: 'customer_id',
+  eventNames: {},
+  merge: true,
+};
+
+/** A chunk (cursor, to] in flight, packed at `at`, with these seqs done. */
+const flight = (to: number, at: number, done: number[] = [], unsure: string[] | null = null): Inflight => ({
+  to,
+  at,
+  plan: { settings: SETTINGS, exclude: [] },
+  done,
+  unsure,
+  legacyDone: 0,
 });
 
 const progress = (exportId: string, over: Partial<Progress> = {}): Progress => ({
@@ -22,6 +41,7 @@ const progress = (exportId: string, over: Partial<Progress> = {}): Progress => (
   generation: 0,
   seq: 10,
   inflight: null,
+  passed: [],
   counters: [],
   deadLetters: [],
   drops: [],
@@ -38,6 +58,7 @@ const deadLetter = (exportId: string, over: Partial<NewDeadLetter> = {}): NewDea
   status: 400,
   error: 'mParticle refused the batch: events[0].data.event_name is required',
   createdAt: 1_700_000_000_000,
+  attempts: 1,
   ...over,
 });
 
@@ -53,7 +74,7 @@ export function describeDelivery(ctx: StoreContext): void {
         cursor(exp.id, { partition: 0, seq: 5 }),
         cursor(exp.id, { partition: 1, seq: 7 }),
         cursor(exp.id, { feed: 'web', partition: 0, seq: 3 }),
-        cursor(exp.id, { partition: 0, generation: 2, seq: 1, inflight: { to: 4, done: 0, at: 1 } }),
+        cursor(exp.id, { partition: 0, generation: 2, seq: 1, inflight: flight(4, 1) }),
       ]);
       await ctx.store.putCursors([cursor(exp.id, { partition: 1, seq: 2 })]);
       const got = await ctx.store.getCursors(exp.id);
@@ -61,7 +82,7 @@ export function describeDelivery(ctx: StoreContext): void {
       expect(got).toEqual(
         expect.arrayContaining([
           cursor(exp.id, { partition: 1, seq: 2 }),
-          cursor(exp.id, { partition: 0, generation: 2, seq: 1, inflight: { to: 4, done: 0, at: 1 } }),
+          cursor(exp.id, { partition: 0, generation: 2, seq: 1, inflight: flight(4, 1) }),
         ]),
       );
       await ctx.store.deleteCursors(exp.id, 'ios', 2);
@@ -74,12 +95,12 @@ export function describeDelivery(ctx: StoreContext): void {
       const exp = exportRecord();
       await ctx.store.createExport(exp);
       await ctx.store.putCursors([cursor(exp.id, { seq: 5 })]);
-      const flight = { to: 12, done: 0, at: T0 };
-      await ctx.store.setInflight(exp.id, 'ios', 0, 0, flight);
-      expect(await ctx.store.getCursors(exp.id)).toEqual([cursor(exp.id, { seq: 5, inflight: flight })]);
+      const chunk = flight(12, T0);
+      await ctx.store.setInflight(exp.id, 'ios', 0, 0, chunk);
+      expect(await ctx.store.getCursors(exp.id)).toEqual([cursor(exp.id, { seq: 5, inflight: chunk })]);
       await ctx.store.commitProgress(progress(exp.id, { seq: 12 }));
       expect(await ctx.store.getCursors(exp.id)).toEqual([cursor(exp.id, { seq: 12 })]);
-      await ctx.store.setInflight(exp.id, 'ios', 0, 0, { to: 20, done: 0, at: T0 });
+      await ctx.store.setInflight(exp.id, 'ios', 0, 0, flight(20, T0));
       await ctx.store.setInflight(exp.id, 'ios', 0, 0, null);
       expect(await ctx.store.getCursors(exp.id)).toEqual([cursor(exp.id, { seq: 12 })]);
     });
@@ -88,18 +109,18 @@ export function describeDelivery(ctx: StoreContext): void {
       const exp = exportRecord();
       await ctx.store.createExport(exp);
       await ctx.store.putCursors([cursor(exp.id, { seq: 5 })]);
-      await ctx.store.setInflight(exp.id, 'ios', 0, 0, { to: 30, done: 0, at: T0 });
+      await ctx.store.setInflight(exp.id, 'ios', 0, 0, flight(30, T0));
       const send = 'users.messages.email.Send';
       await ctx.store.commitProgress(
         progress(exp.id, {
           seq: 5,
-          inflight: { to: 30, done: 2, at: T0 },
+          inflight: flight(30, T0, [6, 7], ['a-batch']),
           counters: [{ feed: 'ios', type: send, outcome: 'delivered', count: 200 }],
           delivered: { count: 200, at: T0 },
         }),
       );
       expect(await ctx.store.getCursors(exp.id)).toEqual([
-        cursor(exp.id, { seq: 5, inflight: { to: 30, done: 2, at: T0 } }),
+        cursor(exp.id, { seq: 5, inflight: flight(30, T0, [6, 7], ['a-batch']) }),
       ]);
       await ctx.store.commitProgress(
         progress(exp.id, { seq: 30, counters: [{ feed: 'ios', type: send, outcome: 'delivered', count: 50 }] }),
@@ -113,9 +134,9 @@ export function describeDelivery(ctx: StoreContext): void {
     it('an in-flight read on a partition without a cursor starts it at the export startSeq', async () => {
       const exp = exportRecord({ startSeq: 40 });
       await ctx.store.createExport(exp);
-      await ctx.store.setInflight(exp.id, 'ios', 3, 0, { to: 55, done: 0, at: T0 });
+      await ctx.store.setInflight(exp.id, 'ios', 3, 0, flight(55, T0));
       expect(await ctx.store.getCursors(exp.id)).toEqual([
-        cursor(exp.id, { partition: 3, seq: 40, inflight: { to: 55, done: 0, at: T0 } }),
+        cursor(exp.id, { partition: 3, seq: 40, inflight: flight(55, T0) }),
       ]);
     });
 
@@ -206,7 +227,7 @@ export function describeDelivery(ctx: StoreContext): void {
         ]),
       );
       const [dl] = await ctx.store.listDeadLetters(exp.id, { limit: 10 });
-      expect(dl).toMatchObject({ ...deadLetter(exp.id), attempts: 0, lastAttemptAt: null });
+      expect(dl).toMatchObject({ ...deadLetter(exp.id), attempts: 1, lastAttemptAt: 1_700_000_000_000 });
       expect(await ctx.store.listDrops(exp.id)).toEqual([
         expect.objectContaining({ feed: 'ios', count: 4, firstTime: 1_700_000_000, lastTime: 1_700_000_100 }),
       ]);
@@ -228,7 +249,7 @@ export function describeDelivery(ctx: StoreContext): void {
     it('commits progress atomically: a step that cannot be recorded leaves no trace', async () => {
       const exp = exportRecord();
       await ctx.store.createExport(exp);
-      await ctx.store.putCursors([cursor(exp.id, { seq: 5, inflight: { to: 9, done: 0, at: T0 } })]);
+      await ctx.store.putCursors([cursor(exp.id, { seq: 5, inflight: flight(9, T0) })]);
       const broken = { ...deadLetter(exp.id), batch: null } as unknown as NewDeadLetter;
       await expect(
         ctx.store.commitProgress(
@@ -240,9 +261,7 @@ export function describeDelivery(ctx: StoreContext): void {
           }),
         ),
       ).rejects.toThrow();
-      expect(await ctx.store.getCursors(exp.id)).toEqual([
-        cursor(exp.id, { seq: 5, inflight: { to: 9, done: 0, at: T0 } }),
-      ]);
+      expect(await ctx.store.getCursors(exp.id)).toEqual([cursor(exp.id, { seq: 5, inflight: flight(9, T0) })]);
       expect(await ctx.store.getCounters(exp.id)).toEqual([]);
       expect(await ctx.store.countDeadLetters(exp.id)).toBe(0);
       expect(await ctx.store.deliverySeries(exp.id, 0)).toEqual([]);
@@ -274,6 +293,71 @@ export function describeDelivery(ctx: StoreContext): void {
       await ctx.store.putFeedState(exp.id, 'web', flowing);
       await ctx.store.putFeedState(exp.id, 'ios', held);
       expect(await ctx.store.getFeedStates(exp.id)).toEqual({ ios: held, web: flowing });
+    });
+
+    it('changes a state by compare-and-set: of two writers that read the same version, one wins', async () => {
+      const exp = exportRecord();
+      await ctx.store.createExport(exp);
+      const flowing: FeedState = {
+        phase: 'flowing',
+        heldSince: null,
+        lastError: null,
+        lastDeliveryAt: null,
+        lastProbeAt: null,
+        notifiedAt: null,
+        rateLimitPercentUsed: null,
+      };
+      const held: FeedState = { ...flowing, phase: 'credentials_rejected', heldSince: T0, lastError: '403' };
+      expect(await ctx.store.getFeedState(exp.id, 'ios')).toBeNull();
+      // Both saw no state: the first insert wins, the second finds the row there.
+      const first = await Promise.all([
+        ctx.store.swapFeedState(exp.id, 'ios', 0, held),
+        ctx.store.swapFeedState(exp.id, 'ios', 0, { ...held, heldSince: T0 + 1 }),
+      ]);
+      expect(first.filter(Boolean)).toHaveLength(1);
+      const stored = await ctx.store.getFeedState(exp.id, 'ios');
+      expect(stored?.version).toBe(1);
+      // Ten processes resume the feed from version 1: one does.
+      const resumes = await Promise.all(
+        Array.from({ length: 10 }, () => ctx.store.swapFeedState(exp.id, 'ios', 1, flowing)),
+      );
+      expect(resumes.filter(Boolean)).toHaveLength(1);
+      expect(await ctx.store.getFeedState(exp.id, 'ios')).toEqual({ state: flowing, version: 2 });
+      // A writer with a stale version changes nothing.
+      expect(await ctx.store.swapFeedState(exp.id, 'ios', 1, held)).toBe(false);
+      expect((await ctx.store.getFeedStates(exp.id)).ios).toEqual(flowing);
+    });
+  });
+
+  describe('what a chunk in flight remembers', () => {
+    it('keeps the settings it was packed under, its done events, the batches mParticle may have and passed rules', async () => {
+      const exp = exportRecord();
+      await ctx.store.createExport(exp);
+      const passed = [
+        { platformsNotIn: ['ios'], seq: 40, done: [44, 47] },
+        { platformsIn: ['ios', 'web'], seq: 12, done: [] },
+      ];
+      const inflight: Inflight = {
+        to: 90,
+        at: T0,
+        plan: {
+          settings: { ...SETTINGS, merge: false, eventNames: { 'users.messages.email.Send': 'Email sent' } },
+          exclude: [31, 33],
+        },
+        done: [31, 33, 35, 36],
+        unsure: ['0b8c2d1e-aaaa-8000-8000-000000000001'],
+        legacyDone: 0,
+      };
+      await ctx.store.putCursors([cursor(exp.id, { seq: 30, passed })]);
+      await ctx.store.setInflight(exp.id, 'ios', 0, 0, { ...inflight, unsure: null });
+      // Setting a chunk in flight leaves the passed rules alone.
+      expect(await ctx.store.getCursors(exp.id)).toEqual([
+        cursor(exp.id, { seq: 30, passed, inflight: { ...inflight, unsure: null } }),
+      ]);
+      await ctx.store.commitProgress(progress(exp.id, { seq: 30, inflight, passed }));
+      expect(await ctx.store.getCursors(exp.id)).toEqual([cursor(exp.id, { seq: 30, passed, inflight })]);
+      await ctx.store.commitProgress(progress(exp.id, { seq: 90, passed: [] }));
+      expect(await ctx.store.getCursors(exp.id)).toEqual([cursor(exp.id, { seq: 90 })]);
     });
   });
 }

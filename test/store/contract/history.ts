@@ -12,6 +12,7 @@ const dead = (exportId: string, i: number): NewDeadLetter => ({
   status: 400,
   error: `refused ${i}`,
   createdAt: 1000 + i,
+  attempts: i,
 });
 
 export function describeHistory(ctx: StoreContext): void {
@@ -26,6 +27,7 @@ export function describeHistory(ctx: StoreContext): void {
       generation: 0,
       seq: 1,
       inflight: null,
+      passed: [],
       counters: [{ feed: 'ios', type: 'users.messages.email.Open', outcome: 'dead_lettered', count }],
       deadLetters: Array.from({ length: count }, (_, i) => dead(exp.id, i)),
       drops: [],
@@ -67,6 +69,16 @@ export function describeHistory(ctx: StoreContext): void {
       expect(after).toEqual({ ...d!, attempts: 2, status: null, error: 'connection reset', lastAttemptAt: 6000 });
     });
 
+    it('keeps how many times the batch was sent before it was refused', async () => {
+      const id = await withDeadLetters(3);
+      const letters = await ctx.store.listDeadLetters(id, { limit: 3 });
+      expect(letters.map((d) => [d.attempts, d.lastAttemptAt])).toEqual([
+        [0, null],
+        [1, 1001],
+        [2, 1002],
+      ]);
+    });
+
     it('a successful retry removes the dead letter and counts its events once', async () => {
       const id = await withDeadLetters(2);
       const [d] = await ctx.store.listDeadLetters(id, { limit: 1 });
@@ -74,9 +86,12 @@ export function describeHistory(ctx: StoreContext): void {
         { feed: 'ios', type: 'users.messages.email.Open', outcome: 'delivered' as const, count: 1 },
         { feed: 'ios', type: 'users.messages.email.Open', outcome: 'dead_lettered' as const, count: -1 },
       ];
-      await ctx.store.resolveDeadLetter(d!.id, counters);
-      await ctx.store.resolveDeadLetter(d!.id, counters);
+      const at = 1_700_000_130_000;
+      expect(await ctx.store.resolveDeadLetter(d!.id, counters, at)).toBe(true);
+      expect(await ctx.store.resolveDeadLetter(d!.id, counters, at + 1)).toBe(false);
       expect(await ctx.store.countDeadLetters(id)).toBe(1);
+      // The chart counts it in the minute it was delivered, as the totals do.
+      expect(await ctx.store.deliverySeries(id, 0)).toEqual([{ feed: 'ios', minute: 1_700_000_100_000, count: 1 }]);
       expect(await ctx.store.getDeadLetters(id, [d!.id])).toEqual([]);
       const rows = await ctx.store.getCounters(id);
       const count = (outcome: string) => rows.find((r) => r.outcome === outcome)?.count;

@@ -99,7 +99,7 @@ export function describeRecords(ctx: StoreContext): void {
       for (const exp of [gone, stays]) {
         await ctx.store.createExport(exp);
         await ctx.store.putCursors([
-          { exportId: exp.id, feed: 'ios', partition: 0, generation: 0, seq: 0, inflight: null },
+          { exportId: exp.id, feed: 'ios', partition: 0, generation: 0, seq: 0, inflight: null, passed: [] },
         ]);
         await ctx.store.putFeedState(exp.id, 'ios', {
           phase: 'flowing',
@@ -117,6 +117,7 @@ export function describeRecords(ctx: StoreContext): void {
           generation: 0,
           seq: 1,
           inflight: null,
+          passed: [],
           counters: [{ feed: 'ios', type: 't', outcome: 'delivered', count: 1 }],
           deadLetters: [
             {
@@ -125,6 +126,7 @@ export function describeRecords(ctx: StoreContext): void {
               batch: '{}',
               eventIds: ['e'],
               types: ['t'],
+              attempts: 1,
               status: 400,
               error: 'bad',
               createdAt: 1,

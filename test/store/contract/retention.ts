@@ -32,6 +32,7 @@ const live = (exportId: string, feed: string, partition: number, seq: number): C
   generation: 0,
   seq,
   inflight: null,
+  passed: [],
 });
 
 export function describeRetention(ctx: StoreContext): void {
@@ -177,6 +178,7 @@ export function describeRetention(ctx: StoreContext): void {
           generation: 0,
           seq,
           inflight: null,
+          passed: [],
           counters: [],
           deadLetters: [],
           drops: [],

@@ -1,0 +1,172 @@
+import { buildBatches, packRequests, type BuildResult, type OutBatch } from '../mparticle/index.js';
+import type { CurrentsEvent, Inflight, LogRow, PackSettings, PassedRule } from '../types.js';
+import { idOf } from './send.js';
+import type { ExportSnapshot } from './snapshot.js';
+import { Tally } from './tally.js';
+
+/**
+ * Planning one chunk of a lane: which batches to send now, and what the chunk's in-flight record says.
+ *
+ * A chunk's record (`Inflight`) keeps the settings it was packed under and the events already given a fate, so the
+ * plan is always made from what is known, never from a count of requests of some earlier packing:
+ * - a new chunk is packed under the export's settings now;
+ * - a chunk in flight whose settings are unchanged is packed again the same way (the same batches, the same
+ *   source_request_ids) and its batches already done are left out;
+ * - a chunk in flight whose settings changed (an edit while it was paused, held or crashed) first sends again, as
+ *   they were, the batches mParticle may have (`unsure`), so that it recognises them; then everything not done is
+ *   packed afresh under the new settings. Nothing is skipped: an event leaves the chunk only with its fate.
+ */
+export interface ChunkPlan {
+  /** The batches to send in this step, in order. */
+  batches: OutBatch[];
+  /**
+   * Fates given without sending (skipped, refused as invalid or too large), recorded when every batch has its own
+   * and the cursor moves past the chunk. Null when this step only resends batches mParticle may have: the chunk stays
+   * in flight and is planned again.
+   */
+  closing: Tally | null;
+  /** The chunk's record this step works under. */
+  inflight: Inflight;
+  /** The record must be written (with `unsure` null) before anything is sent. */
+  persist: boolean;
+  /** Batches of this plan that mParticle may already have from before this step. */
+  carried: Set<string>;
+}
+
+export interface ChunkInput {
+  exportId: string;
+  feedId: string;
+  generation: number;
+  /** The chunk's rows (cursor, to], of any type, without those passed by replaced feeds or foreign test events. */
+  rows: readonly LogRow[];
+  to: number;
+  stored: Inflight | null;
+  current: PackSettings;
+  now: number;
+}
+
+export function packSettingsOf(snapshot: ExportSnapshot): PackSettings {
+  return {
+    types: [...snapshot.types].sort(),
+    environment: snapshot.settings.environment,
+    identity: snapshot.settings.identity,
+    eventNames: Object.fromEntries(Object.entries(snapshot.settings.eventNames).sort(([a], [b]) => a.localeCompare(b))),
+    merge: snapshot.record.mergeBatches,
+  };
+}
+
+/** Whether two settings pack the same rows into the same batches. */
+export function samePacking(a: PackSettings, b: PackSettings): boolean {
+  return (
+    a.merge === b.merge &&
+    a.environment === b.environment &&
+    a.identity === b.identity &&
+    a.types.length === b.types.length &&
+    a.types.every((t, i) => b.types[i] === t) &&
+    JSON.stringify(sortedEntries(a.eventNames)) === JSON.stringify(sortedEntries(b.eventNames))
+  );
+}
+
+const sortedEntries = (o: Record<string, string>): [string, string][] =>
+  Object.entries(o).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0));
+
+/** The row already has its fate through a feed this cursor replaced. */
+export function passedBefore(row: LogRow, rules: readonly PassedRule[]): boolean {
+  for (const rule of rules) {
+    if (!matchesPlatform(row.platform, rule)) continue;
+    if (row.seq <= rule.seq || rule.done.includes(row.seq)) return true;
+  }
+  return false;
+}
+
+function matchesPlatform(platform: string | null, f: Omit<PassedRule, 'seq' | 'done'>): boolean {
+  const inList = f.platformsIn !== undefined && platform !== null && f.platformsIn.includes(platform);
+  const notIn = f.platformsNotIn !== undefined && (platform === null || !f.platformsNotIn.includes(platform));
+  if (f.platformsIn === undefined && f.platformsNotIn === undefined) return true;
+  return inList || notIn;
+}
+
+export function planChunk(input: ChunkInput): ChunkPlan {
+  const parsed = new Map<number, CurrentsEvent>();
+  const build = (settings: PackSettings, at: number, leaveOut: ReadonlySet<number>): BuildResult => {
+    const types = new Set(settings.types);
+    const events: { seq: number; event: CurrentsEvent }[] = [];
+    for (const row of input.rows) {
+      if (!types.has(row.type) || leaveOut.has(row.seq)) continue;
+      let event = parsed.get(row.seq);
+      if (event === undefined) {
+        event = JSON.parse(row.payload) as CurrentsEvent;
+        parsed.set(row.seq, event);
+      }
+      events.push({ seq: row.seq, event });
+    }
+    return buildBatches(events, {
+      settings: { environment: settings.environment, identity: settings.identity, eventNames: settings.eventNames },
+      merge: settings.merge,
+      feedId: input.feedId,
+      generation: input.generation,
+      now: at,
+    });
+  };
+  const closingOf = (built: BuildResult, at: number): Tally => {
+    const closing = new Tally(input.exportId, input.feedId);
+    for (const s of built.skipped) closing.count(s.type, 'skipped');
+    for (const refused of [...built.invalid, ...built.tooLarge]) {
+      closing.deadLetter(refused.batch, null, `not sent: ${refused.error}`, at, 0);
+    }
+    return closing;
+  };
+  const fresh = (done: readonly number[]): ChunkPlan => {
+    const built = build(input.current, input.now, new Set(done));
+    return {
+      batches: built.batches,
+      closing: closingOf(built, input.now),
+      inflight: {
+        to: input.to,
+        at: input.now,
+        plan: { settings: input.current, exclude: [...done] },
+        done: [...done],
+        unsure: null,
+        legacyDone: 0,
+      },
+      persist: built.batches.length > 0,
+      carried: new Set(),
+    };
+  };
+
+  let stored = input.stored;
+  if (stored === null) return fresh([]);
+  let persist = false;
+  if (stored.plan === null) {
+    // Recorded by a version that counted requests: its packing is taken to be today's settings.
+    const built = build(input.current, stored.at, new Set());
+    const done = packRequests(built.batches)
+      .slice(0, stored.legacyDone)
+      .flatMap((r) => r.batches.flatMap((b) => b.seqs));
+    stored = { ...stored, plan: { settings: input.current, exclude: [] }, done, unsure: null, legacyDone: 0 };
+    persist = true;
+  }
+  const plan = stored.plan!;
+  const done = new Set(stored.done);
+  const built = build(plan.settings, stored.at, new Set(plan.exclude));
+  const pending = built.batches.filter((b) => b.seqs.some((s) => !done.has(s)));
+  const mayHave = stored.unsure === null ? null : new Set(stored.unsure);
+  const carried = new Set(pending.map(idOf).filter((id) => mayHave === null || mayHave.has(id)));
+
+  if (samePacking(plan.settings, input.current)) {
+    // Sending batches outside the unsure list: a crash from here on may leave any of them at mParticle.
+    const widens = mayHave !== null && pending.some((b) => !mayHave.has(idOf(b)));
+    return {
+      batches: pending,
+      closing: closingOf(built, stored.at),
+      inflight: { ...stored, unsure: widens ? null : stored.unsure },
+      persist: persist || widens,
+      carried,
+    };
+  }
+  const resend = pending.filter((b) => carried.has(idOf(b)));
+  if (resend.length > 0) {
+    return { batches: resend, closing: null, inflight: stored, persist, carried };
+  }
+  return fresh(stored.done);
+}

@@ -6,13 +6,35 @@ import { EVENT_TYPES, eventType, type CatalogField, type EventTypeInfo, type Fie
  * Validators built from the catalog: one compiled ajv function per event type, compiled on first use (or all at
  * once with `precompileValidators`, e.g. at server start). An event is checked in its flat form; a field the
  * catalog does not know is kept, because Currents adds optional fields without notice.
+ *
+ * Only what identifies and dates an event is required: `event_type`, `id`, `time`. Braze's own Custom HTTP samples
+ * leave out fields its Avro schemas mark non-nullable (an in-app message Abort without `version`), so any other
+ * field may be absent; when present it must have the catalog's type (null only where the catalog allows it). The
+ * non-nullable fields an accepted event lacks are returned as `missing`, for counting.
  */
 
-export type Validation = { ok: true; event: CurrentsEvent } | { ok: false; reason: string };
+export type Validation =
+  | {
+      ok: true;
+      event: CurrentsEvent;
+      /** Catalog fields marked non-nullable for the type that the event lacks (the same empty array when none). */
+      missing: readonly string[];
+    }
+  | { ok: false; reason: string };
+
+/** The fields without which an event is refused, whatever its type. */
+export const REQUIRED_FIELDS: readonly string[] = Object.freeze(['event_type', 'id', 'time']);
 
 // allErrors costs nothing on valid input (every keyword runs anyway) and lets a reason list every problem at once.
 const ajv = new Ajv({ allErrors: true, allowUnionTypes: true, strict: true });
-const validators = new Map<string, ValidateFunction>();
+
+interface Checker {
+  validate: ValidateFunction;
+  /** Non-nullable catalog fields other than the required ones: those whose absence is counted. */
+  expected: readonly string[];
+}
+const checkers = new Map<string, Checker>();
+const NOTHING_MISSING: readonly string[] = Object.freeze([]);
 
 const JSON_TYPE: Record<FieldType, string> = {
   string: 'string',
@@ -34,34 +56,41 @@ function fieldSchema(field: CatalogField): Record<string, unknown> {
 /** The JSON Schema an event of this type is checked against (exported for tests and documentation). */
 export function eventSchema(info: EventTypeInfo): Record<string, unknown> {
   const properties: Record<string, unknown> = {};
-  const required = new Set<string>(['event_type', 'id', 'time']);
-  for (const field of info.fields) {
-    properties[field.name] = fieldSchema(field);
-    if (!field.nullable) required.add(field.name);
-  }
+  for (const field of info.fields) properties[field.name] = fieldSchema(field);
   // Every event is identified and dated, even for the few types whose fields the catalog does not list yet.
   properties.id = { type: 'string', minLength: 1 };
   properties.time = { type: 'integer' };
   properties.event_type = { type: 'string' };
-  return { type: 'object', properties, required: [...required], additionalProperties: true };
+  return { type: 'object', properties, required: [...REQUIRED_FIELDS], additionalProperties: true };
 }
 
-function validatorFor(info: EventTypeInfo): ValidateFunction {
-  let validate = validators.get(info.name);
-  if (validate === undefined) {
-    validate = ajv.compile(eventSchema(info));
-    validators.set(info.name, validate);
+/** The catalog fields of a type whose absence is counted: the non-nullable ones, apart from the required three. */
+export function expectedFields(info: EventTypeInfo): readonly string[] {
+  return info.fields.filter((f) => !f.nullable && !REQUIRED_FIELDS.includes(f.name)).map((f) => f.name);
+}
+
+function checkerFor(info: EventTypeInfo): Checker {
+  let checker = checkers.get(info.name);
+  if (checker === undefined) {
+    checker = { validate: ajv.compile(eventSchema(info)), expected: Object.freeze(expectedFields(info)) };
+    checkers.set(info.name, checker);
   }
-  return validate;
+  return checker;
 }
 
 /** Compile every type's validator now rather than on first use; returns the type names compiled. */
 export function precompileValidators(): string[] {
   return EVENT_TYPES.map((info) => {
-    validatorFor(info);
+    checkerFor(info);
     return info.name;
   });
 }
+
+/** What to add when a required field is missing: the sender has to fix it, so say what the field holds. */
+const HOW_TO_ADD: Record<string, string> = {
+  id: 'add the event’s Currents id beside "event_type" (a non-empty string, unique per event: the dedup key)',
+  time: 'add when the event happened beside "event_type", as UNIX seconds (an integer)',
+};
 
 const EXPECTED: Record<string, string> = {
   string: 'a string',
@@ -89,7 +118,7 @@ function fieldAt(path: string): { field: string; item: string | null } {
 function describeError(error: ErrorObject, flat: Record<string, unknown>): string {
   if (error.keyword === 'required') {
     const missing = String((error.params as { missingProperty: string }).missingProperty);
-    return `field "${missing}" is required but missing`;
+    return `field "${missing}" is missing: ${HOW_TO_ADD[missing] ?? 'add it'}`;
   }
   const { field, item } = fieldAt(error.instancePath);
   const label = item === null ? `field "${field}"` : `field "${field}" item ${item}`;
@@ -136,7 +165,13 @@ export function validateEvent(flat: Record<string, unknown>): Validation {
       reason: `event_type "${type}" is not a Currents event type: check its spelling (e.g. "users.messages.email.Send")`,
     };
   }
-  const validate = validatorFor(info);
-  if (validate(flat)) return { ok: true, event: flat as CurrentsEvent };
-  return { ok: false, reason: reasonFor(type, validate.errors ?? [], flat) };
+  const { validate, expected } = checkerFor(info);
+  if (!validate(flat)) return { ok: false, reason: reasonFor(type, validate.errors ?? [], flat) };
+  // This runs for every accepted event (tens of thousands a second): a plain loop, and no allocation when complete.
+  let missing: string[] | null = null;
+  for (let i = 0; i < expected.length; i++) {
+    const name = expected[i]!;
+    if (flat[name] === undefined) (missing ??= []).push(name);
+  }
+  return { ok: true, event: flat as CurrentsEvent, missing: missing ?? NOTHING_MISSING };
 }

@@ -90,6 +90,12 @@ export function formatSummary(s: ImportSummary): string {
   if (s.quarantined > 0) {
     lines.push('quarantined events: see `currents quarantine list`, fix them, then `currents quarantine retry`');
   }
+  if (s.missing.length > 0) {
+    lines.push(
+      'events kept without a field the catalog marks non-nullable (only event_type, id and time are required):',
+    );
+    for (const m of s.missing) lines.push(`  ${m.type}: ${m.field} missing in ${number(m.count)}`);
+  }
   return `${lines.join('\n')}\n`;
 }
 

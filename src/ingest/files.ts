@@ -3,6 +3,7 @@ import type { NewEvent, NewQuarantine } from '../types.js';
 import { readAvro } from './avro.js';
 import { readJsonFile } from './jsonfile.js';
 import { readNdjson } from './ndjson.js';
+import { MissingTally, type MissingCount } from './missing.js';
 import { flatten, toNewEvent } from './normalize.js';
 import { knownTypeOf } from './push.js';
 import { FileReadError, type BadItem, type FileReader, type ReadBatch, type ReadItem } from './source.js';
@@ -44,6 +45,11 @@ export interface ImportSummary {
   duplicates: number;
   quarantined: number;
   failures: ImportFailure[];
+  /**
+   * Events read and accepted without a field the catalog marks non-nullable for their type, by type and field
+   * (duplicates included: the count is of what the files hold).
+   */
+  missing: MissingCount[];
 }
 
 export interface ImportOptions {
@@ -71,7 +77,16 @@ function readerFor(file: InputFile): FileReader {
 }
 
 class Importer {
-  readonly summary: ImportSummary = { files: 0, events: 0, stored: 0, duplicates: 0, quarantined: 0, failures: [] };
+  readonly summary: ImportSummary = {
+    files: 0,
+    events: 0,
+    stored: 0,
+    duplicates: 0,
+    quarantined: 0,
+    failures: [],
+    missing: [],
+  };
+  readonly missing = new MissingTally();
   private events: NewEvent[] = [];
   private quarantined: NewQuarantine[] = [];
   private lastFile = '';
@@ -103,6 +118,7 @@ class Importer {
     if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
       const checked = validateEvent(flatten(value as Record<string, unknown>));
       if (checked.ok) {
+        if (checked.missing.length > 0) this.missing.add(checked.event.event_type, checked.missing);
         this.events.push(toNewEvent(checked.event, receivedAt, this.opts.partitions));
         return;
       }
@@ -197,5 +213,6 @@ export async function importPaths(paths: string[], opts: ImportOptions): Promise
     report(file.path, i + 1, 0);
   }
   await importer.flush(true);
+  summary.missing = importer.missing.counts();
   return summary;
 }

@@ -1,6 +1,7 @@
 import { eventType } from '../catalog/catalog.js';
 import { validateEvent } from '../catalog/validate.js';
 import type { NewEvent, NewQuarantine } from '../types.js';
+import type { Lacking } from './missing.js';
 import { flatten, toNewEvent } from './normalize.js';
 
 /**
@@ -17,6 +18,8 @@ export type PushResult =
       eventIndexes: number[];
       quarantined: NewQuarantine[];
       rejected: { index: number; reason: string }[];
+      /** Accepted events that lack catalog fields (`at` indexes `events`); only those, so usually empty. */
+      lacking: Lacking[];
     };
 
 export interface PushContext {
@@ -70,12 +73,16 @@ export function parsePush(body: unknown, ctx: PushContext): PushResult {
   const eventIndexes: number[] = [];
   const quarantined: NewQuarantine[] = [];
   const rejected: { index: number; reason: string }[] = [];
+  const lacking: Lacking[] = [];
   for (let index = 0; index < list.length; index++) {
     const item: unknown = list[index];
     let reason: string;
     if (typeof item === 'object' && item !== null && !Array.isArray(item)) {
       const checked = validateEvent(flatten(item as Record<string, unknown>));
       if (checked.ok) {
+        if (checked.missing.length > 0) {
+          lacking.push({ at: events.length, type: checked.event.event_type, fields: checked.missing });
+        }
         events.push(toNewEvent(checked.event, ctx.receivedAt, ctx.partitions));
         eventIndexes.push(index);
         continue;
@@ -93,5 +100,5 @@ export function parsePush(body: unknown, ctx: PushContext): PushResult {
       receivedAt: ctx.receivedAt,
     });
   }
-  return { ok: true, events, eventIndexes, quarantined, rejected };
+  return { ok: true, events, eventIndexes, quarantined, rejected, lacking };
 }

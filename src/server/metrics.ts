@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { MissingTally } from '../ingest/missing.js';
 import type { Store } from '../store/port.js';
 
 /**
@@ -31,12 +32,26 @@ export class Metrics {
     labelNames: ['source'] as const,
     registers: [this.registry],
   });
+  /** Series are bounded by the catalog: only its types and their non-nullable fields are ever labels. */
+  readonly eventsMissingFields = new Counter({
+    name: 'currents_events_missing_fields_total',
+    help:
+      'Events written to the log without a field the catalog marks non-nullable for their type (kept: only ' +
+      'event_type, id and time are required), by type and field',
+    labelNames: ['type', 'field'] as const,
+    registers: [this.registry],
+  });
   readonly commitSeconds = new Histogram({
     name: 'currents_commit_seconds',
     help: 'Time from a push request reaching the store to its events being committed',
     buckets: [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [this.registry],
   });
+
+  /** Add a push's counts: one increment per type and field, whatever the number of events. */
+  countMissing(tally: MissingTally): void {
+    for (const { type, field, count } of tally.counts()) this.eventsMissingFields.inc({ type, field }, count);
+  }
 
   constructor(store: Store) {
     collectDefaultMetrics({ register: this.registry, prefix: 'currents_process_' });

@@ -38,21 +38,29 @@ describe('catalog validators', () => {
     const minimal = sampleEvent(type, { optional: false });
     const a = validateEvent(full);
     const b = validateEvent(minimal);
-    expect(a).toEqual({ ok: true, event: full });
-    expect(b).toEqual({ ok: true, event: minimal });
+    expect(a).toEqual({ ok: true, event: full, missing: [] });
+    expect(b).toEqual({ ok: true, event: minimal, missing: [] });
     // Optional fields may also be given as null, as Avro unions decode them.
     const withNulls = { ...minimal };
     for (const f of EVENT_TYPES.find((t) => t.name === type)!.fields) if (f.nullable) withNulls[f.name] = null;
     expect(validateEvent(withNulls).ok).toBe(true);
   });
 
-  it.each(TYPES_WITH_FIELDS)('refuses a %s missing a required field, or with a field of the wrong type', (type) => {
+  it.each(TYPES_WITH_FIELDS)('accepts a %s without any field but its id and time, and says which it lacks', (type) => {
+    const info = EVENT_TYPES.find((t) => t.name === type)!;
+    for (const field of info.fields) {
+      if (field.name === 'id' || field.name === 'time') continue;
+      const without = sampleEvent(type);
+      delete without[field.name];
+      const result = validateEvent(without);
+      expect(result, field.name).toEqual({ ok: true, event: without, missing: field.nullable ? [] : [field.name] });
+    }
+  });
+
+  it.each(TYPES_WITH_FIELDS)('refuses a %s with a field of the wrong type, or null where not nullable', (type) => {
     const info = EVENT_TYPES.find((t) => t.name === type)!;
     for (const field of info.fields) {
       if (!field.nullable) {
-        const missing = sampleEvent(type);
-        delete missing[field.name];
-        expect(reasonOf(missing)).toContain(`field "${field.name}" is required`);
         expect(reasonOf({ ...sampleEvent(type), [field.name]: null })).toContain(`field "${field.name}" must be`);
       }
       const reason = reasonOf({ ...sampleEvent(type), [field.name]: wrongValue(field) });
@@ -68,11 +76,20 @@ describe('catalog validators', () => {
 
   it('lists every problem of the event, not only the first', () => {
     const event = sampleEvent('users.messages.email.Send', { overrides: { email_address: 12, time: 1.5 } });
-    delete event.user_id;
+    delete event.id;
     const reason = reasonOf(event);
     expect(reason).toContain('field "email_address" must be a string (got number)');
     expect(reason).toContain('field "time" must be an integer (got number 1.5)');
-    expect(reason).toContain('field "user_id" is required but missing');
+    expect(reason).toContain('field "id" is missing: add the event’s Currents id');
+  });
+
+  it('names every non-nullable field an accepted event lacks, and only those', () => {
+    const type = 'users.messages.inappmessage.Abort';
+    const result = validateEvent({ event_type: type, id: 'a', time: 1, abort_type: 'liquid_abort_message' });
+    expect(result).toMatchObject({ ok: true, missing: ['user_id', 'version'] });
+    // A type whose user_id the catalog makes nullable (inbound SMS from an unknown number) does not lack it.
+    const inbound = validateEvent({ event_type: 'users.messages.sms.InboundReceive', id: 'b', time: 1 });
+    expect(inbound.ok && inbound.missing.includes('user_id')).toBe(false);
   });
 
   it('refuses a long given as a numeric string, saying to send a number', () => {
@@ -87,7 +104,12 @@ describe('catalog validators', () => {
       expect(reasonOf(sampleEvent(type, { overrides: { time: 17.5 } }))).toContain('field "time" must be an integer');
       const noTime = sampleEvent(type);
       delete noTime.time;
-      expect(reasonOf(noTime)).toContain('field "time" is required');
+      expect(reasonOf(noTime)).toBe(
+        `${type}: field "time" is missing: add when the event happened beside "event_type", as UNIX seconds (an integer)`,
+      );
+      const noId = sampleEvent(type);
+      delete noId.id;
+      expect(reasonOf(noId)).toContain('field "id" is missing: add the event’s Currents id beside "event_type"');
     }
   });
 
@@ -134,17 +156,11 @@ describe('catalog validators', () => {
     );
   });
 
-  it('builds schemas that allow extra fields and require exactly the non-nullable ones', () => {
+  it('builds schemas that allow extra fields and require only event_type, id and time', () => {
     for (const info of EVENT_TYPES) {
       const schema = eventSchema(info) as { required: string[]; additionalProperties: boolean };
       expect(schema.additionalProperties).toBe(true);
-      const required = new Set([
-        'event_type',
-        'id',
-        'time',
-        ...info.fields.filter((f) => !f.nullable).map((f) => f.name),
-      ]);
-      expect(new Set(schema.required)).toEqual(required);
+      expect(new Set(schema.required)).toEqual(new Set(['event_type', 'id', 'time']));
     }
   });
 });

@@ -51,14 +51,14 @@ describe('currents quarantine', { timeout: 90_000 }, () => {
     expect(unchanged.stdout).toContain('retried 1: stored 0, duplicates 0, still quarantined 1');
     expect(unchanged.stdout).toMatch(/#1: the quarantined record is not valid JSON .*correct its text and retry/);
 
-    // A first fix that closes the JSON but leaves out a required field: the reason is updated to say what is left.
-    const halfFixed = `${files.ndjson.badLine.replace(/,$/, '')}, "user_id": "u-1"}`;
+    // A first fix that closes the JSON but gives a field of the wrong type: the reason is updated to say what is left.
+    const halfFixed = `${files.ndjson.badLine.replace(/,$/, '')}, "user_id": 1042}`;
     rewriteQuarantined(data, 1, halfFixed);
     const half = await runCli(['quarantine', 'retry', '--data', data, '1']);
     expect(half.stdout).toContain('still quarantined 1');
-    expect(half.stdout).toContain('#1: users.messages.email.Send: field "email_address" is required but missing');
+    expect(half.stdout).toContain('#1: users.messages.email.Send: field "user_id" must be a string (got number)');
     const listed = await runCli(['quarantine', 'list', '--data', data]);
-    expect(listed.stdout).toContain('field "email_address" is required but missing');
+    expect(listed.stdout).toContain('field "user_id" must be a string (got number)');
 
     rewriteQuarantined(data, 1, JSON.stringify(sampleEvent('users.messages.email.Send', { id: 'ndjson-bad' })));
     const retried = await runCli(['quarantine', 'retry', '--data', data, '1']);

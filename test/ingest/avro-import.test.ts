@@ -42,7 +42,15 @@ describe('importing Avro storage files', () => {
     const { sink, log, quarantine } = mapSink();
     const summary = await importPaths([dir], { sink, partitions: 8, now: () => NOW });
 
-    expect(summary).toEqual({ files: 6, events: 150, stored: 150, duplicates: 0, quarantined: 0, failures: [] });
+    expect(summary).toEqual({
+      files: 6,
+      events: 150,
+      stored: 150,
+      duplicates: 0,
+      quarantined: 0,
+      failures: [],
+      missing: [],
+    });
     expect(quarantine).toEqual([]);
     for (const [id, flat] of written) {
       const row = log.get(id)!;

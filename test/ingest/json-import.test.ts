@@ -42,7 +42,15 @@ describe('importing NDJSON and JSON files', () => {
     const { sink, log, quarantine } = mapSink();
     const summary = await importPaths([path], { sink, partitions: 4 });
 
-    expect(summary).toEqual({ files: 1, events: 5, stored: 3, duplicates: 0, quarantined: 2, failures: [] });
+    expect(summary).toEqual({
+      files: 1,
+      events: 5,
+      stored: 3,
+      duplicates: 0,
+      quarantined: 2,
+      failures: [],
+      missing: [],
+    });
     expect([...log.keys()].sort()).toEqual(['n1', 'n2', 'n4']);
     expect(log.get('n2')).toMatchObject({ platform: 'android', externalUserId: 'x-n2' });
     const lineOffset = (i: number): number => Buffer.byteLength(lines.slice(0, i).join('\n')) + (i > 0 ? 1 : 0);

@@ -58,6 +58,7 @@ describe('parsePush: body shape', () => {
       eventIndexes: [],
       quarantined: [],
       rejected: [],
+      lacking: [],
     });
   });
 });
@@ -102,18 +103,26 @@ describe('parsePush: events', () => {
     expect(a).toMatchObject({ platform: 'ios', receivedAt: ctx.receivedAt, time: flat.time });
   });
 
-  it('quarantines a nested event whose fields are wrong, naming the field', () => {
-    const event = nested(sampleEvent('users.messages.pushnotification.Open'));
+  it('keeps a nested event without a non-nullable field, and lists what it lacks by index of the kept events', () => {
+    const type = 'users.messages.pushnotification.Open';
+    const complete = nested(sampleEvent(type, { id: 'complete' }));
+    const event = nested(sampleEvent(type, { id: 'no-user-id' }));
     delete (event.user as Record<string, unknown>).user_id;
-    const result = ok(parsePush({ events: [event] }, ctx));
-    expect(result.events).toEqual([]);
-    expect(result.rejected[0]!.reason).toContain('field "user_id" is required but missing');
+    const result = ok(parsePush({ events: ['junk', complete, event] }, ctx));
+    expect(result.events.map((e) => e.eventId)).toEqual(['complete', 'no-user-id']);
+    expect(result.lacking).toEqual([{ at: 1, type, fields: ['user_id'] }]);
+  });
+
+  it('quarantines a nested event without its id or time, saying what to add', () => {
     const noId = nested(sampleEvent('users.messages.pushnotification.Open'));
     delete noId.id;
     delete noId.time;
-    const reason = ok(parsePush({ events: [noId] }, ctx)).rejected[0]!.reason;
-    expect(reason).toContain('field "id" is required but missing');
-    expect(reason).toContain('field "time" is required but missing');
+    const result = ok(parsePush({ events: [noId] }, ctx));
+    expect(result.events).toEqual([]);
+    expect(result.lacking).toEqual([]);
+    const reason = result.rejected[0]!.reason;
+    expect(reason).toContain('field "id" is missing: add the event’s Currents id beside "event_type"');
+    expect(reason).toContain('field "time" is missing: add when the event happened beside "event_type"');
   });
 
   it('puts one user in one partition, and spreads users over the partitions', () => {

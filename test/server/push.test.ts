@@ -206,12 +206,12 @@ describe('POST /v1/currents: events', () => {
   it('stores the valid events of a mixed request and quarantines the others, listed by index with the reason', async () => {
     const t = await start();
     const good = batch(3, 'good');
-    const missingUser = nestedEvent('users.messages.email.Send', { id: 'bad-missing' });
-    delete (missingUser.user as Record<string, unknown>).user_id;
+    const missingTime = nestedEvent('users.messages.email.Send', { id: 'bad-missing' });
+    delete missingTime.time;
     const wrongType = nestedEvent('users.messages.email.Send', { id: 'bad-type', extra: {} });
     (wrongType as Record<string, unknown>).time = '1764300000';
     const unknownType = { ...nestedEvent(), event_type: 'users.messages.email.Sent', id: 'bad-unknown' };
-    const events = [good[0], missingUser, good[1], 'not an event', wrongType, unknownType, good[2]];
+    const events = [good[0], missingTime, good[1], 'not an event', wrongType, unknownType, good[2]];
     const res = await push(t, { events });
     expect(res.statusCode).toBe(200);
     const body = res.json<{
@@ -224,7 +224,7 @@ describe('POST /v1/currents: events', () => {
     expect(body.stored).toBe(3);
     expect(body.quarantined.map((q) => q.index)).toEqual([1, 3, 4, 5]);
     const reasons = body.quarantined.map((q) => q.reason);
-    expect(reasons[0]).toContain('field "user_id" is required but missing');
+    expect(reasons[0]).toContain('field "time" is missing: add when the event happened');
     expect(reasons[1]).toContain('events[3] must be a JSON object');
     expect(reasons[2]).toContain('field "time" must be an integer (got string): send numbers as JSON numbers');
     expect(reasons[3]).toContain('"users.messages.email.Sent" is not a Currents event type');

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MissingTally } from '../../ingest/missing.js';
 import { parsePush } from '../../ingest/push.js';
 import type { Store } from '../../store/port.js';
 import type { Api } from '../api.js';
@@ -99,6 +100,11 @@ export function registerIngestRoute(api: Api, deps: IngestRouteDeps): void {
       if (appended.stored > 0) deps.onAppended?.();
       if (appended.duplicateIndexes.length > 0) {
         deps.metrics.eventsDuplicate.inc({ source: 'http' }, appended.duplicateIndexes.length);
+      }
+      // Counted for the events stored only: a resent duplicate was counted when it was first stored.
+      if (parsed.lacking.length > 0) {
+        const duplicates = new Set(appended.duplicateIndexes);
+        deps.metrics.countMissing(new MissingTally().addAll(parsed.lacking, duplicates));
       }
       if (parsed.rejected.length > 0) deps.metrics.eventsQuarantined.inc({ source: 'http' }, parsed.rejected.length);
       return reply.code(200).send({

@@ -266,6 +266,9 @@ export interface Replay {
   finishedAt: number | null;
 }
 
+/** A replay as asked for: the store gives it its generation, and it has not finished. */
+export type NewReplay = Omit<Replay, 'generation' | 'finishedAt'>;
+
 export interface Lease {
   exportId: string;
   feed: string;

@@ -7,6 +7,7 @@ import { registerSandbox } from './sandbox.js';
 import { registerServe } from './serve.js';
 import { registerTrace } from './trace.js';
 import { openImportSink, storeOptions } from './store-access.js';
+import { packageVersion } from '../version.js';
 
 /**
  * The `currents` command. The shebang (and `npm start`) give V8 a young generation of 64 MiB: delivery allocates
@@ -19,6 +20,7 @@ const program = new Command();
 program
   .name('currents')
   .description('Stream Braze Currents events into mParticle: ingest, keep, export.')
+  .version(packageVersion(), '-V, --version', 'print the version and exit')
   .showHelpAfterError();
 
 registerServe(program);

@@ -44,6 +44,12 @@ export interface EngineDeps {
   /** Several processes share the store: lanes run only for the keys whose lease this process holds. */
   leases?: LeaseManager;
   leaseTtlMs?: number;
+  /**
+   * False in a process of role `ingest`: it never delivers. No runner starts, so no cursor, lease or feed state is
+   * written and no feed is probed; the API's nudges (refresh, wake) do nothing and the delivery processes pick
+   * changes up from the store. Default true.
+   */
+  delivers?: boolean;
 }
 
 export interface CredentialCheck {
@@ -78,6 +84,7 @@ export class DeliveryEngine {
   }
 
   async start(): Promise<void> {
+    if (this.deps.delivers === false) return;
     await this.refresh();
     this.#cancelTimer = every(this.#clock, this.deps.refreshMs ?? 2_000, () => void this.refresh());
     if (this.deps.leases) {
@@ -118,6 +125,7 @@ export class DeliveryEngine {
 
   /** Bring runners in step with the stored exports. Concurrent calls coalesce into one more pass. */
   refresh(): Promise<void> {
+    if (this.deps.delivers === false) return Promise.resolve();
     if (this.#refreshing) {
       this.#again = true;
       return this.#refreshing;

@@ -76,7 +76,9 @@ export class Api {
       method: spec.method,
       url: spec.url,
       ...(spec.bodyLimit !== undefined ? { bodyLimit: spec.bodyLimit } : {}),
-      ...(spec.auth !== 'none' ? { preHandler: this.#guards[spec.auth] } : {}),
+      // onRequest runs before the body is read: a request without the right token is refused at once, whatever
+      // its body (malformed, too large, or still on its way), and no time goes into reading or parsing it.
+      ...(spec.auth !== 'none' ? { onRequest: this.#guards[spec.auth] } : {}),
       handler: async (request, reply) => {
         const body = spec.body && validateBody ? parse(spec.body, request.body ?? {}, 'body') : request.body;
         const query = spec.query ? parse(spec.query, request.query, 'query') : undefined;

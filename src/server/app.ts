@@ -20,8 +20,7 @@ import { registerCatalogRoute } from './routes/catalog.js';
 import { registerExportActions } from './routes/export-actions.js';
 import { registerExportRoutes } from './routes/exports.js';
 import { registerDashboard } from './dashboard.js';
-
-const VERSION = '0.1.0';
+import { packageVersion } from '../version.js';
 
 export interface AppDeps {
   config: Config;
@@ -86,7 +85,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     summary: 'This document: every route of the API (OpenAPI 3.0)',
     auth: 'none',
     responses: { 200: { description: 'the OpenAPI document' } },
-    handler: async () => api.openapi({ title: 'currents-mparticle', version: VERSION }),
+    handler: async () => api.openapi({ title: 'currents-mparticle', version: packageVersion() }),
   });
   await registerDashboard(app);
   return app;

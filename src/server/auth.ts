@@ -2,7 +2,10 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { tokenMatches } from '../secrets.js';
 import { HttpError } from './errors.js';
 
-/** A preHandler that lets a request through only with `Authorization: Bearer <token>` of the given kind. */
+/**
+ * A hook that lets a request through only with `Authorization: Bearer <token>` of the given kind. Routes run it
+ * `onRequest`, before the body is read (see Api.route).
+ */
 export function requireBearer(token: string, kind: 'ingest' | 'admin') {
   const hint =
     kind === 'ingest'

@@ -39,15 +39,18 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
     const metrics = new Metrics(store);
     const secrets = new SecretBox(keys.secretKey);
     // Several processes on one PostgreSQL share delivery through leases; alone on SQLite, this process sends all.
-    const leases = store.capabilities.multiProcess
-      ? new LeaseManager({
-          store,
-          owner: `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`,
-          role: config.role,
-          ttlMs: config.delivery.leaseTtlMs,
-          logger,
-        })
-      : undefined;
+    // A process of role ingest delivers nothing, so it takes no part in the leases either.
+    const delivers = config.role !== 'ingest';
+    const leases =
+      store.capabilities.multiProcess && delivers
+        ? new LeaseManager({
+            store,
+            owner: `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`,
+            role: config.role,
+            ttlMs: config.delivery.leaseTtlMs,
+            logger,
+          })
+        : undefined;
     const engine = new DeliveryEngine({
       store,
       secrets,
@@ -61,13 +64,14 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
       requestTimeoutMs: config.delivery.requestTimeoutMs,
       backoff: { baseMs: 250, maxMs: config.delivery.maxBackoffMs, jitter: 0.5 },
       ...(leases ? { leases, leaseTtlMs: config.delivery.leaseTtlMs } : {}),
+      delivers,
     });
     const drain = new Drain();
     const app = await buildApp({ config, store, keys, logger, metrics, secrets, engine, drain });
     const retention = startRetention(store, config, logger);
     releases.push({ name: 'retention', release: retention.stop });
     releases.push({ name: 'delivery', release: () => engine.stop() });
-    if (config.role !== 'ingest') await engine.start();
+    await engine.start();
     releases.push({
       name: 'http',
       release: async () => {

@@ -14,6 +14,7 @@ import type {
   NewDrop,
   NewEvent,
   NewQuarantine,
+  NewReplay,
   PassedRule,
   QuarantineRecord,
   Replay,
@@ -229,7 +230,12 @@ export interface DeliveryStatePort {
   /** Most recent first; the store keeps at least the last 200 per export. */
   listErrors(exportId: string, limit: number): Promise<ExportErrorEntry[]>;
 
-  createReplay(replay: Replay): Promise<void>;
+  /**
+   * Record a replay under the export's next generation (one above the highest it has had) and return it. The
+   * generation is chosen and written atomically: concurrent calls, from any number of processes, each get their own.
+   * Throws when the export does not exist.
+   */
+  createReplay(replay: NewReplay): Promise<Replay>;
   listReplays(exportId: string): Promise<Replay[]>;
   finishReplay(exportId: string, generation: number, at: number): Promise<void>;
 }

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { LeaseKey, Store } from '../../src/store/port.js';
 import type { LogRow } from '../../src/types.js';
-import { events, readAll } from './contract/fixtures.js';
+import { events, exportRecord, readAll } from './contract/fixtures.js';
 import { dropSchema, freshSchema, openTestStore, pgUnavailable } from './postgres-helper.js';
 
 const PARTITIONS = 4;
@@ -95,6 +95,18 @@ describe.skipIf(pgUnavailable !== null)('postgres store: several processes on on
     expect(new Set(rows.map((r) => r.eventId)).size).toBe(600);
     // Later, from either side, they are all duplicates.
     expect(await b!.append(shared.slice(0, 10))).toMatchObject({ stored: 0, lastSeq: null });
+  });
+
+  it('numbers replays asked for at once by two processes without a collision', async () => {
+    const [a, b] = await processes(2);
+    const exp = exportRecord();
+    await a!.createExport(exp);
+    const ask = (store: Store, i: number) =>
+      store.createReplay({ exportId: exp.id, fromTime: 0, toTime: 1, uptoSeq: 0, createdAt: i });
+    const made = await Promise.all(Array.from({ length: 20 }, (_, i) => ask(i % 2 === 0 ? a! : b!, i)));
+    const generations = made.map((r) => r.generation).sort((x, y) => x - y);
+    expect(generations).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    expect((await b!.listReplays(exp.id)).map((r) => r.generation)).toEqual(generations);
   });
 
   it('gives each contended lease to exactly one owner, and hands it over only after it expires', async () => {

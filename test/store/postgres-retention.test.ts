@@ -116,12 +116,10 @@ describe.skipIf(pgUnavailable !== null)('postgres store: retention drops whole p
     await store.createExport(exp);
     await store.createReplay({
       exportId: exp.id,
-      generation: 1,
       fromTime: 0,
       toTime: 2_000_000_000,
       uptoSeq: 40,
       createdAt: 1,
-      finishedAt: null,
     });
     await store.putCursors([live(exp.id, 0, 40), live(exp.id, 1, 40), { ...live(exp.id, 0, 15), generation: 1 }]);
     expect(await store.applyRetention(CUTOFF)).toBe(10);

@@ -173,21 +173,17 @@ export function registerExportActions(api: Api, deps: ExportRouteDeps & { partit
       const fromTime = Math.floor(Date.parse(body.from) / 1000);
       const toTime = Math.floor((body.to === undefined ? deps.now() : Date.parse(body.to)) / 1000);
       if (toTime < fromTime) throw new HttpError(400, 'invalid_request', '"to" is before "from"');
-      const replays = await store.listReplays(record.id);
-      const generation = replays.reduce((g, r) => Math.max(g, r.generation), 0) + 1;
-      const replay = {
+      // The store numbers the replay: requests arriving together each get a generation of their own.
+      const replay = await store.createReplay({
         exportId: record.id,
-        generation,
         fromTime,
         toTime,
         uptoSeq: await store.headSeq(),
         createdAt: deps.now(),
-        finishedAt: null,
-      };
-      await store.createReplay(replay);
+      });
       await engine.refresh();
       return reply.code(202).send({
-        generation,
+        generation: replay.generation,
         from: new Date(fromTime * 1000).toISOString(),
         to: new Date(toTime * 1000).toISOString(),
         upto_seq: replay.uptoSeq,

@@ -1,4 +1,4 @@
-import type { CounterDelta, DeadLetter, Drop, ExportErrorEntry, Replay } from '../../types.js';
+import type { CounterDelta, DeadLetter, Drop, ExportErrorEntry, NewReplay, Replay } from '../../types.js';
 import type { DeadLetterQuery } from '../port.js';
 import { addCounters, addDeliveredPoint } from './delivery-state.js';
 import type { Db } from './pool.js';
@@ -29,9 +29,13 @@ const SQL = {
     'DELETE FROM export_errors WHERE export_id = $1 AND id NOT IN ' +
     '(SELECT id FROM export_errors WHERE export_id = $1 ORDER BY at DESC, id DESC LIMIT $2)',
   listErrors: 'SELECT feed, message, at FROM export_errors WHERE export_id = $1 ORDER BY at DESC, id DESC LIMIT $2',
+  // NO KEY UPDATE: replays of one export are numbered one at a time, by every process, while a sender's
+  // commitProgress (KEY SHARE on the same row) goes on; a delete of the export waits, or is waited for and seen.
+  lockExport: 'SELECT 1 FROM exports WHERE id = $1 FOR NO KEY UPDATE',
   addReplay:
     'INSERT INTO replays (export_id, generation, from_time, to_time, upto_seq, created_at, finished_at) ' +
-    'VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (export_id, generation) DO NOTHING RETURNING generation',
+    'SELECT $1, coalesce(max(generation), 0) + 1, $2, $3, $4, $5, NULL FROM replays WHERE export_id = $1 ' +
+    'RETURNING generation',
   replays:
     'SELECT export_id AS "exportId", generation, from_time AS "fromTime", to_time AS "toTime", ' +
     'upto_seq AS "uptoSeq", created_at AS "createdAt", finished_at AS "finishedAt" FROM replays ' +
@@ -72,20 +76,24 @@ export function makeHistory(db: Db) {
           Math.max(0, limit),
         ])
       ).map((r) => ({ exportId, ...r })),
-    async createReplay(r: Replay): Promise<void> {
-      const inserted = await db.query(SQL.addReplay, [
-        r.exportId,
-        r.generation,
-        r.fromTime,
-        r.toTime,
-        r.uptoSeq,
-        r.createdAt,
-        r.finishedAt ?? null,
-      ]);
-      if (inserted.length === 0) {
-        throw new Error(`export ${r.exportId} already has a replay of generation ${r.generation}: use the next one`);
-      }
-    },
+    // Under the export row's lock, max(generation) is read after the previous holder committed (READ COMMITTED
+    // takes a new snapshot per statement), so each call numbers its replay one above the last.
+    createReplay: (r: NewReplay): Promise<Replay> =>
+      db.tx(async (client) => {
+        if ((await client.query(SQL.lockExport, [r.exportId])).rowCount === 0) {
+          throw new Error(`there is no export with id ${r.exportId} (was it deleted?): reload the list of exports`);
+        }
+        const [row] = (
+          await client.query<{ generation: number }>(SQL.addReplay, [
+            r.exportId,
+            r.fromTime,
+            r.toTime,
+            r.uptoSeq,
+            r.createdAt,
+          ])
+        ).rows;
+        return { ...r, generation: row!.generation, finishedAt: null };
+      }),
     listReplays: (exportId: string): Promise<Replay[]> => db.query<Replay>(SQL.replays, [exportId]),
     finishReplay: async (exportId: string, generation: number, at: number): Promise<void> =>
       void (await db.query(SQL.finishReplay, [at, exportId, generation])),

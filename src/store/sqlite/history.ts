@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { CounterDelta, DeadLetter, Drop, ExportErrorEntry, Replay } from '../../types.js';
+import type { CounterDelta, DeadLetter, Drop, ExportErrorEntry, NewReplay, Replay } from '../../types.js';
 import type { DeadLetterQuery } from '../port.js';
 import { ERRORS_KEPT } from './retention.js';
 
@@ -27,9 +27,11 @@ const SQL = {
     'DELETE FROM export_errors WHERE export_id = @exportId AND id NOT IN ' +
     '(SELECT id FROM export_errors WHERE export_id = @exportId ORDER BY at DESC, id DESC LIMIT @keep)',
   listErrors: 'SELECT feed, message, at FROM export_errors WHERE export_id = ? ORDER BY at DESC, id DESC LIMIT ?',
+  exportExists: 'SELECT 1 FROM exports WHERE id = ?',
   addReplay:
     'INSERT INTO replays (export_id, generation, from_time, to_time, upto_seq, created_at, finished_at) ' +
-    'VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (export_id, generation) DO NOTHING',
+    'SELECT @exportId, coalesce(max(generation), 0) + 1, @fromTime, @toTime, @uptoSeq, @createdAt, NULL ' +
+    'FROM replays WHERE export_id = @exportId RETURNING generation',
   replays:
     'SELECT generation, from_time, to_time, upto_seq, created_at, finished_at FROM replays ' +
     'WHERE export_id = ? ORDER BY generation',
@@ -90,7 +92,8 @@ export function makeHistory(
   const addError = db.prepare(SQL.addError);
   const capErrors = db.prepare(SQL.capErrors);
   const listErrors = db.prepare(SQL.listErrors);
-  const addReplay = db.prepare(SQL.addReplay);
+  const exportExists = db.prepare(SQL.exportExists).pluck();
+  const addReplay = db.prepare(SQL.addReplay).pluck();
   const replays = db.prepare(SQL.replays);
   const finishReplay = db.prepare(SQL.finishReplay);
 
@@ -102,6 +105,22 @@ export function makeHistory(
     const delivered = counters.reduce((n, c) => n + (c.outcome === 'delivered' ? c.count : 0), 0);
     addDelivered(row.export_id, row.feed, at, delivered);
     return true;
+  });
+
+  // Run IMMEDIATE (createReplay below): the write lock is taken before max(generation) is read, so no other
+  // connection to the file (a second process, the CLI) can number a replay in between.
+  const addReplayTx = db.transaction((r: NewReplay): Replay => {
+    if (exportExists.get(r.exportId) === undefined) {
+      throw new Error(`there is no export with id ${r.exportId} (was it deleted?): reload the list of exports`);
+    }
+    const generation = addReplay.get({
+      exportId: r.exportId,
+      fromTime: r.fromTime,
+      toTime: r.toTime,
+      uptoSeq: r.uptoSeq,
+      createdAt: r.createdAt,
+    }) as number;
+    return { ...r, generation, finishedAt: null };
   });
 
   const recordError = db.transaction((e: ExportErrorEntry) => {
@@ -144,20 +163,7 @@ export function makeHistory(
       (listErrors.all(exportId, Math.max(0, limit)) as { feed: string | null; message: string; at: number }[]).map(
         (r) => ({ exportId, ...r }),
       ),
-    createReplay(r: Replay): void {
-      const { changes } = addReplay.run(
-        r.exportId,
-        r.generation,
-        r.fromTime,
-        r.toTime,
-        r.uptoSeq,
-        r.createdAt,
-        r.finishedAt ?? null,
-      );
-      if (changes === 0) {
-        throw new Error(`export ${r.exportId} already has a replay of generation ${r.generation}: use the next one`);
-      }
-    },
+    createReplay: (r: NewReplay): Replay => addReplayTx.immediate(r),
     listReplays: (exportId: string): Replay[] =>
       (
         replays.all(exportId) as {

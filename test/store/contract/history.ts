@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { NewDeadLetter } from '../../../src/types.js';
+import type { NewDeadLetter, NewReplay } from '../../../src/types.js';
 import type { StoreContext } from './fixtures.js';
 import { exportRecord } from './fixtures.js';
 
@@ -135,24 +135,48 @@ export function describeHistory(ctx: StoreContext): void {
   });
 
   describe('replays', () => {
-    it('creates, lists and finishes replays; a generation is used once', async () => {
+    const asked = (exportId: string, over: Partial<NewReplay> = {}): NewReplay => ({
+      exportId,
+      fromTime: 100,
+      toTime: 200,
+      uptoSeq: 50,
+      createdAt: 1,
+      ...over,
+    });
+
+    it('numbers replays one above the highest, per export; lists and finishes them', async () => {
       const exp = exportRecord();
+      const other = exportRecord();
       await ctx.store.createExport(exp);
-      const r1 = {
-        exportId: exp.id,
-        generation: 1,
-        fromTime: 100,
-        toTime: 200,
-        uptoSeq: 50,
-        createdAt: 1,
-        finishedAt: null,
-      };
-      const r2 = { ...r1, generation: 2, fromTime: 300, toTime: 400, uptoSeq: 60, createdAt: 2 };
-      await ctx.store.createReplay(r2);
-      await ctx.store.createReplay(r1);
-      await expect(ctx.store.createReplay({ ...r1, fromTime: 0 })).rejects.toThrow();
+      await ctx.store.createExport(other);
+      const r1 = await ctx.store.createReplay(asked(exp.id));
+      const r2 = await ctx.store.createReplay(asked(exp.id, { fromTime: 300, toTime: 400, uptoSeq: 60, createdAt: 2 }));
+      expect(r1).toEqual({ ...asked(exp.id), generation: 1, finishedAt: null });
+      expect(r2).toMatchObject({ generation: 2, fromTime: 300, toTime: 400, uptoSeq: 60, finishedAt: null });
+      expect(await ctx.store.createReplay(asked(other.id))).toMatchObject({ generation: 1 });
       await ctx.store.finishReplay(exp.id, 1, 999);
       expect(await ctx.store.listReplays(exp.id)).toEqual([{ ...r1, finishedAt: 999 }, r2]);
+      // A finished replay keeps its number: the next one never reuses it.
+      expect(await ctx.store.createReplay(asked(exp.id))).toMatchObject({ generation: 3 });
+    });
+
+    it('gives ten replays asked for at once ten distinct generations', async () => {
+      const exp = exportRecord();
+      await ctx.store.createExport(exp);
+      const made = await Promise.all(
+        Array.from({ length: 10 }, (_, i) => ctx.store.createReplay(asked(exp.id, { createdAt: i }))),
+      );
+      const generations = made.map((r) => r.generation).sort((a, b) => a - b);
+      expect(generations).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+      const listed = await ctx.store.listReplays(exp.id);
+      expect(listed.map((r) => r.generation)).toEqual(generations);
+      // Each call got back the replay it asked for.
+      for (const r of made) expect(listed.find((l) => l.generation === r.generation)).toEqual(r);
+    });
+
+    it('refuses a replay of an export that does not exist', async () => {
+      await expect(ctx.store.createReplay(asked('no-such-export'))).rejects.toThrow(/no export with id no-such-export/);
+      expect(await ctx.store.listReplays('no-such-export')).toEqual([]);
     });
   });
 }

@@ -149,12 +149,10 @@ export function describeRecords(ctx: StoreContext): void {
         await ctx.store.addError({ exportId: exp.id, feed: 'ios', message: 'boom', at: 1 });
         await ctx.store.createReplay({
           exportId: exp.id,
-          generation: 1,
           fromTime: 0,
           toTime: 1,
           uptoSeq: 1,
           createdAt: 1,
-          finishedAt: null,
         });
         await ctx.store.claimLeases('worker-1', [{ exportId: exp.id, feed: 'ios', partition: 0 }], 1000, 60_000);
       }

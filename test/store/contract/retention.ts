@@ -119,12 +119,10 @@ export function describeRetention(ctx: StoreContext): void {
       await ctx.store.createExport(exp);
       await ctx.store.createReplay({
         exportId: exp.id,
-        generation: 1,
         fromTime: 0,
         toTime: 2_000_000_000,
         uptoSeq: head,
         createdAt: 1,
-        finishedAt: null,
       });
       await ctx.store.putCursors([
         live(exp.id, 'ios', 0, head),

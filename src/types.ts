@@ -221,8 +221,11 @@ export interface PackSettings {
 export interface Inflight {
   to: number;
   at: number;
-  /** Null only for a chunk recorded by a version that counted done requests instead (`legacyDone`). */
-  plan: { settings: PackSettings; exclude: number[] } | null;
+  /**
+   * Null only for a chunk recorded by a version that counted done requests instead (`legacyDone`). `after`: the plan
+   * covers only rows past it (a chunk a feed carried over when it took over other slots and its cursor moved back).
+   */
+  plan: { settings: PackSettings; exclude: number[]; after?: number } | null;
   done: number[];
   unsure: string[] | null;
   /** Chunks recorded before plans were kept: the first `legacyDone` requests of the chunk are done. */
@@ -252,6 +255,11 @@ export interface Cursor {
   inflight: Inflight | null;
   /** What this cursor took over from feeds it replaced (empty once it is past them). */
   passed: PassedRule[];
+  /**
+   * A token the store gives every write of the row: a sender writes only over the version it knows, so a row
+   * rewritten meanwhile (regrouped by another process, say) is never overwritten with stale progress.
+   */
+  version?: number;
 }
 
 export interface Replay {

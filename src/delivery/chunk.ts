@@ -88,11 +88,11 @@ function matchesPlatform(platform: string | null, f: Omit<PassedRule, 'seq' | 'd
 
 export function planChunk(input: ChunkInput): ChunkPlan {
   const parsed = new Map<number, CurrentsEvent>();
-  const build = (settings: PackSettings, at: number, leaveOut: ReadonlySet<number>): BuildResult => {
+  const build = (settings: PackSettings, at: number, leaveOut: ReadonlySet<number>, after = -1): BuildResult => {
     const types = new Set(settings.types);
     const events: { seq: number; event: CurrentsEvent }[] = [];
     for (const row of input.rows) {
-      if (!types.has(row.type) || leaveOut.has(row.seq)) continue;
+      if (row.seq <= after || !types.has(row.type) || leaveOut.has(row.seq)) continue;
       let event = parsed.get(row.seq);
       if (event === undefined) {
         event = JSON.parse(row.payload) as CurrentsEvent;
@@ -148,12 +148,13 @@ export function planChunk(input: ChunkInput): ChunkPlan {
   }
   const plan = stored.plan!;
   const done = new Set(stored.done);
-  const built = build(plan.settings, stored.at, new Set(plan.exclude));
+  const built = build(plan.settings, stored.at, new Set(plan.exclude), plan.after);
   const pending = built.batches.filter((b) => b.seqs.some((s) => !done.has(s)));
   const mayHave = stored.unsure === null ? null : new Set(stored.unsure);
   const carried = new Set(pending.map(idOf).filter((id) => mayHave === null || mayHave.has(id)));
 
-  if (samePacking(plan.settings, input.current)) {
+  // A carried chunk's plan does not cover the rows before `after`: like changed settings, the rest is planned anew.
+  if (plan.after === undefined && samePacking(plan.settings, input.current)) {
     // Sending batches outside the unsure list: a crash from here on may leave any of them at mParticle.
     const widens = mayHave !== null && pending.some((b) => !mayHave.has(idOf(b)));
     return {

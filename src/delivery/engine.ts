@@ -39,6 +39,8 @@ export interface EngineDeps {
   random?: () => number;
   /** How long a request under way may take once delivery is told to stop (default 5 s). */
   stopGraceMs?: number;
+  /** Batches per request (default mParticle's 100; tests pack fewer). */
+  maxBatchesPerRequest?: number;
   /** The mParticle client for one destination (default: the undici client). */
   createClient?: (opts: { baseUrl: string; timeoutMs: number; connections: number }) => MpClient;
   /** Several processes share the store: lanes run only for the keys whose lease this process holds. */
@@ -193,6 +195,8 @@ export class DeliveryEngine {
       random: this.deps.random ?? Math.random,
       stopGraceMs: this.deps.stopGraceMs ?? 5_000,
       createClient: this.#createClient,
+      ...(this.deps.maxBatchesPerRequest ? { maxBatchesPerRequest: this.deps.maxBatchesPerRequest } : {}),
+      onStale: () => void this.refresh(),
       owns: this.deps.leases ? (e, f, p) => this.deps.leases!.owns(e, f, p) : () => true,
       ...(this.deps.leases ? { leaseOwner: this.deps.leases.owner } : {}),
     });

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { packRequests, type MpClient, type OutBatch } from '../mparticle/index.js';
-import { LeaseLostError, toError } from '../store/errors.js';
+import { LeaseLostError, StaleCursorError, toError } from '../store/errors.js';
+import { newCursorVersion } from '../store/shared.js';
 import type { ReadQuery, Store } from '../store/port.js';
 import type { Cursor, Inflight, LogRow, PassedRule } from '../types.js';
 import { packSettingsOf, passedBefore, planChunk, type ChunkPlan } from './chunk.js';
@@ -39,6 +40,8 @@ export interface LaneDeps {
   owns: () => boolean;
   /** The lease owner commits are fenced by (several processes), or undefined. */
   leaseOwner?: string;
+  /** The export changed under this process's feet (a commit was refused as stale): bring the runner in step. */
+  onStale: () => void;
   readChunk: number;
   idlePollMs: number;
   backoff: BackoffSettings;
@@ -46,6 +49,8 @@ export interface LaneDeps {
   random: () => number;
   /** How long a request under way may take once the lane is told to stop. */
   stopGraceMs: number;
+  /** Batches per request (mParticle takes up to 100; tests pack fewer to have chunks of many requests). */
+  maxBatchesPerRequest?: number;
 }
 
 export interface LaneRange {
@@ -62,6 +67,7 @@ interface Chunk {
 }
 
 const IDLE_COMMIT_MS = 5_000;
+const STALE_RETRY_MS = 250;
 /** Requests of one chunk in flight at once, when no user has batches in two of them (order per user holds). */
 const REQUESTS_IN_FLIGHT = 4;
 /** A chunk in flight is read again whole, in pages of this many rows. */
@@ -102,6 +108,17 @@ export class Lane {
       } catch (e) {
         // Another process took this partition over: it continues from the last committed cursor.
         if (e instanceof LeaseLostError) return 'stopped';
+        if (e instanceof StaleCursorError) {
+          // The cursor was rewritten (feeds regrouped by another process) or removed since this lane read it:
+          // nothing was written. Bring the runner in step, and go on from what the store has, if anything.
+          this.deps.onStale();
+          const stored = await this.#stored();
+          if (stored === undefined) return 'stopped';
+          this.#cursor = stored;
+          this.#scanFrom = stored.seq;
+          await sleep(STALE_RETRY_MS, stop, this.deps.clock);
+          continue;
+        }
         const err = toError(e);
         this.deps.logger.error(
           { err, exportId: this.#cursor.exportId, feed: this.#cursor.feed, partition: this.partition },
@@ -129,7 +146,10 @@ export class Lane {
       return;
     }
     if (plan.persist) await this.#setInflight(plan.inflight);
-    const requests = packRequests(plan.batches);
+    const requests = packRequests(
+      plan.batches,
+      this.deps.maxBatchesPerRequest ? { maxBatches: this.deps.maxBatchesPerRequest } : {},
+    );
     const ctx = this.#sendContext(stop);
     const width = independent(requests) ? REQUESTS_IN_FLIGHT : 1;
     await sendInWindow(requests.length, width, (i) =>
@@ -266,6 +286,7 @@ export class Lane {
   }
 
   #plan(chunk: Chunk): ChunkPlan {
+    const snapshot = this.deps.snapshot();
     return planChunk({
       exportId: this.#cursor.exportId,
       feedId: this.#cursor.feed,
@@ -273,7 +294,7 @@ export class Lane {
       rows: chunk.rows,
       to: chunk.to,
       stored: chunk.inflight,
-      current: packSettingsOf(this.deps.snapshot()),
+      current: packSettingsOf(snapshot),
       now: this.deps.clock.now(),
     });
   }
@@ -291,10 +312,25 @@ export class Lane {
     tally.dropBatch(batch, (seq) => this.#rows.get(seq)?.time ?? 0, reason, this.deps.clock.now());
   }
 
+  /** Write over the version of the row this lane knows (a cursor read from the store always has one). */
+  #cas(): { expect: number; next: number } | undefined {
+    const v = this.#cursor.version;
+    return v === undefined ? undefined : { expect: v, next: newCursorVersion() };
+  }
+
+  /** The cursor as the store has it (after a refused step, the lane's copy may be ahead of it). */
+  async #stored(): Promise<Cursor | undefined> {
+    const c = this.#cursor;
+    return (await this.deps.store.getCursors(c.exportId)).find(
+      (x) => x.feed === c.feed && x.partition === c.partition && x.generation === c.generation,
+    );
+  }
+
   async #setInflight(inflight: Inflight): Promise<void> {
     const c = this.#cursor;
-    await this.deps.store.setInflight(c.exportId, c.feed, c.partition, c.generation, inflight);
-    this.#cursor = { ...c, inflight };
+    const cas = this.#cas();
+    await this.deps.store.setInflight(c.exportId, c.feed, c.partition, c.generation, inflight, cas);
+    this.#cursor = { ...c, inflight, ...(cas ? { version: cas.next } : {}) };
   }
 
   /** Persist a step: with `inflight` the cursor stays and the chunk's progress is kept; without, the cursor moves to `to`. */
@@ -303,6 +339,7 @@ export class Lane {
     const seq = inflight === null ? (to ?? c.seq) : c.seq;
     const passed = inflight === null ? stillAhead(c.passed, seq) : c.passed;
     const now = this.deps.clock.now();
+    const cas = this.#cas();
     await this.deps.store.commitProgress({
       exportId: c.exportId,
       feed: c.feed,
@@ -315,9 +352,10 @@ export class Lane {
       deadLetters: tally.deadLetters,
       drops: tally.drops(),
       delivered: tally.delivered > 0 ? { count: tally.delivered, at: now } : null,
+      ...(cas ? { cas } : {}),
       ...(this.deps.leaseOwner ? { fence: { owner: this.deps.leaseOwner, now } } : {}),
     });
-    this.#cursor = { ...c, seq, inflight, passed };
+    this.#cursor = { ...c, seq, inflight, passed, ...(cas ? { version: cas.next } : {}) };
     this.#scanFrom = Math.max(this.#scanFrom, seq);
     for (const d of tally.counters()) this.deps.observer.outcome(c.exportId, c.feed, d.type, d.outcome, d.count);
     if (tally.deadLetters.length > 0) await this.#reportRefused(tally);

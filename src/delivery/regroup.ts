@@ -86,7 +86,7 @@ export function regroupCursors(
         partition,
         generation: ctx.generation,
         seq,
-        inflight: null,
+        inflight: carried(existing),
         passed: prune(from.flatMap(rulesOf), seq),
       });
     }
@@ -107,6 +107,18 @@ export function regroupCursors(
       retiring.some((f) => `${RETIRED}${f}` !== r && slotsOf(f).some((s) => slotsOf(r).includes(s))),
   );
   return { keep, create, removeFeeds: [...removed, ...superseded] };
+}
+
+/**
+ * A feed that keeps its id (so its key and its source_request_ids) but moves back to take over other slots keeps its
+ * chunk in flight when mParticle may have some of its batches: they are sent again as they were before anything else
+ * (the plan covers only rows past the old cursor). Otherwise what it had done is in the passed rules.
+ */
+function carried(existing: Cursor | undefined): Cursor['inflight'] {
+  const i = existing?.inflight;
+  if (existing === undefined || i === undefined || i === null || i.plan === null) return null;
+  if (i.unsure !== null && i.unsure.length === 0) return null;
+  return { ...i, plan: { ...i.plan, after: i.plan.after ?? existing.seq }, legacyDone: 0 };
 }
 
 /** Rules a cursor at `seq` still needs: those reaching past it. */

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { baseUrlOf, type Credentials, type FeedPlan, type MpClient } from '../mparticle/index.js';
 import type { SecretBox } from '../secrets.js';
 import { toError } from '../store/errors.js';
+import { newCursorVersion } from '../store/shared.js';
 import type { Store } from '../store/port.js';
 import type { Cursor, ExportRecord, Replay } from '../types.js';
 import type { Clock } from './clock.js';
@@ -32,8 +33,12 @@ export interface RunnerDeps {
   random: () => number;
   /** How long a request under way may take once delivery is told to stop. */
   stopGraceMs: number;
+  /** Batches per request (default mParticle's 100). */
+  maxBatchesPerRequest?: number;
   /** The mParticle client for one destination (the real one, or a test's fake). */
   createClient: (opts: { baseUrl: string; timeoutMs: number; connections: number }) => MpClient;
+  /** A lane found the export changed under it: bring delivery in step with the store soon. */
+  onStale: () => void;
   /** Whether this process sends this (export, feed, partition); all of them without leases. */
   owns: (exportId: string, feed: string, partition: number) => boolean;
   /** With leases: this process's owner id, which fences every commit. */
@@ -222,9 +227,11 @@ export class ExportRunner {
         generation,
         startSeq: generation === 0 ? this.record.startSeq : 0,
       });
-      if (create.length > 0) await store.putCursors(create);
+      // Versioned here, so that the lanes started on them can write over them.
+      const created = create.map((c) => ({ ...c, version: newCursorVersion() }));
+      if (created.length > 0) await store.putCursors(created);
       for (const feed of removeFeeds) await store.deleteCursors(this.id, feed, generation);
-      all.push(...keep, ...create.filter((c) => !isRetired(c.feed)));
+      all.push(...keep, ...created.filter((c) => !isRetired(c.feed)));
     }
     return all;
   }
@@ -249,6 +256,7 @@ export class ExportRunner {
         logger: this.deps.logger,
         newData: this.deps.newData,
         owns: () => this.deps.owns(cursor.exportId, cursor.feed, cursor.partition),
+        onStale: () => this.deps.onStale(),
         ...(this.deps.leaseOwner ? { leaseOwner: this.deps.leaseOwner } : {}),
         readChunk: this.deps.readChunk,
         idlePollMs: this.deps.idlePollMs,
@@ -256,6 +264,7 @@ export class ExportRunner {
         clock: this.deps.clock,
         random: this.deps.random,
         stopGraceMs: this.deps.stopGraceMs,
+        ...(this.deps.maxBatchesPerRequest ? { maxBatchesPerRequest: this.deps.maxBatchesPerRequest } : {}),
       },
     );
     const stop = new AbortController();

@@ -23,6 +23,14 @@ export class LeaseLostError extends Error {
   override readonly name = 'LeaseLostError';
 }
 
+/**
+ * A sender's write was refused because its cursor was rewritten since the sender read it (another process regrouped
+ * the export's feeds, or removed the feed): nothing was written; the sender reads the store again.
+ */
+export class StaleCursorError extends Error {
+  override readonly name = 'StaleCursorError';
+}
+
 /** Normalise anything thrown into an Error, keeping the original as the cause. */
 export function toError(e: unknown): Error {
   if (e instanceof Error) return e;

@@ -94,6 +94,11 @@ export interface Progress {
   inflight: Inflight | null;
   /** The cursor's rules for events it took over from replaced feeds, after this step. */
   passed: PassedRule[];
+  /**
+   * Write only over this version of the cursor row (`expect`), and give it `next`: when the row was rewritten or
+   * removed since, nothing is written and StaleCursorError is thrown.
+   */
+  cas?: CursorCas;
   counters: CounterDelta[];
   deadLetters: NewDeadLetter[];
   drops: NewDrop[];
@@ -104,6 +109,12 @@ export interface Progress {
    * otherwise nothing is written and LeaseLostError is thrown (another process took the partition over).
    */
   fence?: { owner: string; now: number };
+}
+
+/** A compare-and-set on a cursor row: the version the writer knows, and the one its write gives the row. */
+export interface CursorCas {
+  expect: number;
+  next: number;
 }
 
 export interface StoredFeedState {
@@ -184,17 +195,21 @@ export interface ExportPort {
 
 export interface DeliveryStatePort {
   getCursors(exportId: string): Promise<Cursor[]>;
-  /** Create or overwrite cursors (an export's start, or feeds regrouped after a credentials change). */
+  /**
+   * Create or overwrite cursors (an export's start, or feeds regrouped after a credentials change), each with its
+   * `version` (a new one when absent).
+   */
   putCursors(cursors: readonly Cursor[]): Promise<void>;
   /** Remove the cursors of a feed that no longer exists (of one generation, or of all when none is given). */
   deleteCursors(exportId: string, feed: string, generation?: number): Promise<void>;
-  /** Record a read about to be sent (null clears it). */
+  /** Record a read about to be sent (null clears it); with `cas`, only over that version of the row. */
   setInflight(
     exportId: string,
     feed: string,
     partition: number,
     generation: number,
     inflight: Inflight | null,
+    cas?: CursorCas,
   ): Promise<void>;
   /** Set a cursor and its in-flight read, and record counters, dead letters, drops and delivery points atomically. */
   commitProgress(progress: Progress): Promise<void>;

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomInt } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import type {
   AppPlatform,
@@ -91,11 +91,17 @@ export interface CursorRow {
   inflight_at: number | null;
   inflight_plan: string | null;
   passed: string | null;
+  version: number;
 }
 
-/** The cursor columns both adapters select, in order. */
+/** The cursor columns both adapters select and write, in order. */
 export const CURSOR_COLUMNS =
-  'export_id, feed, part, generation, seq, inflight_to, inflight_done, inflight_at, inflight_plan, passed';
+  'export_id, feed, part, generation, seq, inflight_to, inflight_done, inflight_at, inflight_plan, passed, version';
+
+/** A new version token for a cursor row: random, so a row removed and written again never reuses one. */
+export function newCursorVersion(): number {
+  return randomInt(1, 2 ** 47);
+}
 
 interface StoredPlan {
   plan: Inflight['plan'];
@@ -134,6 +140,7 @@ export const toCursor = (r: CursorRow): Cursor => ({
   seq: Number(r.seq),
   inflight: inflightOf(r),
   passed: r.passed === null ? [] : (JSON.parse(r.passed) as PassedRule[]),
+  version: Number(r.version),
 });
 
 /** How far the log is held, per partition: rows at or below a partition's hold may go (`other`: partitions not seen). */

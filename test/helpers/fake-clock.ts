@@ -46,7 +46,8 @@ export class FakeClock implements Clock {
 
   /** Let every chain of promises run until nothing is left but timers (and real I/O). */
   async settle(): Promise<void> {
-    for (let i = 0; i < 4; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+    // Microtasks all run before the next macrotask: one turn lets every chain of resolved promises finish.
+    await new Promise<void>((resolve) => setImmediate(resolve));
   }
 
   /** Fire the next timer (moving the clock to it); false when no timer is set. */
@@ -54,9 +55,7 @@ export class FakeClock implements Clock {
     await this.settle();
     const t = this.#earliest();
     if (t === undefined) return false;
-    this.#timers = this.#timers.filter((x) => x !== t && !x.cancelled);
-    this.#now = Math.max(this.#now, t.at);
-    t.fn();
+    this.#fire(t);
     await this.settle();
     return true;
   }
@@ -64,14 +63,21 @@ export class FakeClock implements Clock {
   /** Move to `ms` from now, firing every timer due on the way. */
   async advance(ms: number): Promise<void> {
     const until = this.#now + ms;
+    await this.settle();
     for (;;) {
-      await this.settle();
       const t = this.#earliest();
       if (t === undefined || t.at > until) break;
-      await this.step();
+      this.#fire(t);
+      await this.settle();
     }
     this.#now = Math.max(this.#now, until);
     await this.settle();
+  }
+
+  #fire(t: Timer): void {
+    this.#timers = this.#timers.filter((x) => x !== t && !x.cancelled);
+    this.#now = Math.max(this.#now, t.at);
+    t.fn();
   }
 
   /** Run timers until `p` settles; throws when no timer is left to fire (nothing could ever settle it). */

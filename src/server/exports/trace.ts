@@ -1,8 +1,9 @@
 import { passedBefore } from '../../delivery/chunk.js';
+import { isRetired } from '../../delivery/regroup.js';
 import { snapshotOf } from '../../delivery/snapshot.js';
 import { deliveryGaps, HISTORICAL_AGE_MS, mapEvent, routeSlot } from '../../mparticle/index.js';
 import type { Store } from '../../store/port.js';
-import type { CurrentsEvent, ExportRecord, LogRow } from '../../types.js';
+import type { CurrentsEvent, Cursor, ExportRecord, LogRow } from '../../types.js';
 
 /**
  * What became of one logged event in each export, read from the store alone (every process answers the same):
@@ -129,42 +130,48 @@ async function traceIn(
   const by = replay === undefined ? '' : ` (by replay ${replay.generation})`;
   const slot = routeSlot(row.platform, snapshot.configured);
   const plan = snapshot.plans.find((p) => p.slots.includes(slot));
+  const [cursors, states] = await Promise.all([store.getCursors(record.id), store.getFeedStates(record.id)]);
+  const here = (c: Cursor) => c.partition === row.partition && c.generation === generation;
   if (plan === undefined) {
-    const gap = deliveryGaps([row.type], snapshot.configured)[0];
-    return say('no_feed', gap?.warning ?? `it goes to the ${slot} feed, which has no key`);
+    // A feed removed since may have given it its fate before: its retired cursor knows what it had passed.
+    const carried = cursors.find((c) => isRetired(c.feed) && here(c) && passedBefore(row, c.passed));
+    if (carried === undefined) {
+      const gap = deliveryGaps([row.type], snapshot.configured)[0];
+      return say('no_feed', gap?.warning ?? `it goes to the ${slot} feed, which has no key`);
+    }
   }
+  const feedId = plan?.id ?? slot;
   if (mapped.kind === 'skipped') {
     return say(
       'skipped',
       mapped.reason === 'no_external_user_id'
         ? 'not sent: it has no external_user_id, the identity mParticle needs (counted as skipped)'
         : `not sent: ${row.type} has no mParticle mapping`,
-      { feed: plan.id },
+      { feed: feedId },
     );
   }
 
-  const [cursors, states] = await Promise.all([store.getCursors(record.id), store.getFeedStates(record.id)]);
-  const cursor = cursors.find(
-    (c) => c.feed === plan.id && c.partition === row.partition && c.generation === generation,
-  );
-  const at = { feed: plan.id, cursor: cursor?.seq ?? (replay === undefined ? record.startSeq : null) };
+  const cursor = cursors.find((c) => c.feed === plan?.id && here(c));
+  const at = { feed: feedId, cursor: cursor?.seq ?? (replay === undefined ? record.startSeq : null) };
   // A finished replay's cursors are gone: it read everything it covered. In the chunk in flight, an event whose fate
-  // is recorded is passed; so is one a feed this cursor replaced (credentials regrouped) had dealt with.
+  // is recorded is passed; so is one a feed this cursor replaced (credentials regrouped) had dealt with, and one a
+  // removed feed had passed.
   const passed =
     replay?.finishedAt != null ||
+    plan === undefined ||
     (cursor !== undefined &&
       (cursor.seq >= row.seq ||
         (cursor.inflight !== null && row.seq <= cursor.inflight.to && cursor.inflight.done.includes(row.seq)) ||
         passedBefore(row, cursor.passed)));
   if (!passed) {
     // A held or paused feed holds the chunk it was sending too.
-    const state = states[plan.id];
+    const state = states[feedId];
     if (record.state === 'paused') return say('waiting', 'waiting: the export is paused; resume it to send', at);
     if (state?.phase === 'credentials_rejected') {
       const deadline = Math.max(row.receivedAt, state.heldSince ?? now) + snapshot.holdWindowMs;
       return say(
         'waiting',
-        `held: mParticle refuses the ${plan.id} feed's credentials; it is dropped at ${iso(deadline)} unless they ` +
+        `held: mParticle refuses the ${feedId} feed's credentials; it is dropped at ${iso(deadline)} unless they ` +
           'are fixed before (update the key and secret of the export)',
         { ...at, drop_deadline: iso(deadline) },
       );
@@ -172,7 +179,7 @@ async function traceIn(
     if (cursor?.inflight && row.seq <= cursor.inflight.to) {
       return say('in_flight', `being sent now${by}: it is in the chunk the feed is sending`, at);
     }
-    return say('waiting', `waiting to be sent${by}: the ${plan.id} feed has not reached it yet`, at);
+    return say('waiting', `waiting to be sent${by}: the ${feedId} feed has not reached it yet`, at);
   }
 
   const letters = await store.listDeadLetters(record.id, { limit: 20, eventId: row.eventId });
@@ -196,7 +203,7 @@ async function traceIn(
     const count = drops.reduce((n, d) => n + d.count, 0);
     return say(
       'delivered_or_dropped',
-      `sent or dropped: the ${plan.id} feed dropped ${count} ${row.type} events with times around this one's ` +
+      `sent or dropped: the ${feedId} feed dropped ${count} ${row.type} events with times around this one's ` +
         `(${drops[0]!.reason}); drops are recorded per type and time range, so it may be among them`,
       at,
     );
@@ -208,7 +215,7 @@ async function traceIn(
       : '';
   return say(
     'delivered',
-    `delivered${by}: mParticle accepted the request that carried it (${plan.id} feed)${historical}`,
+    `delivered${by}: mParticle accepted the request that carried it (${feedId} feed)${historical}`,
     at,
   );
 }

@@ -9,10 +9,10 @@ import type {
   NewDrop,
   Outcome,
 } from '../../types.js';
-import { LeaseLostError } from '../errors.js';
-import type { DeliveryPoint, Progress, StoredFeedState } from '../port.js';
+import { LeaseLostError, StaleCursorError } from '../errors.js';
+import type { CursorCas, DeliveryPoint, Progress, StoredFeedState } from '../port.js';
 import type { Db } from './pool.js';
-import { CURSOR_COLUMNS, cursorColumns, toCursor, type CursorRow } from '../shared.js';
+import { CURSOR_COLUMNS, cursorColumns, newCursorVersion, toCursor, type CursorRow } from '../shared.js';
 
 const MINUTE_MS = 60_000;
 
@@ -23,14 +23,22 @@ const SQL = {
   putCursors:
     `INSERT INTO cursors (${CURSOR_COLUMNS}) ` +
     'SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::int[], $5::bigint[], $6::bigint[], $7::int[], ' +
-    '$8::bigint[], $9::text[], $10::text[]) ON CONFLICT (export_id, feed, part, generation) DO UPDATE SET ' +
-    'seq = excluded.seq, inflight_to = excluded.inflight_to, inflight_done = excluded.inflight_done, ' +
-    'inflight_at = excluded.inflight_at, inflight_plan = excluded.inflight_plan, passed = excluded.passed',
+    '$8::bigint[], $9::text[], $10::text[], $11::bigint[]) ON CONFLICT (export_id, feed, part, generation) ' +
+    'DO UPDATE SET seq = excluded.seq, inflight_to = excluded.inflight_to, inflight_done = excluded.inflight_done, ' +
+    'inflight_at = excluded.inflight_at, inflight_plan = excluded.inflight_plan, passed = excluded.passed, ' +
+    'version = excluded.version',
+  // A sender's writes, over the version of the row it knows.
+  casCursor:
+    'UPDATE cursors SET seq = $1, inflight_to = $2, inflight_done = $3, inflight_at = $4, inflight_plan = $5, ' +
+    'passed = $6, version = $7 WHERE export_id = $8 AND feed = $9 AND part = $10 AND generation = $11 AND version = $12',
+  casInflight:
+    'UPDATE cursors SET inflight_to = $1, inflight_done = $2, inflight_at = $3, inflight_plan = $4, version = $5 ' +
+    'WHERE export_id = $6 AND feed = $7 AND part = $8 AND generation = $9 AND version = $10',
   deleteCursors: 'DELETE FROM cursors WHERE export_id = $1 AND feed = $2',
   deleteGeneration: 'DELETE FROM cursors WHERE export_id = $1 AND feed = $2 AND generation = $3',
   setInflight:
-    'UPDATE cursors SET inflight_to = $1, inflight_done = $2, inflight_at = $3, inflight_plan = $4 ' +
-    'WHERE export_id = $5 AND feed = $6 AND part = $7 AND generation = $8',
+    'UPDATE cursors SET inflight_to = $1, inflight_done = $2, inflight_at = $3, inflight_plan = $4, version = $5 ' +
+    'WHERE export_id = $6 AND feed = $7 AND part = $8 AND generation = $9',
   // $2 is the lane's partition (-1 for updates that come from no lane): lanes never share a counter row.
   addCounters:
     'INSERT INTO counters (export_id, part, feed, type, outcome, count) ' +
@@ -91,6 +99,10 @@ async function requireExport(client: Client, exportId: string): Promise<number> 
   return row.start_seq;
 }
 
+function staleCursor(key: readonly [string, string, number, number]): Error {
+  return new StaleCursorError(`the cursor of ${key.join('/')} was rewritten or removed since this sender read it`);
+}
+
 /** Add counter deltas; the same key twice in one call is summed first (one statement may not update a row twice). */
 export async function addCounters(
   client: Client,
@@ -139,6 +151,7 @@ async function putCursorRows(run: Run, list: readonly Cursor[]): Promise<void> {
     (c) => c.generation,
     (c) => c.seq,
     ...[0, 1, 2, 3, 4].map((i) => (c: Cursor) => cursorColumns(c)[i]),
+    (c) => c.version ?? newCursorVersion(),
   ]);
   await run(SQL.putCursors, values);
 }
@@ -195,11 +208,24 @@ export function makeDeliveryState(db: Db) {
       if (generation === undefined) await db.query(SQL.deleteCursors, [exportId, feed]);
       else await db.query(SQL.deleteGeneration, [exportId, feed, generation]);
     },
-    setInflight: (exportId: string, feed: string, part: number, generation: number, flight: Inflight | null) =>
+    setInflight: (
+      exportId: string,
+      feed: string,
+      part: number,
+      generation: number,
+      flight: Inflight | null,
+      cas?: CursorCas,
+    ) =>
       db.tx(async (client) => {
         const start = await requireExport(client, exportId);
         const columns = cursorColumns({ inflight: flight, passed: [] }).slice(0, 4);
-        const updated = await client.query(SQL.setInflight, [...columns, exportId, feed, part, generation]);
+        const key = [exportId, feed, part, generation] as const;
+        if (cas !== undefined) {
+          const r = await client.query(SQL.casInflight, [...columns, cas.next, ...key, cas.expect]);
+          if ((r.rowCount ?? 0) === 0) throw staleCursor(key);
+          return;
+        }
+        const updated = await client.query(SQL.setInflight, [...columns, newCursorVersion(), ...key]);
         if ((updated.rowCount ?? 0) > 0) return;
         // No cursor yet: the sender is still where a new one starts (live: the export's startSeq; a replay: the
         // beginning of the log, its time range filters the rest). Record that, so a restart re-reads from there.
@@ -231,20 +257,26 @@ export function makeDeliveryState(db: Db) {
             throw new LeaseLostError(`${p.fence.owner} no longer holds ${p.exportId}/${p.feed}/${p.partition}`);
           }
         }
-        await putCursorRows(
-          (sql, params) => client.query(sql, params),
-          [
-            {
-              exportId: p.exportId,
-              feed: p.feed,
-              partition: p.partition,
-              generation: p.generation,
-              seq: p.seq,
-              inflight: p.inflight,
-              passed: p.passed,
-            },
-          ],
-        );
+        const key = [p.exportId, p.feed, p.partition, p.generation] as const;
+        if (p.cas !== undefined) {
+          const r = await client.query(SQL.casCursor, [p.seq, ...cursorColumns(p), p.cas.next, ...key, p.cas.expect]);
+          if ((r.rowCount ?? 0) === 0) throw staleCursor(key);
+        } else {
+          await putCursorRows(
+            (sql, params) => client.query(sql, params),
+            [
+              {
+                exportId: p.exportId,
+                feed: p.feed,
+                partition: p.partition,
+                generation: p.generation,
+                seq: p.seq,
+                inflight: p.inflight,
+                passed: p.passed,
+              },
+            ],
+          );
+        }
         await addCounters(client, p.exportId, p.counters, p.partition);
         await insertDeadLetters(client, p.deadLetters);
         await insertDrops(client, p.drops);

@@ -9,9 +9,9 @@ import type {
   NewDrop,
   Outcome,
 } from '../../types.js';
-import { LeaseLostError } from '../errors.js';
-import type { DeliveryPoint, Progress, StoredFeedState } from '../port.js';
-import { CURSOR_COLUMNS, cursorColumns, toCursor, type CursorRow } from '../shared.js';
+import { LeaseLostError, StaleCursorError } from '../errors.js';
+import type { CursorCas, DeliveryPoint, Progress, StoredFeedState } from '../port.js';
+import { CURSOR_COLUMNS, cursorColumns, newCursorVersion, toCursor, type CursorRow } from '../shared.js';
 
 const MINUTE_MS = 60_000;
 
@@ -20,13 +20,21 @@ const SQL = {
   cursors: `SELECT ${CURSOR_COLUMNS} FROM cursors WHERE export_id = ? ORDER BY feed, part, generation`,
   putCursor:
     `INSERT INTO cursors (${CURSOR_COLUMNS}) ` +
-    'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (export_id, feed, part, generation) DO UPDATE SET ' +
+    'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (export_id, feed, part, generation) DO UPDATE SET ' +
     'seq = excluded.seq, inflight_to = excluded.inflight_to, inflight_done = excluded.inflight_done, ' +
-    'inflight_at = excluded.inflight_at, inflight_plan = excluded.inflight_plan, passed = excluded.passed',
+    'inflight_at = excluded.inflight_at, inflight_plan = excluded.inflight_plan, passed = excluded.passed, ' +
+    'version = excluded.version',
+  // A sender's write, over the version of the row it knows.
+  casCursor:
+    'UPDATE cursors SET seq = ?, inflight_to = ?, inflight_done = ?, inflight_at = ?, inflight_plan = ?, passed = ?, ' +
+    'version = ? WHERE export_id = ? AND feed = ? AND part = ? AND generation = ? AND version = ?',
+  casInflight:
+    'UPDATE cursors SET inflight_to = ?, inflight_done = ?, inflight_at = ?, inflight_plan = ?, version = ? ' +
+    'WHERE export_id = ? AND feed = ? AND part = ? AND generation = ? AND version = ?',
   deleteCursors: 'DELETE FROM cursors WHERE export_id = ? AND feed = ?',
   deleteGeneration: 'DELETE FROM cursors WHERE export_id = ? AND feed = ? AND generation = ?',
   setInflight:
-    'UPDATE cursors SET inflight_to = ?, inflight_done = ?, inflight_at = ?, inflight_plan = ? ' +
+    'UPDATE cursors SET inflight_to = ?, inflight_done = ?, inflight_at = ?, inflight_plan = ?, version = ? ' +
     'WHERE export_id = ? AND feed = ? AND part = ? AND generation = ?',
   addCounter:
     'INSERT INTO counters (export_id, feed, type, outcome, count) VALUES (?, ?, ?, ?, ?) ' +
@@ -54,12 +62,20 @@ const SQL = {
     'UPDATE feed_states SET state = ?, version = version + 1 WHERE export_id = ? AND feed = ? AND version = ?',
 } as const;
 
+function staleCursor(exportId: string, feed: string, part: number, generation: number): Error {
+  return new StaleCursorError(
+    `the cursor of ${exportId}/${feed}/${part}/${generation} was rewritten or removed since this sender read it`,
+  );
+}
+
 function missingExport(exportId: string): Error {
   return new Error(`there is no export with id ${exportId} (was it deleted?): stop its senders`);
 }
 
 export function makeDeliveryState(db: Database.Database) {
   const startSeq = db.prepare(SQL.startSeq).pluck();
+  const casCursor = db.prepare(SQL.casCursor);
+  const casInflight = db.prepare(SQL.casInflight);
   const cursors = db.prepare(SQL.cursors);
   const putCursor = db.prepare(SQL.putCursor);
   const deleteCursors = db.prepare(SQL.deleteCursors);
@@ -109,18 +125,34 @@ export function makeDeliveryState(db: Database.Database) {
 
   const putAll = db.transaction((list: readonly Cursor[]) => {
     for (const c of list) {
-      putCursor.run(c.exportId, c.feed, c.partition, c.generation, c.seq, ...cursorColumns(c));
+      putCursor.run(
+        c.exportId,
+        c.feed,
+        c.partition,
+        c.generation,
+        c.seq,
+        ...cursorColumns(c),
+        c.version ?? newCursorVersion(),
+      );
     }
   });
 
   const inflight = db.transaction(
-    (exportId: string, feed: string, part: number, generation: number, flight: Inflight | null) => {
+    (exportId: string, feed: string, part: number, generation: number, flight: Inflight | null, cas?: CursorCas) => {
       const start = requireExport(exportId);
       const columns = cursorColumns({ inflight: flight, passed: [] });
-      if (setInflight.run(...columns.slice(0, 4), exportId, feed, part, generation).changes > 0) return;
+      if (cas !== undefined) {
+        const key = [exportId, feed, part, generation] as const;
+        if (casInflight.run(...columns.slice(0, 4), cas.next, ...key, cas.expect).changes === 0) {
+          throw staleCursor(...key);
+        }
+        return;
+      }
+      const version = newCursorVersion();
+      if (setInflight.run(...columns.slice(0, 4), version, exportId, feed, part, generation).changes > 0) return;
       // No cursor yet: the sender is still where a new one starts (live: the export's startSeq; a replay: the
       // beginning of the log, its time range filters the rest). Record that, so a restart re-reads from there.
-      putCursor.run(exportId, feed, part, generation, generation === 0 ? start : 0, ...columns);
+      putCursor.run(exportId, feed, part, generation, generation === 0 ? start : 0, ...columns, version);
     },
   );
 
@@ -129,7 +161,11 @@ export function makeDeliveryState(db: Database.Database) {
     if (p.fence && holdsLease.get(p.exportId, p.feed, p.partition, p.fence.owner, p.fence.now) === undefined) {
       throw new LeaseLostError(`${p.fence.owner} no longer holds ${p.exportId}/${p.feed}/${p.partition}`);
     }
-    putCursor.run(p.exportId, p.feed, p.partition, p.generation, p.seq, ...cursorColumns(p));
+    const key = [p.exportId, p.feed, p.partition, p.generation] as const;
+    if (p.cas === undefined) putCursor.run(...key, p.seq, ...cursorColumns(p), newCursorVersion());
+    else if (casCursor.run(p.seq, ...cursorColumns(p), p.cas.next, ...key, p.cas.expect).changes === 0) {
+      throw staleCursor(...key);
+    }
     addCounters(p.exportId, p.counters);
     for (const d of p.deadLetters) insertDeadLetter(d);
     for (const d of p.drops) insertDrop(d);
@@ -150,8 +186,14 @@ export function makeDeliveryState(db: Database.Database) {
       void (generation === undefined
         ? deleteCursors.run(exportId, feed)
         : deleteGeneration.run(exportId, feed, generation)),
-    setInflight: (exportId: string, feed: string, part: number, generation: number, flight: Inflight | null): void =>
-      inflight.immediate(exportId, feed, part, generation, flight),
+    setInflight: (
+      exportId: string,
+      feed: string,
+      part: number,
+      generation: number,
+      flight: Inflight | null,
+      cas?: CursorCas,
+    ): void => inflight.immediate(exportId, feed, part, generation, flight, cas),
     commitProgress: (p: Progress): void => commit.immediate(p),
     getFeedStates(exportId: string): Record<string, FeedState> {
       const out: Record<string, FeedState> = {};

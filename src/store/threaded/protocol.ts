@@ -1,4 +1,4 @@
-import { LeaseLostError, StoreConfigError, StoreUnavailableError } from '../errors.js';
+import { LeaseLostError, StaleCursorError, StoreConfigError, StoreUnavailableError } from '../errors.js';
 
 /** Messages between a store running in a worker thread and its callers. */
 
@@ -34,6 +34,7 @@ export function fromWire(w: WireError): Error {
   }
   if (w.name === 'StoreConfigError') return new StoreConfigError(w.message);
   if (w.name === 'LeaseLostError') return new LeaseLostError(w.message);
+  if (w.name === 'StaleCursorError') return new StaleCursorError(w.message);
   const error = new Error(w.message);
   error.name = w.name;
   return error;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LeaseLostError } from '../../../src/store/errors.js';
+import { LeaseLostError, StaleCursorError } from '../../../src/store/errors.js';
 import type { Progress } from '../../../src/store/port.js';
 import type { Cursor, FeedState, Inflight, NewDeadLetter, PackSettings } from '../../../src/types.js';
 import type { StoreContext } from './fixtures.js';
@@ -62,6 +62,11 @@ const deadLetter = (exportId: string, over: Partial<NewDeadLetter> = {}): NewDea
   ...over,
 });
 
+/** The cursors as stored, without their version tokens (random by design). */
+async function unversioned(ctx: StoreContext, exportId: string): Promise<Cursor[]> {
+  return (await ctx.store.getCursors(exportId)).map(({ version: _v, ...c }) => c);
+}
+
 const MINUTE = 60_000;
 const T0 = 1_700_000_040_000; // 40 s into a minute
 
@@ -77,7 +82,7 @@ export function describeDelivery(ctx: StoreContext): void {
         cursor(exp.id, { partition: 0, generation: 2, seq: 1, inflight: flight(4, 1) }),
       ]);
       await ctx.store.putCursors([cursor(exp.id, { partition: 1, seq: 2 })]);
-      const got = await ctx.store.getCursors(exp.id);
+      const got = await unversioned(ctx, exp.id);
       expect(got).toHaveLength(4);
       expect(got).toEqual(
         expect.arrayContaining([
@@ -86,9 +91,9 @@ export function describeDelivery(ctx: StoreContext): void {
         ]),
       );
       await ctx.store.deleteCursors(exp.id, 'ios', 2);
-      expect(await ctx.store.getCursors(exp.id)).toHaveLength(3);
+      expect(await unversioned(ctx, exp.id)).toHaveLength(3);
       await ctx.store.deleteCursors(exp.id, 'ios');
-      expect(await ctx.store.getCursors(exp.id)).toEqual([cursor(exp.id, { feed: 'web', partition: 0, seq: 3 })]);
+      expect(await unversioned(ctx, exp.id)).toEqual([cursor(exp.id, { feed: 'web', partition: 0, seq: 3 })]);
     });
 
     it('records an in-flight read, and commitProgress moves the cursor and clears it', async () => {
@@ -97,12 +102,12 @@ export function describeDelivery(ctx: StoreContext): void {
       await ctx.store.putCursors([cursor(exp.id, { seq: 5 })]);
       const chunk = flight(12, T0);
       await ctx.store.setInflight(exp.id, 'ios', 0, 0, chunk);
-      expect(await ctx.store.getCursors(exp.id)).toEqual([cursor(exp.id, { seq: 5, inflight: chunk })]);
+      expect(await unversioned(ctx, exp.id)).toEqual([cursor(exp.id, { seq: 5, inflight: chunk })]);
       await ctx.store.commitProgress(progress(exp.id, { seq: 12 }));
-      expect(await ctx.store.getCursors(exp.id)).toEqual([cursor(exp.id, { seq: 12 })]);
+      expect(await unversioned(ctx, exp.id)).toEqual([cursor(exp.id, { seq: 12 })]);
       await ctx.store.setInflight(exp.id, 'ios', 0, 0, flight(20, T0));
       await ctx.store.setInflight(exp.id, 'ios', 0, 0, null);
-      expect(await ctx.store.getCursors(exp.id)).toEqual([cursor(exp.id, { seq: 12 })]);
+      expect(await unversioned(ctx, exp.id)).toEqual([cursor(exp.id, { seq: 12 })]);
     });
 
     it('keeps a partly sent read in flight with its progress, and its counters, until the cursor moves', async () => {
@@ -119,13 +124,13 @@ export function describeDelivery(ctx: StoreContext): void {
           delivered: { count: 200, at: T0 },
         }),
       );
-      expect(await ctx.store.getCursors(exp.id)).toEqual([
+      expect(await unversioned(ctx, exp.id)).toEqual([
         cursor(exp.id, { seq: 5, inflight: flight(30, T0, [6, 7], ['a-batch']) }),
       ]);
       await ctx.store.commitProgress(
         progress(exp.id, { seq: 30, counters: [{ feed: 'ios', type: send, outcome: 'delivered', count: 50 }] }),
       );
-      expect(await ctx.store.getCursors(exp.id)).toEqual([cursor(exp.id, { seq: 30 })]);
+      expect(await unversioned(ctx, exp.id)).toEqual([cursor(exp.id, { seq: 30 })]);
       expect(await ctx.store.getCounters(exp.id)).toEqual([
         { exportId: exp.id, feed: 'ios', type: send, outcome: 'delivered', count: 250 },
       ]);
@@ -135,7 +140,7 @@ export function describeDelivery(ctx: StoreContext): void {
       const exp = exportRecord({ startSeq: 40 });
       await ctx.store.createExport(exp);
       await ctx.store.setInflight(exp.id, 'ios', 3, 0, flight(55, T0));
-      expect(await ctx.store.getCursors(exp.id)).toEqual([
+      expect(await unversioned(ctx, exp.id)).toEqual([
         cursor(exp.id, { partition: 3, seq: 40, inflight: flight(55, T0) }),
       ]);
     });
@@ -154,7 +159,7 @@ export function describeDelivery(ctx: StoreContext): void {
           fence: { owner: 'process-a', now: T0 + 1 },
         }),
       );
-      expect((await ctx.store.getCursors(exp.id))[0]!.seq).toBe(8);
+      expect((await unversioned(ctx, exp.id))[0]!.seq).toBe(8);
       // Process b took over after a's lease expired: a's late commit is refused and changes nothing.
       await ctx.store.claimLeases('process-b', [key], T0 + 20_000, 10_000);
       const late = progress(exp.id, {
@@ -163,12 +168,12 @@ export function describeDelivery(ctx: StoreContext): void {
         fence: { owner: 'process-a', now: T0 + 20_001 },
       });
       await expect(ctx.store.commitProgress(late)).rejects.toBeInstanceOf(LeaseLostError);
-      expect((await ctx.store.getCursors(exp.id))[0]!.seq).toBe(8);
+      expect((await unversioned(ctx, exp.id))[0]!.seq).toBe(8);
       expect(await ctx.store.getCounters(exp.id)).toEqual([
         { exportId: exp.id, feed: 'ios', type: send, outcome: 'delivered', count: 3 },
       ]);
       await ctx.store.commitProgress(progress(exp.id, { seq: 12, fence: { owner: 'process-b', now: T0 + 20_002 } }));
-      expect((await ctx.store.getCursors(exp.id))[0]!.seq).toBe(12);
+      expect((await unversioned(ctx, exp.id))[0]!.seq).toBe(12);
     });
 
     it('refuses progress for an export that no longer exists', async () => {
@@ -261,7 +266,7 @@ export function describeDelivery(ctx: StoreContext): void {
           }),
         ),
       ).rejects.toThrow();
-      expect(await ctx.store.getCursors(exp.id)).toEqual([cursor(exp.id, { seq: 5, inflight: flight(9, T0) })]);
+      expect(await unversioned(ctx, exp.id)).toEqual([cursor(exp.id, { seq: 5, inflight: flight(9, T0) })]);
       expect(await ctx.store.getCounters(exp.id)).toEqual([]);
       expect(await ctx.store.countDeadLetters(exp.id)).toBe(0);
       expect(await ctx.store.deliverySeries(exp.id, 0)).toEqual([]);
@@ -329,6 +334,37 @@ export function describeDelivery(ctx: StoreContext): void {
     });
   });
 
+  describe('cursor versions', () => {
+    it('lets a sender write only over the version of its cursor it read: a rewritten or removed row is not overwritten', async () => {
+      const exp = exportRecord();
+      await ctx.store.createExport(exp);
+      await ctx.store.putCursors([cursor(exp.id, { seq: 5, version: 11 })]);
+      const [read] = await ctx.store.getCursors(exp.id);
+      expect(read!.version).toBe(11);
+      await ctx.store.setInflight(exp.id, 'ios', 0, 0, flight(9, T0), { expect: 11, next: 12 });
+      await ctx.store.commitProgress(progress(exp.id, { seq: 9, cas: { expect: 12, next: 13 } }));
+      expect((await ctx.store.getCursors(exp.id))[0]).toMatchObject({ seq: 9, version: 13, inflight: null });
+      // Another process regroups the feeds and writes the row anew: the first sender's writes are refused.
+      await ctx.store.putCursors([cursor(exp.id, { seq: 4 })]);
+      const counters = [{ feed: 'ios', type: 't', outcome: 'delivered' as const, count: 2 }];
+      await expect(
+        ctx.store.commitProgress(progress(exp.id, { seq: 20, counters, cas: { expect: 13, next: 14 } })),
+      ).rejects.toBeInstanceOf(StaleCursorError);
+      await expect(
+        ctx.store.setInflight(exp.id, 'ios', 0, 0, flight(30, T0), { expect: 13, next: 14 }),
+      ).rejects.toBeInstanceOf(StaleCursorError);
+      expect(await unversioned(ctx, exp.id)).toEqual([cursor(exp.id, { seq: 4 })]);
+      expect(await ctx.store.getCounters(exp.id)).toEqual([]);
+      // A removed row is not brought back by a late sender.
+      const [now] = await ctx.store.getCursors(exp.id);
+      await ctx.store.deleteCursors(exp.id, 'ios');
+      await expect(
+        ctx.store.setInflight(exp.id, 'ios', 0, 0, flight(30, T0), { expect: now!.version!, next: 99 }),
+      ).rejects.toBeInstanceOf(StaleCursorError);
+      expect(await ctx.store.getCursors(exp.id)).toEqual([]);
+    });
+  });
+
   describe('what a chunk in flight remembers', () => {
     it('keeps the settings it was packed under, its done events, the batches mParticle may have and passed rules', async () => {
       const exp = exportRecord();
@@ -351,13 +387,13 @@ export function describeDelivery(ctx: StoreContext): void {
       await ctx.store.putCursors([cursor(exp.id, { seq: 30, passed })]);
       await ctx.store.setInflight(exp.id, 'ios', 0, 0, { ...inflight, unsure: null });
       // Setting a chunk in flight leaves the passed rules alone.
-      expect(await ctx.store.getCursors(exp.id)).toEqual([
+      expect(await unversioned(ctx, exp.id)).toEqual([
         cursor(exp.id, { seq: 30, passed, inflight: { ...inflight, unsure: null } }),
       ]);
       await ctx.store.commitProgress(progress(exp.id, { seq: 30, inflight, passed }));
-      expect(await ctx.store.getCursors(exp.id)).toEqual([cursor(exp.id, { seq: 30, passed, inflight })]);
+      expect(await unversioned(ctx, exp.id)).toEqual([cursor(exp.id, { seq: 30, passed, inflight })]);
       await ctx.store.commitProgress(progress(exp.id, { seq: 90, passed: [] }));
-      expect(await ctx.store.getCursors(exp.id)).toEqual([cursor(exp.id, { seq: 90 })]);
+      expect(await unversioned(ctx, exp.id)).toEqual([cursor(exp.id, { seq: 90 })]);
     });
   });
 }

@@ -8,3 +8,7 @@ ALTER TABLE cursors ADD COLUMN passed TEXT;
 -- A feed's state is changed by compare-and-set on its version, so that with several processes one of them decides a
 -- hold, a probe or a resume, and the contact hears of it once.
 ALTER TABLE feed_states ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+
+-- Every write of a cursor row gives it a new random version; a sender writes only over the version it knows, so a
+-- row another process rewrote (feeds regrouped) or removed is never overwritten with stale progress.
+ALTER TABLE cursors ADD COLUMN version INTEGER NOT NULL DEFAULT 0;

@@ -1,0 +1,172 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { sampleEvent } from '../../src/catalog/sample.js';
+import { planChunk, type ChunkInput } from '../../src/delivery/chunk.js';
+import { idOf } from '../../src/delivery/send.js';
+import { toNewEvent } from '../../src/ingest/normalize.js';
+import { packRequests } from '../../src/mparticle/index.js';
+import type { CurrentsEvent, Inflight, LogRow, PackSettings } from '../../src/types.js';
+
+const SEND = 'users.messages.email.Send';
+const CLICK = 'users.messages.contentcard.Click';
+const T = Date.UTC(2026, 10, 1);
+
+const base: PackSettings = {
+  types: [CLICK, SEND].sort(),
+  environment: 'production',
+  identity: 'customer_id',
+  eventNames: {},
+  merge: true,
+};
+
+function rows(specs: { type: string; user: string | null }[]): LogRow[] {
+  return specs.map((s, i) => {
+    const event = sampleEvent(s.type, {
+      id: `00000000-0000-4000-8000-${String(i + 1).padStart(12, '0')}`,
+      time: T / 1000 - 60 + i,
+      externalUserId: s.user,
+    }) as CurrentsEvent;
+    return { ...toNewEvent(event, T, 1), seq: 100 + i };
+  });
+}
+
+const input = (over: Partial<ChunkInput>): ChunkInput => ({
+  exportId: 'e',
+  feedId: 'unbound',
+  generation: 0,
+  rows: [],
+  to: 200,
+  stored: null,
+  current: base,
+  now: T,
+  ...over,
+});
+
+const chunk = (over: Partial<Inflight>): Inflight => ({
+  to: 200,
+  at: T,
+  plan: { settings: base, exclude: [] },
+  done: [],
+  unsure: null,
+  legacyDone: 0,
+  ...over,
+});
+
+const seqsOf = (batches: { seqs: number[] }[]) => batches.flatMap((b) => b.seqs).sort((a, b) => a - b);
+
+describe('planChunk', () => {
+  const log = rows([
+    { type: SEND, user: 'a' },
+    { type: SEND, user: 'b' },
+    { type: CLICK, user: 'a' },
+    { type: SEND, user: null },
+    { type: CLICK, user: 'c' },
+  ]);
+
+  it('packs a new chunk under the settings of now, counts the skipped at the end, and says to record it first', () => {
+    const plan = planChunk(input({ rows: log }));
+    expect(seqsOf(plan.batches)).toEqual([100, 101, 102, 104]);
+    expect(plan.closing?.counters()).toEqual([{ feed: 'unbound', type: SEND, outcome: 'skipped', count: 1 }]);
+    expect(plan.persist).toBe(true);
+    expect(plan.inflight).toMatchObject({ to: 200, at: T, plan: { settings: base, exclude: [] }, done: [] });
+  });
+
+  it('packs a chunk in flight under unchanged settings the same way, leaving out what is done', () => {
+    const first = planChunk(input({ rows: log }));
+    const doneBatch = first.batches.find((b) => b.seqs.includes(101))!;
+    const again = planChunk(input({ rows: log, stored: chunk({ done: doneBatch.seqs, unsure: [] }), now: T + 9 }));
+    expect(again.batches.map(idOf)).toEqual(first.batches.filter((b) => b !== doneBatch).map(idOf));
+    expect(again.persist).toBe(true);
+    expect(again.inflight.unsure).toBeNull();
+  });
+
+  it('after an edit, first sends again as they were the batches mParticle may have, then plans the rest afresh', () => {
+    const first = planChunk(input({ rows: log }));
+    const sent = first.batches.find((b) => b.seqs.includes(100))!;
+    const maybe = first.batches.find((b) => b.seqs.includes(104))!;
+    const edited: PackSettings = { ...base, merge: false, eventNames: { [SEND]: 'Mail' } };
+    const stored = chunk({ done: sent.seqs, unsure: [idOf(maybe)] });
+    const resend = planChunk(input({ rows: log, stored, current: edited, now: T + 5 }));
+    expect(resend.batches.map(idOf)).toEqual([idOf(maybe)]);
+    expect(resend.batches[0]!.json).toBe(maybe.json);
+    expect(resend.closing).toBeNull();
+
+    const after = chunk({ done: [...sent.seqs, ...maybe.seqs], unsure: [] });
+    const fresh = planChunk(input({ rows: log, stored: after, current: edited, now: T + 6 }));
+    // Not merged any more, named anew; only what had no fate yet.
+    const remaining = log.filter((r) => !after.done.includes(r.seq) && r.externalUserId !== null).map((r) => r.seq);
+    expect(seqsOf(fresh.batches)).toEqual(remaining);
+    expect(fresh.batches.every((b) => b.seqs.length === 1)).toBe(true);
+    expect(fresh.batches.some((b) => b.json.includes('"Mail"'))).toBe(true);
+    expect(fresh.inflight.plan).toEqual({ settings: edited, exclude: after.done });
+    expect(fresh.persist).toBe(true);
+  });
+
+  it('after a crash (any batch not done may have arrived) and an edit, sends the whole rest as it was', () => {
+    const first = planChunk(input({ rows: log }));
+    const edited: PackSettings = { ...base, identity: 'other' };
+    const plan = planChunk(input({ rows: log, stored: chunk({ unsure: null }), current: edited, now: T + 5 }));
+    expect(plan.batches.map(idOf)).toEqual(first.batches.map(idOf));
+    expect(plan.closing).toBeNull();
+  });
+
+  it('reads a chunk recorded by the version that counted requests: its first requests are done', () => {
+    const first = planChunk(input({ rows: log }));
+    expect(packRequests(first.batches)).toHaveLength(1);
+    // The old version packed up to 100 batches a request: all of this chunk's batches were its first request.
+    const legacy = planChunk(input({ rows: log, stored: chunk({ plan: null, legacyDone: 1 }) }));
+    expect(legacy.batches).toEqual([]);
+    expect(legacy.closing?.counters()).toHaveLength(1);
+    expect(legacy.persist).toBe(true);
+    const none = planChunk(input({ rows: log, stored: chunk({ plan: null, legacyDone: 0 }) }));
+    expect(none.batches.map(idOf)).toEqual(first.batches.map(idOf));
+  });
+
+  it('gives every event of a chunk exactly one place, whatever was done before and whatever changed', async () => {
+    const types = [SEND, CLICK];
+    const settings = fc.record({
+      types: fc.subarray(types, { minLength: 1 }).map((t) => [...t].sort()),
+      environment: fc.constantFrom('production' as const, 'development' as const),
+      identity: fc.constantFrom('customer_id' as const, 'other' as const),
+      eventNames: fc.constantFrom({}, { [SEND]: 'Mail' }),
+      merge: fc.boolean(),
+    });
+    const specs = fc.array(
+      fc.record({ type: fc.constantFrom(...types), user: fc.option(fc.constantFrom('a', 'b', 'c'), { nil: null }) }),
+      { minLength: 1, maxLength: 30 },
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        specs,
+        settings,
+        settings,
+        fc.nat(),
+        fc.boolean(),
+        async (spec, before, after, pick, crashed) => {
+          const chunkRows = rows(spec);
+          const first = planChunk(input({ rows: chunkRows, current: before }));
+          // Some whole batches got their fate; some others may have reached mParticle.
+          const done = first.batches.filter((_, i) => (pick >> i) & 1).flatMap((b) => b.seqs);
+          const unsure = crashed ? null : first.batches.filter((_, i) => (pick >> (i + 8)) & 1).map(idOf);
+          const stored = chunk({ plan: { settings: before, exclude: [] }, done, unsure });
+          let plan = planChunk(input({ rows: chunkRows, stored, current: after, now: T + 1 }));
+          let fated = [...done];
+          if (plan.closing === null) {
+            // The resend step ends with its batches done; then the rest is planned.
+            fated = [...fated, ...plan.batches.flatMap((b) => b.seqs)];
+            const next = chunk({ plan: { settings: before, exclude: [] }, done: fated, unsure: [] });
+            plan = planChunk(input({ rows: chunkRows, stored: next, current: after, now: T + 2 }));
+          }
+          const closing = plan.closing!;
+          const skipped = closing.counters().reduce((n, c) => n + (c.outcome === 'skipped' ? c.count : 0), 0);
+          const refused = closing.deadLetters.flatMap((d) => d.eventIds).length;
+          const placed = [...fated, ...plan.batches.flatMap((b) => b.seqs)];
+          expect(new Set(placed).size).toBe(placed.length);
+          const selected = chunkRows.filter((r) => after.types.includes(r.type) || fated.includes(r.seq));
+          expect(placed.length + skipped + refused).toBe(selected.length);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});

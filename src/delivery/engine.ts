@@ -163,6 +163,8 @@ export class DeliveryEngine {
           await this.#startRunner(record);
         } else {
           runner.update(record);
+          // Lanes stopped by a refused write (their cursor was rewritten) start again from the store.
+          await runner.rebalance();
         }
       } else {
         await runner.syncFeeds();

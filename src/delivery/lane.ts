@@ -67,7 +67,6 @@ interface Chunk {
 }
 
 const IDLE_COMMIT_MS = 5_000;
-const STALE_RETRY_MS = 250;
 /** Requests of one chunk in flight at once, when no user has batches in two of them (order per user holds). */
 const REQUESTS_IN_FLIGHT = 4;
 /** A chunk in flight is read again whole, in pages of this many rows. */
@@ -109,15 +108,11 @@ export class Lane {
         // Another process took this partition over: it continues from the last committed cursor.
         if (e instanceof LeaseLostError) return 'stopped';
         if (e instanceof StaleCursorError) {
-          // The cursor was rewritten (feeds regrouped by another process) or removed since this lane read it:
-          // nothing was written. Bring the runner in step, and go on from what the store has, if anything.
+          // The cursor was rewritten (another process regrouped the feeds after an edit this process has not seen
+          // yet) or removed: nothing was written. The runner, brought in step, starts the lane again if it still
+          // has one, from what the store has.
           this.deps.onStale();
-          const stored = await this.#stored();
-          if (stored === undefined) return 'stopped';
-          this.#cursor = stored;
-          this.#scanFrom = stored.seq;
-          await sleep(STALE_RETRY_MS, stop, this.deps.clock);
-          continue;
+          return 'stopped';
         }
         const err = toError(e);
         this.deps.logger.error(
@@ -316,14 +311,6 @@ export class Lane {
   #cas(): { expect: number; next: number } | undefined {
     const v = this.#cursor.version;
     return v === undefined ? undefined : { expect: v, next: newCursorVersion() };
-  }
-
-  /** The cursor as the store has it (after a refused step, the lane's copy may be ahead of it). */
-  async #stored(): Promise<Cursor | undefined> {
-    const c = this.#cursor;
-    return (await this.deps.store.getCursors(c.exportId)).find(
-      (x) => x.feed === c.feed && x.partition === c.partition && x.generation === c.generation,
-    );
   }
 
   async #setInflight(inflight: Inflight): Promise<void> {

@@ -46,6 +46,7 @@ export function regroupCursors(
     plans.find((p) => p.slots.includes(slot)) ?? plans.find((p) => p.slots.includes('unbound'));
   const at = new Map(old.map((c) => [`${c.feed}\u0000${c.partition}`, c]));
   const oldConfigured = SLOTS.filter((slot) => live.some((f) => slotsOf(f).includes(slot)));
+  const newConfigured = SLOTS.filter((slot) => plans.some((p) => p.slots.includes(slot)));
   /** Everything a cursor had dealt with, as rules: its own reach (under the old routing) and what it inherited. */
   const rulesOf = (c: Pick<Cursor, 'feed' | 'seq' | 'inflight' | 'passed'>): PassedRule[] =>
     isRetired(c.feed)
@@ -73,7 +74,11 @@ export function regroupCursors(
     for (let partition = 0; partition < ctx.partitions; partition++) {
       const existing = at.get(`${plan.id}\u0000${partition}`);
       if (existing && sources.size === 1 && sources.has(plan.id)) {
-        keep.push(existing);
+        // Same feed, same events: kept. When it reads other events now (a slot of its went to another feed), it is
+        // written again, so that a process still sending it under the old routing can no longer commit.
+        const same =
+          JSON.stringify(feedReadFilter(plan, oldConfigured)) === JSON.stringify(feedReadFilter(plan, newConfigured));
+        (same ? keep : create).push(existing);
         continue;
       }
       const from = [...sources].map(

@@ -215,12 +215,20 @@ export class ExportRunner {
   }
 
   async #ensureCursors(): Promise<Cursor[]> {
-    const { store, partitions } = this.deps;
-    const existing = await store.getCursors(this.id);
     const generations = [0, ...this.#replays.map((r) => r.generation)];
     const all: Cursor[] = [];
-    for (const generation of generations) {
-      const old = existing.filter((c) => c.generation === generation);
+    for (const generation of generations) all.push(...(await this.#regroup(generation)));
+    return all;
+  }
+
+  /**
+   * The cursors of one generation for the feeds of now. The new layout replaces the old one only if no cursor of it
+   * moved meanwhile (another process sends some of its partitions): otherwise it is computed again from the store.
+   */
+  async #regroup(generation: number): Promise<Cursor[]> {
+    const { store, partitions } = this.deps;
+    for (let attempt = 0; ; attempt++) {
+      const old = (await store.getCursors(this.id)).filter((c) => c.generation === generation);
       const { keep, create, removeFeeds } = regroupCursors(old, this.#snapshot.plans, {
         exportId: this.id,
         partitions,
@@ -229,11 +237,13 @@ export class ExportRunner {
       });
       // Versioned here, so that the lanes started on them can write over them.
       const created = create.map((c) => ({ ...c, version: newCursorVersion() }));
-      if (created.length > 0) await store.putCursors(created);
-      for (const feed of removeFeeds) await store.deleteCursors(this.id, feed, generation);
-      all.push(...keep, ...created.filter((c) => !isRetired(c.feed)));
+      if (created.length === 0 && removeFeeds.length === 0) return keep;
+      const expected = old.map((c) => ({ feed: c.feed, partition: c.partition, version: c.version ?? 0 }));
+      if (await store.replaceCursors(this.id, generation, expected, created, removeFeeds)) {
+        return [...keep, ...created.filter((c) => !isRetired(c.feed))];
+      }
+      if (attempt >= 20) throw new Error(`could not regroup the cursors of export ${this.id}: they keep moving`);
     }
-    return all;
   }
 
   #startLane(cursor: Cursor): void {

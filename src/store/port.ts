@@ -200,6 +200,18 @@ export interface DeliveryStatePort {
    * `version` (a new one when absent).
    */
   putCursors(cursors: readonly Cursor[]): Promise<void>;
+  /**
+   * Regroup one generation's cursors atomically: only if every cursor of `expected` is still at that version (none
+   * moved meanwhile), write `put` (with their versions) and remove the cursors of `removeFeeds`; false otherwise,
+   * with nothing written.
+   */
+  replaceCursors(
+    exportId: string,
+    generation: number,
+    expected: readonly { feed: string; partition: number; version: number }[],
+    put: readonly Cursor[],
+    removeFeeds: readonly string[],
+  ): Promise<boolean>;
   /** Remove the cursors of a feed that no longer exists (of one generation, or of all when none is given). */
   deleteCursors(exportId: string, feed: string, generation?: number): Promise<void>;
   /** Record a read about to be sent (null clears it); with `cas`, only over that version of the row. */

@@ -98,6 +98,16 @@ export interface CursorRow {
 export const CURSOR_COLUMNS =
   'export_id, feed, part, generation, seq, inflight_to, inflight_done, inflight_at, inflight_plan, passed, version';
 
+/** The cursor rows of a generation are exactly those expected, each at the version expected. */
+export function sameVersions(
+  rows: readonly { feed: string; part: number; version: number | string }[],
+  expected: readonly { feed: string; partition: number; version: number }[],
+): boolean {
+  if (rows.length !== expected.length) return false;
+  const want = new Map(expected.map((e) => [`${e.feed}\u0000${e.partition}`, e.version]));
+  return rows.every((r) => want.get(`${r.feed}\u0000${r.part}`) === Number(r.version));
+}
+
 /** A new version token for a cursor row: random, so a row removed and written again never reuses one. */
 export function newCursorVersion(): number {
   return randomInt(1, 2 ** 47);

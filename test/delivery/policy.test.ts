@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { classifyError, classifyResponse } from '../../src/mparticle/index.js';
 import { answerClass, nextDelay, POLICY, type AnswerClass } from '../../src/delivery/policy.js';
@@ -124,5 +125,22 @@ describe('RateLimiter', () => {
     const limiter = new RateLimiter(0, clock);
     for (let i = 0; i < 1000; i++) await limiter.acquire(100);
     expect(clock.now()).toBe(start);
+  });
+});
+
+describe("the README's table of answers", () => {
+  it('is the policy table, in the same words', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('## What happens to each answer'));
+    const rows = section
+      .split('\n')
+      .filter((l) => l.startsWith('| ') && !l.startsWith('| answer'))
+      .slice(0, Object.keys(POLICY).length)
+      .map((l) => l.split(' | ').map((c) => c.replace(/^\| /, '').replace(/ \|$/, '')));
+    const table = Object.fromEntries(rows.map(([cls, does, counts]) => [cls, { does, counts }]));
+    const expected = Object.fromEntries(
+      Object.entries(POLICY).map(([cls, row]) => [cls, { does: row.does, counts: row.counts }]),
+    );
+    expect(table).toEqual(expected);
   });
 });

@@ -77,8 +77,11 @@ describe('regroupCursors', () => {
     expect(r.create.map((c) => [c.feed, c.partition, c.seq])).toEqual([
       ['android', 0, 30],
       ['android', 1, 20],
+      // Unbound stays where it is, written again: it no longer reads android events.
+      ['unbound', 0, 30],
+      ['unbound', 1, 20],
     ]);
-    expect(r.keep.map((c) => c.feed)).toEqual(['unbound', 'unbound']);
+    expect(r.keep).toEqual([]);
   });
 
   it('two feeds given the same key merge into one starting at the lower cursor', () => {
@@ -140,5 +143,14 @@ describe('regroupCursors', () => {
     const old = [cursor('ios', 0, 10), cursor('ios', 1, 11), cursor('unbound', 0, 30), cursor('unbound', 1, 20)];
     const r = regroupCursors(old, planFeeds({ unbound: { key: 'b' } }), ctx);
     expect(r.create.every((c) => !c.feed.startsWith('~'))).toBe(true);
+  });
+
+  it('writes again a kept feed that now reads other events, so that a process on the old routing cannot commit', () => {
+    const old = [cursor('ios', 0, 10), cursor('unbound', 0, 30), cursor('ios', 1, 11), cursor('unbound', 1, 31)];
+    // web gets the ios key: unbound no longer reads web events (they go to ios+web).
+    const r = regroupCursors(old, planFeeds({ ios: { key: 'a' }, web: { key: 'a' }, unbound: { key: 'b' } }), ctx);
+    expect(r.keep).toEqual([]);
+    expect(r.create.filter((c) => c.feed === 'unbound').map((c) => c.seq)).toEqual([30, 31]);
+    expect(r.create.filter((c) => c.feed === 'ios+web').map((c) => c.seq)).toEqual([10, 11]);
   });
 });

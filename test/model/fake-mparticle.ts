@@ -17,6 +17,8 @@ export interface Receipt {
   key: string;
   id: string;
   eventIds: string[];
+  /** The events' names, as mParticle shows them. */
+  names: string[];
   /** The answer said so (2xx) and reached a process that was alive. */
   acked: boolean;
   process: number;
@@ -50,7 +52,7 @@ export const CALM: Weather = {
 interface Batch {
   source_request_id: string;
   user_identities: Record<string, string>;
-  events: { data: { custom_attributes: { source_request_id: string } } }[];
+  events: { data: { event_name?: string; custom_attributes: { source_request_id: string } } }[];
 }
 
 export class FakeMparticle {
@@ -79,6 +81,7 @@ export class FakeMparticle {
               key: creds.key,
               id: b.source_request_id,
               eventIds: b.events.map((e) => e.data.custom_attributes.source_request_id),
+              names: b.events.map((e) => e.data.event_name ?? ''),
               acked: false,
               process,
               at: this.clock.now(),

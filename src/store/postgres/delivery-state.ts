@@ -12,7 +12,7 @@ import type {
 import { LeaseLostError, StaleCursorError } from '../errors.js';
 import type { CursorCas, DeliveryPoint, Progress, StoredFeedState } from '../port.js';
 import type { Db } from './pool.js';
-import { CURSOR_COLUMNS, cursorColumns, newCursorVersion, toCursor, type CursorRow } from '../shared.js';
+import { CURSOR_COLUMNS, cursorColumns, newCursorVersion, sameVersions, toCursor, type CursorRow } from '../shared.js';
 
 const MINUTE_MS = 60_000;
 
@@ -36,6 +36,8 @@ const SQL = {
     'WHERE export_id = $6 AND feed = $7 AND part = $8 AND generation = $9 AND version = $10',
   deleteCursors: 'DELETE FROM cursors WHERE export_id = $1 AND feed = $2',
   deleteGeneration: 'DELETE FROM cursors WHERE export_id = $1 AND feed = $2 AND generation = $3',
+  // FOR UPDATE: a sender's commit on one of these rows waits for the regroup, or the regroup sees it.
+  generationVersions: 'SELECT feed, part, version FROM cursors WHERE export_id = $1 AND generation = $2 FOR UPDATE',
   setInflight:
     'UPDATE cursors SET inflight_to = $1, inflight_done = $2, inflight_at = $3, inflight_plan = $4, version = $5 ' +
     'WHERE export_id = $6 AND feed = $7 AND part = $8 AND generation = $9',
@@ -204,6 +206,26 @@ export function makeDeliveryState(db: Db) {
       (await db.query<CursorRow>(SQL.cursors, [exportId])).map(toCursor),
     putCursors: (list: readonly Cursor[]): Promise<void> =>
       putCursorRows((sql, params) => db.query(sql, params), lastPerKey(list)),
+    replaceCursors: (
+      exportId: string,
+      generation: number,
+      expected: readonly { feed: string; partition: number; version: number }[],
+      put: readonly Cursor[],
+      removeFeeds: readonly string[],
+    ): Promise<boolean> =>
+      db.tx(async (client) => {
+        await requireExport(client, exportId);
+        const rows = (
+          await client.query<{ feed: string; part: number; version: number }>(SQL.generationVersions, [
+            exportId,
+            generation,
+          ])
+        ).rows;
+        if (!sameVersions(rows, expected)) return false;
+        await putCursorRows((sql, params) => client.query(sql, params), lastPerKey(put));
+        for (const feed of removeFeeds) await client.query(SQL.deleteGeneration, [exportId, feed, generation]);
+        return true;
+      }),
     deleteCursors: async (exportId: string, feed: string, generation?: number): Promise<void> => {
       if (generation === undefined) await db.query(SQL.deleteCursors, [exportId, feed]);
       else await db.query(SQL.deleteGeneration, [exportId, feed, generation]);

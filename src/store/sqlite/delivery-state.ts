@@ -11,7 +11,7 @@ import type {
 } from '../../types.js';
 import { LeaseLostError, StaleCursorError } from '../errors.js';
 import type { CursorCas, DeliveryPoint, Progress, StoredFeedState } from '../port.js';
-import { CURSOR_COLUMNS, cursorColumns, newCursorVersion, toCursor, type CursorRow } from '../shared.js';
+import { CURSOR_COLUMNS, cursorColumns, newCursorVersion, sameVersions, toCursor, type CursorRow } from '../shared.js';
 
 const MINUTE_MS = 60_000;
 
@@ -33,6 +33,7 @@ const SQL = {
     'WHERE export_id = ? AND feed = ? AND part = ? AND generation = ? AND version = ?',
   deleteCursors: 'DELETE FROM cursors WHERE export_id = ? AND feed = ?',
   deleteGeneration: 'DELETE FROM cursors WHERE export_id = ? AND feed = ? AND generation = ?',
+  generationVersions: 'SELECT feed, part, version FROM cursors WHERE export_id = ? AND generation = ?',
   setInflight:
     'UPDATE cursors SET inflight_to = ?, inflight_done = ?, inflight_at = ?, inflight_plan = ?, version = ? ' +
     'WHERE export_id = ? AND feed = ? AND part = ? AND generation = ?',
@@ -80,6 +81,7 @@ export function makeDeliveryState(db: Database.Database) {
   const putCursor = db.prepare(SQL.putCursor);
   const deleteCursors = db.prepare(SQL.deleteCursors);
   const deleteGeneration = db.prepare(SQL.deleteGeneration);
+  const generationVersions = db.prepare(SQL.generationVersions);
   const setInflight = db.prepare(SQL.setInflight);
   const addCounter = db.prepare(SQL.addCounter);
   const counters = db.prepare(SQL.counters);
@@ -137,6 +139,22 @@ export function makeDeliveryState(db: Database.Database) {
     }
   });
 
+  const replace = db.transaction(
+    (
+      exportId: string,
+      generation: number,
+      expected: readonly { feed: string; partition: number; version: number }[],
+      put: readonly Cursor[],
+      removeFeeds: readonly string[],
+    ): boolean => {
+      const rows = generationVersions.all(exportId, generation) as { feed: string; part: number; version: number }[];
+      if (!sameVersions(rows, expected)) return false;
+      putAll(put);
+      for (const feed of removeFeeds) deleteGeneration.run(exportId, feed, generation);
+      return true;
+    },
+  );
+
   const inflight = db.transaction(
     (exportId: string, feed: string, part: number, generation: number, flight: Inflight | null, cas?: CursorCas) => {
       const start = requireExport(exportId);
@@ -182,6 +200,13 @@ export function makeDeliveryState(db: Database.Database) {
     addDeliveredPoint,
     getCursors: (exportId: string): Cursor[] => (cursors.all(exportId) as CursorRow[]).map(toCursor),
     putCursors: (list: readonly Cursor[]): void => putAll.immediate(list),
+    replaceCursors: (
+      exportId: string,
+      generation: number,
+      expected: readonly { feed: string; partition: number; version: number }[],
+      put: readonly Cursor[],
+      removeFeeds: readonly string[],
+    ): boolean => replace.immediate(exportId, generation, expected, put, removeFeeds),
     deleteCursors: (exportId: string, feed: string, generation?: number): void =>
       void (generation === undefined
         ? deleteCursors.run(exportId, feed)

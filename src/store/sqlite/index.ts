@@ -155,6 +155,7 @@ function storeOn(db: Database.Database, options: SqliteStoreOptions): Store {
     ...mapOps(leases, op),
     getCursors: op(delivery.getCursors),
     putCursors: op(delivery.putCursors),
+    replaceCursors: op(delivery.replaceCursors),
     deleteCursors: op(delivery.deleteCursors),
     setInflight: op(delivery.setInflight),
     commitProgress: op(delivery.commitProgress),

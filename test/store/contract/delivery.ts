@@ -365,6 +365,40 @@ export function describeDelivery(ctx: StoreContext): void {
     });
   });
 
+  describe('regrouping cursors', () => {
+    it('replaces one generation only if no cursor of it moved meanwhile', async () => {
+      const exp = exportRecord();
+      await ctx.store.createExport(exp);
+      await ctx.store.putCursors([
+        cursor(exp.id, { feed: 'ios', seq: 10, version: 1 }),
+        cursor(exp.id, { feed: 'unbound', seq: 20, version: 2 }),
+        cursor(exp.id, { feed: 'unbound', generation: 3, seq: 5, version: 3 }),
+      ]);
+      const expected = [
+        { feed: 'ios', partition: 0, version: 1 },
+        { feed: 'unbound', partition: 0, version: 2 },
+      ];
+      const merged = cursor(exp.id, { feed: 'ios+unbound', seq: 10, version: 7 });
+      // A sender moved unbound meanwhile: nothing is written.
+      await ctx.store.commitProgress(progress(exp.id, { feed: 'unbound', seq: 25, cas: { expect: 2, next: 4 } }));
+      expect(await ctx.store.replaceCursors(exp.id, 0, expected, [merged], ['ios', 'unbound'])).toBe(false);
+      expect((await unversioned(ctx, exp.id)).map((c) => [c.feed, c.generation, c.seq])).toEqual([
+        ['ios', 0, 10],
+        ['unbound', 0, 25],
+        ['unbound', 3, 5],
+      ]);
+      // Read again, regrouped again: replaced, the replay's cursors untouched.
+      const again = [expected[0]!, { feed: 'unbound', partition: 0, version: 4 }];
+      expect(await ctx.store.replaceCursors(exp.id, 0, again, [merged], ['ios', 'unbound'])).toBe(true);
+      expect((await ctx.store.getCursors(exp.id)).map((c) => [c.feed, c.generation, c.seq, c.version])).toEqual([
+        ['ios+unbound', 0, 10, 7],
+        ['unbound', 3, 5, 3],
+      ]);
+      // A cursor added by someone else since also makes it refuse.
+      expect(await ctx.store.replaceCursors(exp.id, 0, [], [], [])).toBe(false);
+    });
+  });
+
   describe('what a chunk in flight remembers', () => {
     it('keeps the settings it was packed under, its done events, the batches mParticle may have and passed rules', async () => {
       const exp = exportRecord();

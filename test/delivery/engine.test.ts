@@ -113,4 +113,18 @@ describe('DeliveryEngine', () => {
     expect(receivedIds(w).size).toBe(40);
     await checkInvariants(w);
   });
+
+  it("tells of a refused batch in the export's recent errors, and keeps how often it was sent", async () => {
+    const w = await open({ partitions: 1 });
+    w.mp.poison.add('c');
+    await w.push(events(8));
+    await w.settle();
+    const letters = await w.ingest.listDeadLetters(EXPORT_ID, { limit: 10 });
+    expect(letters).toHaveLength(1);
+    expect(letters[0]!.attempts).toBeGreaterThanOrEqual(2);
+    expect(letters[0]!.lastAttemptAt).not.toBeNull();
+    const errors = await w.ingest.listErrors(EXPORT_ID, 10);
+    expect(errors.some((e) => e.message.includes('dead-lettered') && e.message.includes('user is poison'))).toBe(true);
+    await checkInvariants(w);
+  });
 });

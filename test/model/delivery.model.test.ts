@@ -183,7 +183,7 @@ const setup = fc.record({
   types: fc.subarray([...TYPES], { minLength: 1 }),
 });
 
-const RUNS = Number(process.env.MODEL_RUNS ?? 150);
+const RUNS = Number(process.env.MODEL_RUNS ?? 2000);
 
 describe('the delivery loop, against its model', () => {
   it('gives every event one fate, tells it truly, and counts it once, whatever operators and mParticle do', async () => {

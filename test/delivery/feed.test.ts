@@ -51,19 +51,23 @@ describe('FeedController shared by processes through the store', () => {
         },
         close: async () => undefined,
       };
-      const feed = new FeedController({ id: 'ios', slots: ['ios'], key: 'k' }, { key: 'k', secret: 's' }, {
-        exportId: 'e1',
-        exportName: () => 'Brand A',
-        contactEmail: () => 'ops@example.com',
-        holdWindowMs: () => 3_600_000,
-        changedAt: () => 0,
-        store,
-        client: () => client,
-        notifier: { notify: async (n) => void notices.push({ ...n, process: i }), close: async () => undefined },
-        logger,
-        probeIntervalMs: PROBE_MS,
-        clock,
-      });
+      const feed = new FeedController(
+        { id: 'ios', slots: ['ios'], key: 'k' },
+        { key: 'k', secret: 's' },
+        {
+          exportId: 'e1',
+          exportName: () => 'Brand A',
+          contactEmail: () => 'ops@example.com',
+          holdWindowMs: () => 3_600_000,
+          changedAt: () => 0,
+          store,
+          client: () => client,
+          notifier: { notify: async (n) => void notices.push({ ...n, process: i }), close: async () => undefined },
+          logger,
+          probeIntervalMs: PROBE_MS,
+          clock,
+        },
+      );
       await feed.sync();
       out.push(feed);
     }

@@ -5,7 +5,7 @@ import { SecretBox } from '../secrets.js';
 import { parse } from '../server/api.js';
 import { HttpError } from '../server/errors.js';
 import { createExportBody, patchExportBody } from '../server/exports/schemas.js';
-import { applyPatch, buildExport, exportJson } from '../server/exports/service.js';
+import { applyPatch, buildExport, changeExport, exportJson } from '../server/exports/service.js';
 import { exportStatus } from '../server/exports/status.js';
 import { checkSecretKey, ensureKeys } from '../server/keys.js';
 import type { Store } from '../store/port.js';
@@ -88,8 +88,8 @@ export function registerExports(program: Command): void {
     .action((id: string, flags: Flags & { file: string }) =>
       withStore(flags, async ({ store, secrets }) => {
         const body = parse(patchExportBody, readJson(flags.file), flags.file);
-        const record = applyPatch(await load(store, id), body, secrets, Date.now());
-        await store.updateExport(record);
+        await load(store, id);
+        const record = await changeExport(store, id, (current) => applyPatch(current, body, secrets, Date.now()));
         return exportJson(record);
       }),
     );
@@ -114,13 +114,12 @@ export function registerExports(program: Command): void {
       .argument('<id>')
       .action((id: string, flags: Flags) =>
         withStore(flags, async ({ store }) => {
-          const current = await load(store, id);
-          const record: ExportRecord = {
+          await load(store, id);
+          const record = await changeExport(store, id, (current) => ({
             ...current,
             state: action === 'pause' ? 'paused' : 'active',
             updatedAt: Math.max(Date.now(), current.updatedAt + 1),
-          };
-          await store.updateExport(record);
+          }));
           return exportJson(record);
         }),
       );

@@ -189,6 +189,12 @@ export interface ExportPort {
   listExports(): Promise<ExportRecord[]>;
   /** Replace the stored record (the caller read it, changed it, and bumps updatedAt). */
   updateExport(record: ExportRecord): Promise<void>;
+  /**
+   * Replace the stored record only if it is still the one with `expectUpdatedAt`: of two changes made from the same
+   * record at once (a PATCH and a resume), one is written and the other is refused (false) and made again from the
+   * new record, so neither undoes the other. Throws when the export is gone.
+   */
+  swapExport(record: ExportRecord, expectUpdatedAt: number): Promise<boolean>;
   /** Delete the export with its cursors, feed states, replays and leases: its hold on the log is released. */
   deleteExport(id: string): Promise<void>;
 }

@@ -97,6 +97,30 @@ export function applyPatch(record: ExportRecord, body: PatchExportBody, secrets:
   };
 }
 
+/**
+ * Change an export from what is stored: read, change, write only if nobody changed it meanwhile, else again from the
+ * new record. Two changes asked for at once (a PATCH and a resume) are both applied, one after the other; with
+ * updatedAt bumped from the record each was made from, every stored change has an updatedAt of its own, so every
+ * process notices each one.
+ */
+export async function changeExport(
+  store: Store,
+  id: string,
+  change: (current: ExportRecord) => ExportRecord,
+): Promise<ExportRecord> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const current = await store.getExport(id);
+    if (current === null) throw new HttpError(404, 'not_found', `no export with id ${id}; GET /v1/exports lists them`);
+    const next = change(current);
+    if (await store.swapExport(next, current.updatedAt)) return next;
+  }
+  throw new HttpError(
+    409,
+    'conflict',
+    `the export ${id} is being changed by others all the time; read it again and send the change again`,
+  );
+}
+
 /** The export as the API shows it: every setting, keys, and whether each secret is set; never a secret. */
 export function exportJson(r: ExportRecord) {
   const feeds: Record<string, { key: string; secret_set: boolean }> = {};

@@ -6,7 +6,7 @@ import type { ExportRecord } from '../../types.js';
 import type { Api } from '../api.js';
 import { HttpError } from '../errors.js';
 import { createExportBody, exportView, idParams, patchExportBody } from '../exports/schemas.js';
-import { applyPatch, buildExport, exportJson } from '../exports/service.js';
+import { applyPatch, buildExport, changeExport, exportJson } from '../exports/service.js';
 import { exportStatus } from '../exports/status.js';
 
 export interface ExportRouteDeps {
@@ -109,8 +109,9 @@ export function registerExportRoutes(api: Api, deps: ExportRouteDeps): void {
       404: { description: 'no such export' },
     },
     handler: async ({ params, body }) => {
-      const record = applyPatch(await loadExport(store, params.id), body, deps.secrets, deps.now());
-      await store.updateExport(record);
+      const record = await changeExport(store, params.id, (current) =>
+        applyPatch(current, body, deps.secrets, deps.now()),
+      );
       await deps.engine.refresh();
       return exportJson(record);
     },
@@ -126,13 +127,11 @@ export function registerExportRoutes(api: Api, deps: ExportRouteDeps): void {
       params: idParams,
       responses: { 200: { description: 'the export', schema: exportView } },
       handler: async ({ params }) => {
-        const current = await loadExport(store, params.id);
-        const record: ExportRecord = {
+        const record = await changeExport(store, params.id, (current) => ({
           ...current,
           state: action === 'pause' ? 'paused' : 'active',
           updatedAt: Math.max(deps.now(), current.updatedAt + 1),
-        };
-        await store.updateExport(record);
+        }));
         await deps.engine.refresh();
         return exportJson(record);
       },

@@ -9,6 +9,9 @@ const SQL = {
   get: 'SELECT record FROM exports WHERE id = $1',
   list: 'SELECT record FROM exports ORDER BY created_at, id',
   update: 'UPDATE exports SET name = $1, start_seq = $2, record = $3 WHERE id = $4 RETURNING id',
+  swap:
+    'UPDATE exports SET name = $1, start_seq = $2, record = $3 WHERE id = $4 ' +
+    "AND (record::jsonb ->> 'updatedAt')::bigint = $5 RETURNING id",
   // The export row first: a sender's commitProgress holds it (KEY SHARE) until it commits, so this waits for it and
   // then removes what it wrote too.
   remove: 'DELETE FROM exports WHERE id = $1',
@@ -41,6 +44,14 @@ export function makeExports(db: Db) {
       if (rows.length === 0) {
         throw new Error(`there is no export with id ${record.id} (was it deleted?): reload the list of exports`);
       }
+    },
+    async swapExport(record: ExportRecord, expectUpdatedAt: number): Promise<boolean> {
+      const args = [record.name, record.startSeq, JSON.stringify(record), record.id, expectUpdatedAt];
+      if ((await db.query(SQL.swap, args)).length > 0) return true;
+      if ((await db.query(SQL.get, [record.id])).length === 0) {
+        throw new Error(`there is no export with id ${record.id} (was it deleted?): reload the list of exports`);
+      }
+      return false;
     },
     deleteExport: (id: string): Promise<void> =>
       db.tx(async (client) => {

@@ -7,6 +7,7 @@ const SQL = {
   get: 'SELECT record FROM exports WHERE id = ?',
   list: 'SELECT record FROM exports ORDER BY created_at, id',
   update: 'UPDATE exports SET name = ?, record = ? WHERE id = ?',
+  swap: "UPDATE exports SET name = ?, record = ? WHERE id = ? AND json_extract(record, '$.updatedAt') = ?",
   remove: 'DELETE FROM exports WHERE id = ?',
   removeKeyed: KEYED_BY_EXPORT.map((table) => `DELETE FROM ${table} WHERE export_id = ?`),
 } as const;
@@ -18,6 +19,7 @@ export function makeExports(db: Database.Database) {
   const get = db.prepare(SQL.get).pluck();
   const list = db.prepare(SQL.list).pluck();
   const update = db.prepare(SQL.update);
+  const swap = db.prepare(SQL.swap);
   const remove = db.prepare(SQL.remove);
   const removeKeyed = SQL.removeKeyed.map((sql) => db.prepare(sql));
 
@@ -43,6 +45,13 @@ export function makeExports(db: Database.Database) {
       if (changes === 0) {
         throw new Error(`there is no export with id ${record.id} (was it deleted?): reload the list of exports`);
       }
+    },
+    swapExport(record: ExportRecord, expectUpdatedAt: number): boolean {
+      if (swap.run(record.name, JSON.stringify(record), record.id, expectUpdatedAt).changes > 0) return true;
+      if (get.get(record.id) === undefined) {
+        throw new Error(`there is no export with id ${record.id} (was it deleted?): reload the list of exports`);
+      }
+      return false;
     },
     deleteExport: (id: string): void => removeAll.immediate(id),
   };

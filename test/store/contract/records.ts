@@ -85,6 +85,25 @@ export function describeRecords(ctx: StoreContext): void {
       expect((await ctx.store.listExports()).map((e) => e.id)).toEqual([b.id]);
     });
 
+    it('writes a change over the record it was made from only: of two made from the same record, one is refused', async () => {
+      const exp = exportRecord();
+      await ctx.store.createExport(exp);
+      const renamed = { ...exp, name: 'Renamed', updatedAt: exp.updatedAt + 1 };
+      const paused = { ...exp, state: 'paused' as const, updatedAt: exp.updatedAt + 1 };
+      const results = await Promise.all([
+        ctx.store.swapExport(renamed, exp.updatedAt),
+        ctx.store.swapExport(paused, exp.updatedAt),
+      ]);
+      expect(results.filter(Boolean)).toHaveLength(1);
+      const stored = await ctx.store.getExport(exp.id);
+      expect([renamed, paused]).toContainEqual(stored);
+      // The refused one is made again from what is stored now.
+      const again = { ...stored!, ...(results[0] ? { state: 'paused' as const } : { name: 'Renamed' }) };
+      expect(await ctx.store.swapExport({ ...again, updatedAt: stored!.updatedAt + 1 }, stored!.updatedAt)).toBe(true);
+      expect(await ctx.store.getExport(exp.id)).toMatchObject({ name: 'Renamed', state: 'paused' });
+      await expect(ctx.store.swapExport({ ...exp, id: 'exp-gone' }, exp.updatedAt)).rejects.toThrow(/no export/);
+    });
+
     it('refuses a second export with the same id, and an update of one that does not exist', async () => {
       const a = exportRecord();
       await ctx.store.createExport(a);

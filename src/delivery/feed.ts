@@ -24,6 +24,8 @@ import { Wakeup } from './signal.js';
  */
 /** Drop notices of all lanes within this time go out as one mail. */
 const DROP_NOTICE_GATHER_MS = 2_000;
+/** A 429 is written into the feed's last error at most this often. */
+const RATE_LIMIT_NOTE_MS = 60_000;
 /** The last delivery time is saved at most this often (a phase change at once). */
 const PERSIST_DELIVERY_MS = 5_000;
 
@@ -64,6 +66,7 @@ export class FeedController {
   #pendingDrops: { count: number; reason: string } | null = null;
   #cancelDrops: (() => void) | null = null;
   #persistedAt = 0;
+  #rateLimitNotedAt = -Infinity;
 
   constructor(
     readonly plan: FeedPlan,
@@ -148,6 +151,17 @@ export class FeedController {
       s.phase === 'flowing' ? { ...s, phase: 'retrying', lastError: outcome.message } : null,
     );
     if (won) await this.#recordError(outcome.message);
+  }
+
+  /**
+   * A 429: the feed keeps its phase (nothing is wrong with it, the export waits), but its last error says why nothing
+   * moves, at most once a minute.
+   */
+  async rateLimited(outcome: MpOutcome): Promise<void> {
+    const now = this.deps.clock.now();
+    if (now - this.#rateLimitNotedAt < RATE_LIMIT_NOTE_MS) return;
+    this.#rateLimitNotedAt = now;
+    await this.#swap((s) => (s.lastError === outcome.message ? null : { ...s, lastError: outcome.message }));
   }
 
   /** A lane was answered 401/403/404: hold the feed, tell the contact once, start probing. */

@@ -81,6 +81,7 @@ export async function sendRequest(request: OutRequest, ctx: SendContext): Promis
             ? outcome.retryAfterMs
             : nextDelay(attempt, ctx.backoff, ctx.random);
         ctx.limiter.penalize(wait);
+        await ctx.feed.rateLimited(outcome);
         attempt += 1;
         continue;
       }

@@ -193,6 +193,9 @@ describe('sendRequest, under the failure policy', () => {
     const start = clock.now();
     expect(await clock.until(sendRequest(request!, ctx))).toBe('ended');
     expect(clock.now() - start).toBeGreaterThanOrEqual(120_000);
+    // The feed keeps flowing, and says why nothing moved.
+    expect(ctx.feed.phase).toBe('flowing');
+    expect(ctx.feed.state.lastError).toMatch(/rate limit was exceeded \(429\): wait 120 s/);
 
     calls = 0;
     const stop = new AbortController();

@@ -1,4 +1,3 @@
-import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createExport,
@@ -11,6 +10,7 @@ import {
   type Sandbox,
   type Service,
 } from './harness.js';
+import { startMailCatcher, type Mail, type MailCatcher } from '../helpers/mail-catcher.js';
 
 /**
  * mParticle refusing a feed's credentials: the feed's events are held while the others flow, the contact is mailed,
@@ -18,46 +18,24 @@ import {
  * events are dropped and recorded.
  */
 
-interface Mail {
-  to: string;
-  subject: string;
-  body: string;
-}
-
 let sandbox: Sandbox;
 let service: Service;
-let smtp: SMTPServer;
-const mails: Mail[] = [];
+let catcher: MailCatcher;
+let mails: Mail[];
 
 beforeAll(async () => {
-  smtp = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    onData(stream, session, callback) {
-      let raw = '';
-      stream.on('data', (c: Buffer) => (raw += c.toString()));
-      stream.on('end', () => {
-        mails.push({
-          to: session.envelope.rcptTo.map((r) => r.address).join(','),
-          subject: /^Subject: (.*)$/im.exec(raw)?.[1] ?? '',
-          body: raw,
-        });
-        callback();
-      });
-    },
-  });
-  await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
-  const port = (smtp.server.address() as { port: number }).port;
+  catcher = await startMailCatcher();
+  mails = catcher.mails;
   sandbox = await startSandbox();
   service = await startService({
-    env: { CURRENTS_SMTP_URL: `smtp://127.0.0.1:${port}`, CURRENTS_SMTP_FROM: 'currents@example.com' },
+    env: { CURRENTS_SMTP_URL: catcher.url, CURRENTS_SMTP_FROM: 'currents@example.com' },
   });
 });
 
 afterAll(async () => {
   await Promise.all([service?.stop(), sandbox?.stop()]);
   service?.cleanup();
-  await new Promise<void>((resolve) => smtp.close(() => resolve()));
+  await catcher?.close();
 });
 
 const PUSH = 'users.messages.pushnotification.Open';

@@ -26,7 +26,7 @@ interface Series {
   points: { feed: string; minute: number; count: number }[];
 }
 
-describe('a retried dead letter', { timeout: 60_000 }, () => {
+describe('a retried dead letter', { timeout: 120_000 }, () => {
   it('is counted as delivered alike by the status, the chart, the metrics and mParticle', async () => {
     const { service, sandbox } = stack;
     const keys = feedKeys('dl-counts', ['unbound']);

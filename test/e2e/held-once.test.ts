@@ -34,7 +34,7 @@ let proxy: RecordingProxy;
 let smtp: MailCatcher;
 const services: Service[] = [];
 
-describe.skipIf(pgUnavailable !== null)('a refused feed shared by two delivery processes', { timeout: 60_000 }, () => {
+describe.skipIf(pgUnavailable !== null)('a refused feed shared by two delivery processes', { timeout: 120_000 }, () => {
   beforeAll(async () => {
     [sandbox, smtp] = await Promise.all([startSandbox(), startMailCatcher()]);
     proxy = await startRecordingProxy(sandbox.url);

@@ -57,7 +57,7 @@ function expectAllAccounted(a: Accounting, label: string): void {
   });
 }
 
-describe('a crash during operator actions, and an edit after the restart', () => {
+describe('a crash during operator actions, and an edit after the restart', { timeout: 120_000 }, () => {
   it('loses nothing when the service is killed while pausing and merge_batches is edited before resuming', async () => {
     service = await startService({ env: ENV });
     const keys = feedKeys('kill-pause', ['unbound']);
@@ -83,7 +83,7 @@ describe('a crash during operator actions, and an edit after the restart', () =>
     await sleep(2_500);
     await sandbox.clearFaults();
 
-    const { settled, status } = await settle(service, id, 30_000);
+    const { settled, status } = await settle(service, id, 60_000);
     expect.soft(settled, `the feed settles: ${unsettledPartitions(status).join('; ')}`).toBe(true);
     expectAllAccounted(
       await account(service, sandbox, id, [key], events),
@@ -128,7 +128,7 @@ describe('a crash during operator actions, and an edit after the restart', () =>
     await sandbox.clearFaults();
 
     // mParticle is fast again: every partition must drain, none may keep a chunk in flight.
-    const { settled, status, waitedMs } = await settle(service, id, 30_000);
+    const { settled, status, waitedMs } = await settle(service, id, 60_000);
     expect
       .soft(settled, `after ${waitedMs} ms: feed ${status.feeds[0]?.state}; ${unsettledPartitions(status).join('; ')}`)
       .toBe(true);

@@ -77,7 +77,7 @@ function expectAllAccounted(a: Accounting, label: string): void {
   expect.soft(a.receivedTracedOtherwise, `received events whose trace says otherwise: ${facts}`).toEqual([]);
 }
 
-describe('pause, edit, resume while chunks are in flight', () => {
+describe('pause, edit, resume while chunks are in flight', { timeout: 120_000 }, () => {
   it('loses nothing when merge_batches is switched three times', async () => {
     const keys = feedKeys('pause-merge', ['unbound']);
     const key = keys.unbound!.key;
@@ -89,7 +89,7 @@ describe('pause, edit, resume while chunks are in flight', () => {
       await pauseEditResume(id, { merge_batches: merge });
     }
     await stack.sandbox.clearFaults();
-    const { settled, status } = await settle(stack.service, id, 30_000);
+    const { settled, status } = await settle(stack.service, id, 60_000);
     expect.soft(settled, `the feed settles: ${unsettledPartitions(status).join('; ')}`).toBe(true);
 
     const a = await account(stack.service, stack.sandbox, id, [key], events);
@@ -116,7 +116,7 @@ describe('pause, edit, resume while chunks are in flight', () => {
       await pauseEditResume(id, { events: selected });
     }
     await stack.sandbox.clearFaults();
-    const { settled, status } = await settle(stack.service, id, 30_000);
+    const { settled, status } = await settle(stack.service, id, 60_000);
     expect.soft(settled, `the feed settles: ${unsettledPartitions(status).join('; ')}`).toBe(true);
 
     // Sends were selected the whole time: every one of them must arrive and be counted once.

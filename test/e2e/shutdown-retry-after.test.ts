@@ -53,7 +53,7 @@ async function statsOf(key: string): Promise<KeyStats> {
   );
 }
 
-describe('SIGTERM while mParticle asks to retry after 120 s', { timeout: 60_000 }, () => {
+describe('SIGTERM while mParticle asks to retry after 120 s', { timeout: 120_000 }, () => {
   it('exits 0 within seconds with a consistent store, and a restart delivers every event once', async () => {
     const keys = feedKeys('retry-after', ['unbound']);
     const key = keys.unbound!.key;

@@ -29,7 +29,7 @@ async function sandboxStats(): Promise<{ keys: Record<string, { requests: Record
   return (await (await fetch(`${stack.sandbox.url}/sandbox/stats`)).json()) as never;
 }
 
-describe('a split request whose later half expires', () => {
+describe('a split request whose later half expires', { timeout: 120_000 }, () => {
   it('counts the accepted half as delivered, the refused batch as dead-lettered, and drops only the rest', async () => {
     const keys = feedKeys('split-expire', ['unbound']);
     const key = keys.unbound!.key;
@@ -57,7 +57,7 @@ describe('a split request whose later half expires', () => {
     );
     await stack.sandbox.faults({ errorRate: 1 });
     // The last five fail until they have waited the hold window, then the chunk is committed.
-    const { settled, status } = await settle(stack.service, id, 25_000);
+    const { settled, status } = await settle(stack.service, id, 60_000);
     await stack.sandbox.clearFaults();
     expect(settled, `the feed settles: ${unsettledPartitions(status).join('; ')}`).toBe(true);
 

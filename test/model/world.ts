@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
@@ -36,6 +36,20 @@ export const KEYS = ['key-a', 'key-b', 'key-c'] as const;
 export const EXPORT_ID = 'exp_model';
 const PROBE_MS = 60_000;
 const LEASE_TTL_MS = 60_000;
+
+let made: Promise<string> | null = null;
+
+/** An empty, migrated store file, made once per test file and copied for each run. */
+function template(): Promise<string> {
+  made ??= (async () => {
+    const dir = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'currents-model-template-'));
+    const path = join(dir, 'currents.db');
+    await (await openSqliteStore({ path, synchronous: 'normal' })).close();
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    return path;
+  })();
+  return made;
+}
 
 /** A seeded random source (mulberry32): the same seed gives the same run. */
 export function seeded(seed: number): () => number {
@@ -122,6 +136,8 @@ export class World {
   }
 
   async open(initial: { feeds: Partial<Record<'ios' | 'android' | 'web' | 'unbound', string>>; types: string[] }) {
+    // A copy of a store made once per test file: creating and migrating one costs more than most runs.
+    copyFileSync(await template(), this.#path);
     this.ingest = await openSqliteStore({ path: this.#path, synchronous: 'normal' });
     const now = this.clock.now();
     const feeds: ExportRecord['feeds'] = {};

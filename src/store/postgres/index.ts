@@ -15,6 +15,7 @@ import { openDb, type Db } from './pool.js';
 import { makeQuarantine } from './quarantine.js';
 import { makeReader } from './read.js';
 import { makeRetention } from './retention.js';
+import { makeSourceKeys, makeSources } from './sources.js';
 
 export interface PostgresStoreOptions {
   /** postgres://user:password@host:port/database (the password never appears in messages or logs). */
@@ -66,8 +67,10 @@ function storeOn(db: Db, chunks: ReturnType<typeof makeChunks>, logger: Logger):
   let closed = false;
   /** The retention pass under way: close lets it stop between partitions before the connections go. */
   let retaining: Promise<number> | null = null;
-  const appender = makeAppender(db, chunks);
-  const reader = makeReader(db);
+  const sourceKeys = makeSourceKeys(db);
+  const appender = makeAppender(db, chunks, sourceKeys);
+  const reader = makeReader(db, sourceKeys);
+  const sources = makeSources(db, sourceKeys);
   const retention = makeRetention(db, chunks, logger, () => closed);
   const quarantine = makeQuarantine(db);
   const exportsTable = makeExports(db);
@@ -111,6 +114,12 @@ function storeOn(db: Db, chunks: ReturnType<typeof makeChunks>, logger: Logger):
     append: async (events) => {
       ensureOpen();
       if (events.length === 0) return { stored: 0, duplicateIndexes: [], lastSeq: null };
+      // Before joining a group commit: a call naming an unknown source fails alone, not the others of its group.
+      try {
+        await sourceKeys.keysFor([...new Set(events.map((e) => e.source))]);
+      } catch (e) {
+        throw fromPg(e, db.where);
+      }
       return commits.submit(events);
     },
     read: op(reader.read),
@@ -118,6 +127,7 @@ function storeOn(db: Db, chunks: ReturnType<typeof makeChunks>, logger: Logger):
     seqBefore: op(reader.seqBefore),
     stats: op(reader.stats),
     countBacklog: op(reader.countBacklog),
+    countBacklogBySource: op(reader.countBacklogBySource),
     findEvent: op(reader.findEvent),
     applyRetention: op((olderThanMs: number) => {
       const pass = retention(olderThanMs);
@@ -127,6 +137,7 @@ function storeOn(db: Db, chunks: ReturnType<typeof makeChunks>, logger: Logger):
 
     ...mapOps(quarantine, op),
     ...mapOps(exportsTable, op),
+    ...mapOps(sources, op),
     ...mapOps(delivery, op),
     ...mapOps(history, op),
     ...mapOps(leases, op),

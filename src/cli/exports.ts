@@ -5,7 +5,7 @@ import { SecretBox } from '../secrets.js';
 import { parse } from '../server/api.js';
 import { HttpError } from '../server/errors.js';
 import { createExportBody, patchExportBody } from '../server/exports/schemas.js';
-import { applyPatch, buildExport, exportJson } from '../server/exports/service.js';
+import { applyPatch, buildExport, checkSources, exportJson } from '../server/exports/service.js';
 import { exportStatus } from '../server/exports/status.js';
 import { checkSecretKey, ensureKeys } from '../server/keys.js';
 import type { Store } from '../store/port.js';
@@ -88,7 +88,9 @@ export function registerExports(program: Command): void {
     .action((id: string, flags: Flags & { file: string }) =>
       withStore(flags, async ({ store, secrets }) => {
         const body = parse(patchExportBody, readJson(flags.file), flags.file);
-        const record = applyPatch(await load(store, id), body, secrets, Date.now());
+        const sources = await checkSources(store, body.sources ?? undefined);
+        const patch = body.sources === undefined || body.sources === null ? body : { ...body, sources };
+        const record = applyPatch(await load(store, id), patch, secrets, Date.now());
         await store.updateExport(record);
         return exportJson(record);
       }),

@@ -6,7 +6,7 @@ import type { ExportRecord } from '../../types.js';
 import type { Api } from '../api.js';
 import { HttpError } from '../errors.js';
 import { createExportBody, exportView, idParams, patchExportBody } from '../exports/schemas.js';
-import { applyPatch, buildExport, exportJson } from '../exports/service.js';
+import { applyPatch, buildExport, checkSources, exportJson } from '../exports/service.js';
 import { exportStatus } from '../exports/status.js';
 
 export interface ExportRouteDeps {
@@ -109,7 +109,9 @@ export function registerExportRoutes(api: Api, deps: ExportRouteDeps): void {
       404: { description: 'no such export' },
     },
     handler: async ({ params, body }) => {
-      const record = applyPatch(await loadExport(store, params.id), body, deps.secrets, deps.now());
+      const sources = await checkSources(store, body.sources ?? undefined);
+      const patch = body.sources === undefined || body.sources === null ? body : { ...body, sources };
+      const record = applyPatch(await loadExport(store, params.id), patch, deps.secrets, deps.now());
       await store.updateExport(record);
       await deps.engine.refresh();
       return exportJson(record);

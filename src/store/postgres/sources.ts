@@ -34,6 +34,10 @@ const SQL = {
 
 /** The id <-> key map of this process, loaded again when it meets a source another process created. */
 export interface PgSourceKeys {
+  /** Load the map (at open, so that appends of known sources never wait for it). */
+  load(): Promise<void>;
+  /** Whether every one of these ids is known without loading. */
+  knows(ids: Iterable<string>): boolean;
   /** The key of each id (appends); throws when a source was never created. */
   keysFor(ids: readonly string[]): Promise<Map<string, number>>;
   /** The keys of these ids (read filters); ids never created match nothing. */
@@ -56,6 +60,8 @@ export function makeSourceKeys(db: Db): PgSourceKeys {
       }));
   const name = (key: number): string => keys.idOf(key) ?? unknownKey(key);
   return {
+    load: reload,
+    knows: (ids) => keys.unknownIds(ids).length === 0,
     async keysFor(ids) {
       if (keys.unknownIds(ids).length > 0) await reload();
       const found = new Map<string, number>();

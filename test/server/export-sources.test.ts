@@ -126,6 +126,20 @@ describe('an export of some sources', () => {
     ]);
   });
 
+  it('files its test events under a source it takes, so that it reads them', async () => {
+    const created = await admin('POST', '/v1/exports', exportBody({ sources: ['brand-a'] }));
+    const id = created.json<{ id: string }>().id;
+    const sent = await admin('POST', `/v1/exports/${id}/test-events`, {});
+    expect(sent.statusCode).toBe(202);
+    const [first] = sent.json<{ sent: { id: string }[] }>().sent;
+    const trace = (await t.app.inject({ url: `/v1/events/${first!.id}`, headers: adminHeaders })).json<{
+      log: { source: string };
+      exports: { fate: string }[];
+    }>();
+    expect(trace.log.source).toBe('brand-a');
+    expect(trace.exports[0]!.fate).toBe('waiting');
+  });
+
   it('traces an event of another source as not taken, naming its source', async () => {
     await admin('POST', '/v1/exports', exportBody({ sources: ['brand-a'] }));
     await push('brand-b', ['b-1']);

@@ -46,6 +46,7 @@ export function eventMaker(size: number, partitions: number): MakeEvents {
         time: 1_760_000_000 + (i % 86_400),
         receivedAt: now,
         payload: pool[i % pool.length]!.replace('"time"', `"id":"${eventId}","external_user_id":"${user}","time"`),
+        source: 'default',
       };
     });
   };

@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /**
- * Encryption at rest of mParticle secrets (AES-256-GCM). The key comes from the operator (CURRENTS_SECRET_KEY) or is
+ * Encryption at rest of mParticle secrets and sources' credentials (AES-256-GCM). The key comes from the operator (CURRENTS_SECRET_KEY) or is
  * generated into the data folder on first start. Stored text: `v1:<base64 iv|tag|ciphertext>`.
  */
 
@@ -29,8 +29,9 @@ export class SecretBox {
       return Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8');
     } catch (e) {
       throw new Error(
-        'a stored mParticle secret cannot be decrypted with this secret key: start the service with the key it was ' +
-          'saved with (CURRENTS_SECRET_KEY or <data>/secret.key), or enter the secret again',
+        "a stored secret (an mParticle secret or a source's credentials) cannot be decrypted with this secret key: " +
+          'start the service with the key it was saved with (CURRENTS_SECRET_KEY or <data>/secret.key), or enter the ' +
+          'secret again',
         { cause: e },
       );
     }
@@ -43,6 +44,18 @@ export function tokenMatches(presented: string | undefined, expected: string): b
   const a = createHash('sha256').update(presented).digest();
   const b = createHash('sha256').update(expected).digest();
   return timingSafeEqual(a, b);
+}
+
+/** What is kept of a source's own ingest token: its SHA-256, hex. The token itself is shown once and never stored. */
+export function tokenHash(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+/** Compare a presented token with a kept hash (tokenHash) in constant time. */
+export function tokenMatchesHash(presented: string, hash: string): boolean {
+  const a = createHash('sha256').update(presented).digest();
+  const b = Buffer.from(hash, 'hex');
+  return b.length === a.length && timingSafeEqual(a, b);
 }
 
 export function newToken(): string {

@@ -19,6 +19,9 @@
  *                window; recorded per type with count, time range and reason.
  * - quarantine:  input refused at ingest, kept raw with the reason and its source, replayable after a fix.
  * - replay:      a re-send of a time range of the log; its generation takes part in `source_request_id`.
+ * - source:      one Braze workspace's Current as this service receives it: pushed over HTTP with its own token (or
+ *                the service's ingest token, the built-in source `default`), or written as files to a bucket (S3,
+ *                Azure Blob, GCS) that is polled. Every logged event records its source; exports may take only some.
  */
 
 /** The four inputs of mParticle's Braze feed. */
@@ -51,6 +54,8 @@ export interface NewEvent {
   receivedAt: number;
   /** The flat event (`CurrentsEvent`) as JSON text. */
   payload: string;
+  /** The id of the source it came from (`default`: the service's own ingest token, or files imported without one). */
+  source: string;
 }
 
 export interface LogRow extends NewEvent {
@@ -59,8 +64,8 @@ export interface LogRow extends NewEvent {
 
 /** Where a quarantined input came from. */
 export type QuarantineSource =
-  | { kind: 'http'; requestId: string; index: number }
-  | { kind: 'file'; path: string; offset: number; index?: number }
+  | { kind: 'http'; requestId: string; index: number; sourceId?: string }
+  | { kind: 'file'; path: string; offset: number; index?: number; sourceId?: string }
   | { kind: 'retry'; quarantineId: number };
 
 export interface NewQuarantine {
@@ -121,6 +126,8 @@ export interface ExportRecord {
   holdWindowHours: number;
   /** Batches per second this export may send (mParticle's default limit is 270). */
   rateLimit: number;
+  /** Only events from these sources; absent: every source, including those created later. */
+  sources?: string[];
   state: ExportState;
   /** Log position the export started from: it delivers events with seq above this. */
   startSeq: number;
@@ -291,4 +298,92 @@ export interface ExportErrorEntry {
   feed: string | null;
   message: string;
   at: number;
+}
+
+/** The built-in source: the service's own ingest token (CURRENTS_INGEST_TOKEN), as it was before sources existed. */
+export const DEFAULT_SOURCE = 'default';
+
+export type SourceKind = 'http' | 's3' | 'azure_blob' | 'gcs';
+export const SOURCE_KINDS: readonly SourceKind[] = ['http', 's3', 'azure_blob', 'gcs'];
+
+export type SourceState = 'active' | 'paused';
+
+/** What every storage source has: where under the bucket to look, how often, and from when. */
+export interface StorageSettings {
+  /** Key prefix under which Braze writes (`<prefix>/dataexport.<cluster>.<S3|AzureBlob|GCS>.integration.<id>/...`). */
+  prefix: string;
+  pollIntervalSeconds: number;
+  /** Import objects from this time (ms) on, a backfill; null: start from the newest hour when the source starts. */
+  from: number | null;
+}
+
+/** Settings of a source by kind. Secrets are encrypted at rest (`...Enc`: text produced by the secrets module). */
+export type SourceConfig =
+  | { kind: 'http' }
+  | ({
+      kind: 's3';
+      bucket: string;
+      region: string;
+      /** An S3-compatible endpoint (MinIO, a proxy); null: AWS. */
+      endpoint: string | null;
+      forcePathStyle: boolean;
+      /** null (with no secret): the standard AWS credential chain (environment, profile, instance role). */
+      accessKeyId: string | null;
+      secretAccessKeyEnc: string | null;
+    } & StorageSettings)
+  | ({ kind: 'azure_blob'; container: string; connectionStringEnc: string } & StorageSettings)
+  | ({
+      kind: 'gcs';
+      bucket: string;
+      /** A service account key; null: Application Default Credentials. */
+      credentialsJsonEnc: string | null;
+      /** Another JSON API endpoint (an emulator); null: Google's. */
+      apiEndpoint: string | null;
+    } & StorageSettings);
+
+/** A source as stored. The API never returns its token (shown once, at creation) nor its secrets. */
+export interface SourceRecord {
+  id: string;
+  /**
+   * A small number the store gives each source, written in every log row instead of the id (cheaper on the append
+   * path and in the log). Never reused; a deleted source keeps it, and its id, so its logged events still name it.
+   */
+  key: number;
+  name: string;
+  state: SourceState;
+  /** sha256 (hex) of the source's own ingest token (http sources); null: none (the default source uses the service's). */
+  tokenHash: string | null;
+  config: SourceConfig;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** A source as created: the store gives it its key. */
+export type NewSource = Omit<SourceRecord, 'key'>;
+
+/** What a source received: events written to the log under it (duplicates are not), kept by the appends. */
+export interface SourceTotals {
+  source: string;
+  events: number;
+  /** When the last of them was written, ms; null when none was. */
+  lastReceivedAt: number | null;
+  /** The newest event time (UNIX seconds) among them: how far the source has caught up. */
+  newestEventTime: number | null;
+}
+
+/**
+ * What a source is doing, written by whatever works it (the storage pollers) and shown in its status. HTTP sources
+ * have none: their pushes speak for themselves.
+ */
+export interface SourceStatus {
+  /** A sentence on what it is doing ("listing date=2026-11-01-10", "waiting for the next poll"). */
+  message: string | null;
+  /** The last failure with what to do (access denied, missing bucket, an unreadable object); null once it works. */
+  lastError: string | null;
+  lastErrorAt: number | null;
+  /** When it last finished a round of work (a poll), ms. */
+  lastRunAt: number | null;
+  /** Storage sources: the time of the newest object imported (its `date=` hour or modification time), ms. */
+  newestObjectAt: number | null;
+  updatedAt: number;
 }

@@ -5,7 +5,7 @@ import { SecretBox } from '../secrets.js';
 import { parse } from '../server/api.js';
 import { HttpError } from '../server/errors.js';
 import { createExportBody, patchExportBody } from '../server/exports/schemas.js';
-import { applyPatch, buildExport, changeExport, exportJson } from '../server/exports/service.js';
+import { applyPatch, buildExport, changeExport, checkSources, exportJson } from '../server/exports/service.js';
 import { exportStatus } from '../server/exports/status.js';
 import { checkSecretKey, ensureKeys } from '../server/keys.js';
 import type { Store } from '../store/port.js';
@@ -88,8 +88,10 @@ export function registerExports(program: Command): void {
     .action((id: string, flags: Flags & { file: string }) =>
       withStore(flags, async ({ store, secrets }) => {
         const body = parse(patchExportBody, readJson(flags.file), flags.file);
+        const sources = await checkSources(store, body.sources ?? undefined);
+        const patch = body.sources === undefined || body.sources === null ? body : { ...body, sources };
         await load(store, id);
-        const record = await changeExport(store, id, (current) => applyPatch(current, body, secrets, Date.now()));
+        const record = await changeExport(store, id, (current) => applyPatch(current, patch, secrets, Date.now()));
         return exportJson(record);
       }),
     );

@@ -10,11 +10,19 @@ import { toError } from '../store/errors.js';
  * Exit codes: 0 every file was read, 2 some could not be read (the rest were imported), 1 the import could not run.
  */
 
+/** The import cannot start as asked (a source that does not exist, or is paused): the message says what to do. */
+export class ImportRefused extends Error {
+  override readonly name = 'ImportRefused';
+}
+
 export interface ImportDeps {
-  /** Opens the store the events go to; receives the command's options (store location, partitions). */
+  /**
+   * Opens the store the events go to; receives the command's options (store location, partitions, `source`), and
+   * says which source the events are filed under (throws ImportRefused when that source cannot take them).
+   */
   openSink: (
     flags: Record<string, unknown>,
-  ) => Promise<{ sink: ImportSink; partitions: number; close: () => Promise<void> }>;
+  ) => Promise<{ sink: ImportSink; partitions: number; source: string; close: () => Promise<void> }>;
   /** Adds the options `openSink` reads (e.g. the shared store options). */
   options?: (command: Command) => Command;
 }
@@ -106,7 +114,8 @@ export function registerImport(program: Command, deps: ImportDeps): void {
       'import Currents files (Avro storage files, NDJSON, JSON) into the event log; folders are read recursively',
     )
     .argument('<path...>', 'files or folders')
-    .option('--chunk-size <n>', 'events handed to the store per transaction', '1000');
+    .option('--chunk-size <n>', 'events handed to the store per transaction', '1000')
+    .option('--source <id>', 'the source to file the events under (see `currents sources list`)', 'default');
   deps.options?.(command);
   command.action(async (paths: string[], flags: Record<string, unknown>) => {
     const chunkSize = Number(flags.chunkSize);
@@ -119,7 +128,9 @@ export function registerImport(program: Command, deps: ImportDeps): void {
     try {
       opened = await deps.openSink(flags);
     } catch (e) {
-      process.stderr.write(`cannot open the store: ${toError(e).message}\n`);
+      process.stderr.write(
+        e instanceof ImportRefused ? `${e.message}\n` : `cannot open the store: ${toError(e).message}\n`,
+      );
       process.exitCode = 1;
       return;
     }
@@ -128,6 +139,7 @@ export function registerImport(program: Command, deps: ImportDeps): void {
       const summary = await importPaths(paths, {
         sink: opened.sink,
         partitions: opened.partitions,
+        source: opened.source,
         chunkSize,
         onProgress: (p) => reporter.progress(p),
       });

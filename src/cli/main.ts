@@ -4,6 +4,7 @@ import { registerExports } from './exports.js';
 import { registerImport } from './import.js';
 import { registerQuarantine } from './quarantine.js';
 import { registerSandbox } from './sandbox.js';
+import { registerSources } from './sources.js';
 import { registerServe } from './serve.js';
 import { registerTrace } from './trace.js';
 import { openImportSink, storeOptions } from './store-access.js';
@@ -27,6 +28,7 @@ registerServe(program);
 registerImport(program, { openSink: openImportSink, options: storeOptions });
 registerQuarantine(program);
 registerExports(program);
+registerSources(program);
 registerTrace(program);
 registerSandbox(program);
 

@@ -3,7 +3,8 @@ import { ConfigError, loadConfig, type Config, type Flags } from '../config.js';
 import { createLogger } from '../logger.js';
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/port.js';
-import type { NewEvent, NewQuarantine } from '../types.js';
+import { DEFAULT_SOURCE, type NewEvent, type NewQuarantine } from '../types.js';
+import { ImportRefused } from './import.js';
 
 /** Options shared by commands that open the store directly (import, quarantine, exports). */
 export function storeOptions(command: Command): Command {
@@ -36,8 +37,26 @@ export async function openFromFlags(flags: Flags): Promise<{ config: Config; sto
 /** The sink `currents import` writes to: events appended to the log, invalid input to quarantine. */
 export async function openImportSink(flags: Record<string, unknown>) {
   const { config, store } = await openFromFlags(flags as Flags);
+  const source = typeof flags.source === 'string' ? flags.source : DEFAULT_SOURCE;
+  try {
+    const record = await store.getSource(source);
+    if (record === null) {
+      throw new ImportRefused(
+        `there is no source ${source}: "currents sources list" lists them, "currents sources create" adds one`,
+      );
+    }
+    if (record.state === 'paused') {
+      throw new ImportRefused(
+        `source ${source} is paused, so it takes no events: "currents sources resume ${source}", then import again`,
+      );
+    }
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
   return {
     partitions: config.partitions,
+    source,
     close: () => store.close(),
     sink: async (chunk: { events: NewEvent[]; quarantined: NewQuarantine[] }) => {
       if (chunk.quarantined.length > 0) await store.addQuarantine(chunk.quarantined);

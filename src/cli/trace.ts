@@ -29,7 +29,7 @@ export function registerTrace(program: Command): void {
         const { log } = trace;
         process.stdout.write(
           `${trace.event_id}  ${log.type}  log #${log.seq} (partition ${log.partition})  time ${log.time}  ` +
-            `received ${log.received_at}\n`,
+            `received ${log.received_at} from source ${log.source}\n`,
         );
         if (trace.exports.length === 0) process.stdout.write('  no export exists\n');
         for (const e of trace.exports) {

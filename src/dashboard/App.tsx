@@ -8,6 +8,9 @@ import { FindEvent } from './FindEvent.js';
 import { ExportForm } from './form/ExportForm.js';
 import { ApiContext } from './hooks.js';
 import { Quarantine } from './Quarantine.js';
+import { SourceForm } from './sources/SourceForm.js';
+import { SourcePage } from './sources/SourcePage.js';
+import { SourcesList } from './sources/SourcesList.js';
 import { Link, paths, useRoute, type Route } from './router.js';
 import { clearToken, savedToken, saveToken } from './session.js';
 import { TestEvents } from './TestEvents.js';
@@ -62,6 +65,12 @@ function page(route: Route): ReactNode {
       return <TestEvents key={route.id} id={route.id} />;
     case 'quarantine':
       return <Quarantine />;
+    case 'sources':
+      return <SourcesList />;
+    case 'new-source':
+      return <SourceForm />;
+    case 'source':
+      return <SourcePage key={route.id} id={route.id} />;
     case 'find':
       return <FindEvent key={route.id ?? ''} id={route.id} />;
     case 'missing':

@@ -14,6 +14,7 @@ const FATE: Record<Fate, { label: string; tone: 'ok' | 'warn' | 'bad' | 'idle' }
   no_feed: { label: 'No feed', tone: 'bad' },
   skipped: { label: 'Skipped', tone: 'idle' },
   not_selected: { label: 'Not selected', tone: 'idle' },
+  source_not_selected: { label: 'Source not taken', tone: 'idle' },
   before_start: { label: 'Before the export', tone: 'idle' },
   test_of_other_export: { label: 'Another export’s test', tone: 'idle' },
 };
@@ -98,7 +99,12 @@ function TraceOf({ id }: { id: string }) {
         <dd>{dateTime(log.time)}</dd>
         <dt>Received</dt>
         <dd>
-          <Time iso={log.received_at} now={now} />
+          <Time iso={log.received_at} now={now} /> from{' '}
+          {log.source_name === null ? (
+            <code>{log.source}</code>
+          ) : (
+            <Link to={paths.source(log.source)}>{log.source_name}</Link>
+          )}
         </dd>
         <dt>External user id</dt>
         <dd>{log.external_user_id ?? <span className="muted">none</span>}</dd>

@@ -8,6 +8,9 @@ export type Route =
   | { name: 'edit'; id: string; focus: string | null }
   | { name: 'test'; id: string }
   | { name: 'quarantine' }
+  | { name: 'sources' }
+  | { name: 'new-source' }
+  | { name: 'source'; id: string }
   | { name: 'find'; id: string | null }
   | { name: 'missing'; path: string };
 
@@ -18,6 +21,11 @@ export function parseRoute(pathname: string, hash = ''): Route {
     .map(decodeURIComponent);
   if (parts.length === 0) return { name: 'list' };
   if (parts[0] === 'quarantine' && parts.length === 1) return { name: 'quarantine' };
+  if (parts[0] === 'sources') {
+    if (parts.length === 1) return { name: 'sources' };
+    if (parts.length === 2 && parts[1] === 'new') return { name: 'new-source' };
+    if (parts.length === 2) return { name: 'source', id: parts[1]! };
+  }
   if (parts[0] === 'events' && parts.length <= 2) return { name: 'find', id: parts[1] ?? null };
   if (parts[0] === 'exports') {
     if (parts.length === 2 && parts[1] === 'new') return { name: 'new' };
@@ -37,6 +45,9 @@ export const paths = {
   edit: (id: string, focus?: string) => `/exports/${encodeURIComponent(id)}/edit${focus ? `#${focus}` : ''}`,
   test: (id: string) => `/exports/${encodeURIComponent(id)}/test-events`,
   quarantine: () => '/quarantine',
+  sources: () => '/sources',
+  newSource: () => '/sources/new',
+  source: (id: string) => `/sources/${encodeURIComponent(id)}`,
   find: () => '/events',
   event: (id: string) => `/events/${encodeURIComponent(id)}`,
 };

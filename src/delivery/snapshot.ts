@@ -10,14 +10,19 @@ export interface ExportSnapshot {
   /** Slots that have credentials. */
   readonly configured: readonly Slot[];
   readonly plans: readonly FeedPlan[];
-  /** The store's platform filter for a feed, by feed id. */
-  readFilter(feedId: string): { platformsIn?: string[]; platformsNotIn?: string[] };
+  /** The sources the export takes events from; undefined: every source. */
+  readonly sources: readonly string[] | undefined;
+  /** The store's filter for a feed, by feed id: its platforms, and the export's sources. */
+  readFilter(feedId: string): { platformsIn?: string[]; platformsNotIn?: string[]; sources?: readonly string[] };
 }
 
 export function snapshotOf(record: ExportRecord): ExportSnapshot {
   const configured = SLOTS.filter((s) => record.feeds[s] !== undefined);
   const plans = planFeeds(record.feeds);
-  const filters = new Map(plans.map((p) => [p.id, feedReadFilter(p, configured)]));
+  const sources = record.sources === undefined ? undefined : Object.freeze([...record.sources]);
+  // Every read of a lane, a backlog count or a status goes through this filter, so the sources apply everywhere.
+  const bySource = sources === undefined ? {} : { sources };
+  const filters = new Map(plans.map((p) => [p.id, { ...feedReadFilter(p, configured), ...bySource }]));
   return Object.freeze({
     record,
     types: Object.freeze([...record.events]),
@@ -29,7 +34,8 @@ export function snapshotOf(record: ExportRecord): ExportSnapshot {
     holdWindowMs: record.holdWindowHours * 3_600_000,
     configured,
     plans,
+    sources,
     // A feed that no longer exists reads nothing (its lanes are being stopped).
-    readFilter: (feedId: string) => filters.get(feedId) ?? { platformsIn: [] },
+    readFilter: (feedId: string) => filters.get(feedId) ?? { platformsIn: [], ...bySource },
   });
 }

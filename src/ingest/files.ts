@@ -55,6 +55,8 @@ export interface ImportSummary {
 export interface ImportOptions {
   sink: ImportSink;
   partitions: number;
+  /** The source the events are filed under (default: `default`). */
+  source?: string;
   now?: () => number;
   chunkSize?: number;
   onProgress?: (p: ImportProgress) => void;
@@ -119,7 +121,7 @@ class Importer {
       const checked = validateEvent(flatten(value as Record<string, unknown>));
       if (checked.ok) {
         if (checked.missing.length > 0) this.missing.add(checked.event.event_type, checked.missing);
-        this.events.push(toNewEvent(checked.event, receivedAt, this.opts.partitions));
+        this.events.push(toNewEvent(checked.event, receivedAt, this.opts.partitions, this.opts.source));
         return;
       }
       reason = checked.reason;
@@ -128,7 +130,7 @@ class Importer {
     }
     this.quarantined.push({
       reason,
-      source: { kind: 'file', path, offset: item.offset, index: item.index },
+      source: this.fileSource(path, item.offset, item.index),
       raw: item.text ?? JSON.stringify(value) ?? String(value),
       eventType: knownTypeOf(value),
       receivedAt,
@@ -138,11 +140,16 @@ class Importer {
   private quarantineBad(path: string, bad: BadItem, receivedAt: number): void {
     this.quarantined.push({
       reason: bad.reason,
-      source: { kind: 'file', path, offset: bad.offset, index: bad.index },
+      source: this.fileSource(path, bad.offset, bad.index),
       raw: bad.raw,
       eventType: null,
       receivedAt,
     });
+  }
+
+  private fileSource(path: string, offset: number, index: number): NewQuarantine['source'] {
+    const source = this.opts.source;
+    return { kind: 'file', path, offset, index, ...(source !== undefined ? { sourceId: source } : {}) };
   }
 
   get queued(): number {

@@ -1,5 +1,5 @@
 import { EVENT_TYPES } from '../catalog/catalog.js';
-import type { AppPlatform, CurrentsEvent, NewEvent } from '../types.js';
+import { DEFAULT_SOURCE, type AppPlatform, type CurrentsEvent, type NewEvent } from '../types.js';
 
 /**
  * From an incoming event to a log row: the flat form, the partition, and the columns exports filter on.
@@ -111,8 +111,13 @@ function appPlatformOf(event: CurrentsEvent, appId: string | null): AppPlatform 
   return platform === 'ios' || platform === 'android' || platform === 'web' ? platform : null;
 }
 
-/** A validated event as a row for the log. */
-export function toNewEvent(event: CurrentsEvent, receivedAt: number, partitions: number): NewEvent {
+/** A validated event as a row for the log, filed under the source it came from. */
+export function toNewEvent(
+  event: CurrentsEvent,
+  receivedAt: number,
+  partitions: number,
+  source: string = DEFAULT_SOURCE,
+): NewEvent {
   const appId = nonEmptyString(event.app_id);
   return {
     eventId: event.id,
@@ -124,5 +129,6 @@ export function toNewEvent(event: CurrentsEvent, receivedAt: number, partitions:
     time: event.time,
     receivedAt,
     payload: JSON.stringify(event),
+    source,
   };
 }

@@ -27,6 +27,8 @@ export interface PushContext {
   receivedAt: number;
   partitions: number;
   maxEvents: number;
+  /** The source the events are filed under. */
+  source: string;
 }
 
 function kindOf(value: unknown): string {
@@ -83,7 +85,7 @@ export function parsePush(body: unknown, ctx: PushContext): PushResult {
         if (checked.missing.length > 0) {
           lacking.push({ at: events.length, type: checked.event.event_type, fields: checked.missing });
         }
-        events.push(toNewEvent(checked.event, ctx.receivedAt, ctx.partitions));
+        events.push(toNewEvent(checked.event, ctx.receivedAt, ctx.partitions, ctx.source));
         eventIndexes.push(index);
         continue;
       }
@@ -94,7 +96,7 @@ export function parsePush(body: unknown, ctx: PushContext): PushResult {
     rejected.push({ index, reason });
     quarantined.push({
       reason,
-      source: { kind: 'http', requestId: ctx.requestId, index },
+      source: { kind: 'http', requestId: ctx.requestId, index, sourceId: ctx.source },
       raw: JSON.stringify(item) ?? String(item),
       eventType: knownTypeOf(item),
       receivedAt: ctx.receivedAt,

@@ -4,11 +4,11 @@ import { flatten, toNewEvent } from './normalize.js';
 
 /**
  * Revalidate one quarantined event after a fix (of the record itself, or of the catalog). `raw` is the event's JSON
- * text, in the HTTP (nested) or the storage (flat) form.
+ * text, in the HTTP (nested) or the storage (flat) form; it is filed under the source it first came from.
  */
 export function retryQuarantined(
   raw: string,
-  ctx: { receivedAt: number; partitions: number },
+  ctx: { receivedAt: number; partitions: number; source?: string },
 ): { ok: true; event: NewEvent } | { ok: false; reason: string } {
   let parsed: unknown;
   try {
@@ -25,5 +25,5 @@ export function retryQuarantined(
   }
   const checked = validateEvent(flatten(parsed as Record<string, unknown>));
   if (!checked.ok) return checked;
-  return { ok: true, event: toNewEvent(checked.event, ctx.receivedAt, ctx.partitions) };
+  return { ok: true, event: toNewEvent(checked.event, ctx.receivedAt, ctx.partitions, ctx.source) };
 }

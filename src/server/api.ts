@@ -1,6 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { requireBearer } from './auth.js';
 import { HttpError } from './errors.js';
 
 /**
@@ -46,16 +45,16 @@ interface Documented {
   responses: Record<number, { description: string; schema?: z.ZodType; contentType?: string }>;
 }
 
+/** A hook that refuses a request without the right token; routes run it `onRequest`, before the body is read. */
+export type Guard = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+
 export class Api {
   readonly #routes: Documented[] = [];
-  readonly #guards: Record<'admin' | 'ingest', ReturnType<typeof requireBearer>>;
 
   constructor(
     private readonly app: FastifyInstance,
-    tokens: { admin: string; ingest: string },
-  ) {
-    this.#guards = { admin: requireBearer(tokens.admin, 'admin'), ingest: requireBearer(tokens.ingest, 'ingest') };
-  }
+    private readonly guards: Record<'admin' | 'ingest', Guard>,
+  ) {}
 
   route<B extends Schema = undefined, Q extends Schema = undefined, P extends Schema = undefined>(
     spec: RouteSpec<B, Q, P>,
@@ -78,7 +77,7 @@ export class Api {
       ...(spec.bodyLimit !== undefined ? { bodyLimit: spec.bodyLimit } : {}),
       // onRequest runs before the body is read: a request without the right token is refused at once, whatever
       // its body (malformed, too large, or still on its way), and no time goes into reading or parsing it.
-      ...(spec.auth !== 'none' ? { onRequest: this.#guards[spec.auth] } : {}),
+      ...(spec.auth !== 'none' ? { onRequest: this.guards[spec.auth] } : {}),
       handler: async (request, reply) => {
         const body = spec.body && validateBody ? parse(spec.body, request.body ?? {}, 'body') : request.body;
         const query = spec.query ? parse(spec.query, request.query, 'query') : undefined;
@@ -157,8 +156,9 @@ export function parse<S extends z.ZodType>(schema: S, value: unknown, where: str
   if (result.success) return result.data;
   const fields: Record<string, string> = {};
   for (const issue of result.error.issues) {
-    const path = issue.path.map(String).join('.') || where;
-    fields[path] ??= issue.message;
+    // A key the schema does not take is named as the field itself, so the message sits next to it.
+    const paths = issue.code === 'unrecognized_keys' ? issue.keys.map((k) => [...issue.path, k]) : [issue.path];
+    for (const p of paths) fields[p.map(String).join('.') || where] ??= issue.message;
   }
   const list = Object.entries(fields)
     .map(([path, message]) => `${path}: ${message}`)

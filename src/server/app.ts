@@ -20,6 +20,9 @@ import { registerCatalogRoute } from './routes/catalog.js';
 import { registerExportActions } from './routes/export-actions.js';
 import { registerExportRoutes } from './routes/exports.js';
 import { registerDashboard } from './dashboard.js';
+import { requireBearer, requireIngest } from './auth.js';
+import { registerSourceRoutes } from './routes/sources.js';
+import { SourceDirectory } from './sources/directory.js';
 import { packageVersion } from '../version.js';
 
 export interface AppDeps {
@@ -58,7 +61,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     });
   });
 
-  const api = new Api(app, { admin: deps.keys.adminToken, ingest: deps.keys.ingestToken });
+  // Which source a push belongs to is decided from its token (and ?source=) before its body is read.
+  const directory = new SourceDirectory(store, deps.keys.ingestToken);
+  const api = new Api(app, { admin: requireBearer(deps.keys.adminToken, 'admin'), ingest: requireIngest(directory) });
   const disk = config.databaseUrl === null ? new DiskGuard(config.dataDir, config.minFreeDiskMb) : null;
   registerHealthRoutes(api, { store, disk, metrics, minFreeDiskMb: config.minFreeDiskMb });
   if (config.role !== 'deliver') {
@@ -75,6 +80,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerQuarantineRoutes(api, { store, partitions: config.partitions });
   const exportDeps = { store, secrets: deps.secrets, engine: deps.engine, now: deps.now ?? Date.now };
   registerExportRoutes(api, exportDeps);
+  registerSourceRoutes(api, { store, secrets: deps.secrets, directory, now: exportDeps.now });
   registerExportActions(api, { ...exportDeps, partitions: config.partitions });
   registerEventRoutes(api, { store, now: exportDeps.now });
   registerCatalogRoute(api);

@@ -1,6 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { tokenMatches } from '../secrets.js';
+import type { SourceRecord } from '../types.js';
 import { HttpError } from './errors.js';
+import type { SourceDirectory } from './sources/directory.js';
 
 /**
  * A hook that lets a request through only with `Authorization: Bearer <token>` of the given kind. Routes run it
@@ -19,5 +21,39 @@ export function requireBearer(token: string, kind: 'ingest' | 'admin') {
     if (!tokenMatches(header.slice(7).trim(), token)) {
       throw new HttpError(401, 'unauthorized', `wrong ${kind} token: ${hint}`, {}, { 'www-authenticate': 'Bearer' });
     }
+  };
+}
+
+/** The source each admitted push was filed under, set by `requireIngest` before the body is read. */
+const sourceOfRequest = new WeakMap<FastifyRequest, SourceRecord>();
+
+export function ingestSourceOf(request: FastifyRequest): SourceRecord {
+  const source = sourceOfRequest.get(request);
+  if (source === undefined) throw new Error('the ingest route ran without requireIngest deciding its source');
+  return source;
+}
+
+/**
+ * The ingest route's hook: which source a push belongs to (its own token, or the ingest token with `?source=<id>`,
+ * or the built-in source `default`), refused at once when none fits. Runs `onRequest`, before the body is read.
+ */
+export function requireIngest(directory: SourceDirectory) {
+  return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
+    const requested = (request.query as Record<string, unknown> | undefined)?.source;
+    if (requested !== undefined && typeof requested !== 'string') {
+      throw new HttpError(400, 'invalid_request', 'give ?source= once, with one source id');
+    }
+    const answer = await directory.resolve(request.headers.authorization, requested);
+    if (answer.ok) {
+      sourceOfRequest.set(request, answer.source);
+      return;
+    }
+    const headers: Record<string, string> =
+      answer.status === 401
+        ? { 'www-authenticate': 'Bearer' }
+        : answer.retryAfterSeconds !== undefined
+          ? { 'retry-after': String(answer.retryAfterSeconds) }
+          : {};
+    throw new HttpError(answer.status, answer.code, answer.message, {}, headers);
   };
 }

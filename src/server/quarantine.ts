@@ -1,6 +1,6 @@
 import { retryQuarantined } from '../ingest/retry.js';
 import type { Store } from '../store/port.js';
-import type { NewEvent } from '../types.js';
+import { DEFAULT_SOURCE, type NewEvent, type QuarantineRecord } from '../types.js';
 
 export interface RetrySummary {
   retried: number;
@@ -33,7 +33,11 @@ export async function retryQuarantine(
     const fixedIds: number[] = [];
     for (const record of records) {
       summary.retried += 1;
-      const result = retryQuarantined(record.raw, { receivedAt: ctx.now(), partitions: ctx.partitions });
+      const result = retryQuarantined(record.raw, {
+        receivedAt: ctx.now(),
+        partitions: ctx.partitions,
+        source: sourceOf(record),
+      });
       if (result.ok) {
         events.push(result.event);
         fixedIds.push(record.id);
@@ -52,4 +56,9 @@ export async function retryQuarantine(
     if (ids !== 'all' && afterId >= ids.length) break;
   }
   return summary;
+}
+
+/** The source a quarantined record came from (records kept before sources existed came through `default`). */
+function sourceOf(record: QuarantineRecord): string {
+  return record.source.kind === 'retry' ? DEFAULT_SOURCE : (record.source.sourceId ?? DEFAULT_SOURCE);
 }

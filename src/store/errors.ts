@@ -18,6 +18,11 @@ export class StoreConfigError extends Error {
   override readonly name = 'StoreConfigError';
 }
 
+/** A record could not be created as asked: its id is taken (by a live record, or one deleted whose id stays reserved). */
+export class ConflictError extends Error {
+  override readonly name = 'ConflictError';
+}
+
 /** A sender's commit was refused because its lease is gone: another process now sends that partition. */
 export class LeaseLostError extends Error {
   override readonly name = 'LeaseLostError';

@@ -18,6 +18,10 @@ import type {
   PassedRule,
   QuarantineRecord,
   Replay,
+  NewSource,
+  SourceRecord,
+  SourceStatus,
+  SourceTotals,
 } from '../types.js';
 
 /**
@@ -53,6 +57,8 @@ export interface ReadQuery {
   /** Event time range (UNIX seconds, inclusive), for replays. */
   fromTime?: number;
   toTime?: number;
+  /** Only events from these sources (ids; deleted sources included); undefined means all. */
+  sources?: readonly string[];
   limit: number;
 }
 
@@ -150,7 +156,11 @@ export interface StoreCapabilities {
 }
 
 export interface EventLogPort {
-  /** Append events in one transaction; duplicates of event ids already in the log are dropped and reported. */
+  /**
+   * Append events in one transaction; duplicates of event ids already in the log are dropped and reported (whatever
+   * source they came from: the first one logged keeps the event). Each event's source must exist (or have existed):
+   * an unknown source id fails the whole call.
+   */
   append(events: readonly NewEvent[]): Promise<AppendResult>;
   read(query: ReadQuery): Promise<ReadResult>;
   headSeq(): Promise<number>;
@@ -159,6 +169,8 @@ export interface EventLogPort {
   stats(): Promise<LogStats>;
   /** Count what a feed has left in one partition (for status and metrics; not on the hot path). */
   countBacklog(query: BacklogQuery): Promise<Backlog>;
+  /** The same count, by the source the events came from (sources with nothing waiting are absent). */
+  countBacklogBySource(query: BacklogQuery): Promise<Record<string, Backlog>>;
   /** The logged event with this id (what became of one event: not on the hot path), or null when it is not in the log. */
   findEvent(eventId: string): Promise<LogRow | null>;
   /**
@@ -197,6 +209,28 @@ export interface ExportPort {
   swapExport(record: ExportRecord, expectUpdatedAt: number): Promise<boolean>;
   /** Delete the export with its cursors, feed states, replays and leases: its hold on the log is released. */
   deleteExport(id: string): Promise<void>;
+}
+
+export interface SourcePort {
+  /**
+   * Add a source; the store gives it its key. Throws ConflictError when the id is taken, by a source that exists or
+   * by one that was deleted (a deleted source's id stays reserved: the log may still hold events under it).
+   */
+  createSource(source: NewSource): Promise<SourceRecord>;
+  /** A source that was not deleted, or null. The built-in source `default` always exists. */
+  getSource(id: string): Promise<SourceRecord | null>;
+  /** Every source not deleted, in the order they were created (`default` first). */
+  listSources(): Promise<SourceRecord[]>;
+  /** Replace the stored record (the caller read it, changed it and bumped updatedAt); throws when it was deleted. */
+  updateSource(record: SourceRecord): Promise<void>;
+  /** Delete a source: it takes no more events, its status goes; the log keeps its events under its id. */
+  deleteSource(id: string, at: number): Promise<void>;
+  /** What each source received, kept by the appends in their transactions (sources that received nothing absent). */
+  sourceTotals(): Promise<SourceTotals[]>;
+  /** What the worker of a source (a storage poller) last said of it, or null. */
+  getSourceStatus(id: string): Promise<SourceStatus | null>;
+  /** Overwrite what a source's worker says of it; throws when there is no such source. */
+  putSourceStatus(id: string, status: SourceStatus): Promise<void>;
 }
 
 export interface DeliveryStatePort {
@@ -297,7 +331,8 @@ export interface MetaPort {
   setMeta(key: string, value: string): Promise<void>;
 }
 
-export interface Store extends EventLogPort, QuarantinePort, ExportPort, DeliveryStatePort, LeasePort, MetaPort {
+export interface Store
+  extends EventLogPort, QuarantinePort, ExportPort, SourcePort, DeliveryStatePort, LeasePort, MetaPort {
   readonly capabilities: StoreCapabilities;
   /** Throws when the store cannot be reached or written. */
   ping(): Promise<void>;

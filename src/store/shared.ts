@@ -190,7 +190,7 @@ export function computeHolds(
 
 /** The log's columns, in the order reads select them. */
 export const LOG_COLUMNS =
-  'seq, event_id, type, part, external_user_id, platform, app_id, event_time, received_at, payload';
+  'seq, event_id, type, part, external_user_id, platform, app_id, event_time, received_at, payload, source_key';
 
 export interface LogRowColumns {
   seq: number;
@@ -203,9 +203,11 @@ export interface LogRowColumns {
   event_time: number;
   received_at: number;
   payload: string;
+  source_key: number;
 }
 
-export const toLogRow = (r: LogRowColumns): LogRow => ({
+/** A log row as the port gives it; `sourceOf` names the source of a key (see SourceKeys). */
+export const toLogRow = (r: LogRowColumns, sourceOf: (key: number) => string): LogRow => ({
   seq: r.seq,
   eventId: r.event_id,
   type: r.type,
@@ -216,4 +218,5 @@ export const toLogRow = (r: LogRowColumns): LogRow => ({
   time: r.event_time,
   receivedAt: r.received_at,
   payload: r.payload,
+  source: sourceOf(r.source_key),
 });

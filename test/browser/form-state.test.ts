@@ -57,6 +57,7 @@ const stored: ExportView = {
   merge_batches: true,
   hold_window_hours: 48,
   rate_limit: 270,
+  sources: ['brand-a'],
   state: 'active',
   start_seq: 0,
   created_at: '2026-01-01T00:00:00.000Z',
@@ -147,6 +148,18 @@ describe('editing an export', () => {
       keyOnly: ['ios'],
     });
     expect(credentialTest(null, filled()).path).toBe('/v1/test-credentials');
+  });
+});
+
+describe('the sources of an export', () => {
+  it('takes every source unless some are ticked, and sends null to go back to every source', () => {
+    expect(createBody(emptyForm(catalog))).not.toHaveProperty('sources');
+    const edited = formFromExport(stored);
+    expect(patchBody(edited).sources).toEqual(['brand-a']);
+    expect(patchBody({ ...edited, sources: null }).sources).toBeNull();
+    expect(createBody({ ...emptyForm(catalog), sources: new Set(['a', 'b']) }).sources).toEqual(['a', 'b']);
+    expect(localErrors({ ...edited, sources: new Set() })['f-sources']).toMatch(/at least one source/);
+    expect(fieldIdOf('sources.0', edited)).toBe('f-sources');
   });
 });
 

@@ -35,6 +35,7 @@ const row = (seq: number, platform: LogRow['platform']): LogRow => ({
   time: 1,
   receivedAt: 1,
   payload: '{}',
+  source: 'default',
 });
 
 describe('regroupCursors', () => {

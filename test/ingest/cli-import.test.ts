@@ -41,6 +41,7 @@ async function run(
       return Promise.resolve({
         sink: openSink.sink,
         partitions: 8,
+        source: typeof flags.source === 'string' ? flags.source : 'default',
         close: () => {
           seen.closed++;
           return Promise.resolve();

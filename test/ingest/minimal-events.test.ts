@@ -21,7 +21,7 @@ import { mapSink, storagePath, tempDir, writeAvro } from './fixtures.js';
  */
 
 const TIME = 1_764_300_000;
-const ctx = { requestId: 'req-minimal', receivedAt: TIME * 1000, partitions: 16, maxEvents: 100 };
+const ctx = { requestId: 'req-minimal', receivedAt: TIME * 1000, partitions: 16, maxEvents: 100, source: 'default' };
 const SETTINGS = { environment: 'production', identity: 'customer_id', eventNames: {} } as const;
 
 type Plugin = (ajv: Ajv) => Ajv;

@@ -98,7 +98,7 @@ describe('toNewEvent', () => {
 
   it('fills the columns exports filter on and keeps the flat event as payload', () => {
     const event = base({ external_user_id: 'x1', user_id: 'u1', app_id: 'app', platform: 'IOS', extra: 1 });
-    const row = toNewEvent(event, 123, 16);
+    const row = toNewEvent(event, 123, 16, 'brand-a');
     expect(row).toEqual({
       eventId: 'e1',
       type: 'users.messages.pushnotification.Open',
@@ -109,7 +109,9 @@ describe('toNewEvent', () => {
       time: 1_764_300_000,
       receivedAt: 123,
       payload: JSON.stringify(event),
+      source: 'brand-a',
     });
+    expect(toNewEvent(event, 123, 16).source).toBe('default');
   });
 
   it('partitions by external id, else user id, else device id, else the event id', () => {

@@ -3,7 +3,7 @@ import { partitionOf } from '../../src/ingest/normalize.js';
 import { parsePush, type PushResult } from '../../src/ingest/push.js';
 import { sampleEvent } from '../catalog/samples.js';
 
-const ctx = { requestId: 'req-1', receivedAt: 1_764_300_000_000, partitions: 16, maxEvents: 100 };
+const ctx = { requestId: 'req-1', receivedAt: 1_764_300_000_000, partitions: 16, maxEvents: 100, source: 'brand-a' };
 
 function ok(result: PushResult): Extract<PushResult, { ok: true }> {
   if (!result.ok) throw new Error(`expected ok, got ${result.status} ${result.error}`);
@@ -84,7 +84,7 @@ describe('parsePush: events', () => {
     const q = result.quarantined[2]!;
     expect(q).toEqual({
       reason: result.rejected[2]!.reason,
-      source: { kind: 'http', requestId: 'req-1', index: 4 },
+      source: { kind: 'http', requestId: 'req-1', index: 4, sourceId: 'brand-a' },
       raw: JSON.stringify(badField),
       eventType: 'users.messages.email.Send',
       receivedAt: ctx.receivedAt,

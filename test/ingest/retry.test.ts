@@ -8,7 +8,7 @@ const ctx = { receivedAt: 5_000, partitions: 8 };
 describe('retryQuarantined', () => {
   it('accepts a record once it is fixed, in the flat or the nested form', () => {
     const bad = sampleEvent('users.messages.email.Send', { id: 'q1', overrides: { email_address: 5 } });
-    const pushed = parsePush({ events: [bad] }, { ...ctx, requestId: 'r', maxEvents: 100 });
+    const pushed = parsePush({ events: [bad] }, { ...ctx, requestId: 'r', maxEvents: 100, source: 'default' });
     if (!pushed.ok) throw new Error('unexpected');
     const raw = pushed.quarantined[0]!.raw;
 

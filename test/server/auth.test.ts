@@ -123,6 +123,67 @@ describe('a request without the right token is refused before its body is read',
   });
 });
 
+describe('a push a source cannot take is refused before its body is read', () => {
+  let ownToken = '';
+  beforeAll(async () => {
+    const headers = { authorization: `Bearer ${ADMIN_TOKEN}` };
+    const created = await t.app.inject({
+      method: 'POST',
+      url: '/v1/sources',
+      headers,
+      payload: { id: 'brand-a', name: 'A', kind: 'http' },
+    });
+    ownToken = created.json<{ token: string }>().token;
+    await t.app.inject({
+      method: 'POST',
+      url: '/v1/sources',
+      headers,
+      payload: { id: 'paused', name: 'P', kind: 'http' },
+    });
+    await t.app.inject({ method: 'POST', url: '/v1/sources/paused/pause', headers });
+    await t.app.inject({
+      method: 'POST',
+      url: '/v1/sources',
+      headers,
+      payload: { id: 'other', name: 'O', kind: 'http' },
+    });
+  });
+
+  it.each([
+    ['an unknown ?source=', '/v1/currents?source=nope', () => INGEST_TOKEN, 404, 'unknown_source'],
+    ['a paused source', '/v1/currents?source=paused', () => INGEST_TOKEN, 503, 'source_paused'],
+    [
+      "a source's token with another source",
+      '/v1/currents?source=other',
+      () => ownToken,
+      403,
+      'token_of_another_source',
+    ],
+    [
+      "a source's token, wrong by one character",
+      '/v1/currents',
+      () => `${ownToken.slice(0, -1)}x`,
+      401,
+      'unauthorized',
+    ],
+  ])('answers %s after 4 KB of a 3 MB body', async (_label, path, token, status, code) => {
+    const res = await partialRequest('POST', path, { authorization: `Bearer ${token()}` }, 3_000_000, 4096);
+    expect(res.status).toBe(status);
+    expect(JSON.parse(res.body)).toMatchObject({ code });
+    if (status === 503) expect(res.headers).toContain('retry-after: 60');
+  });
+
+  it("still reads and answers a push sent in full with a source's own token", async () => {
+    const res = await fetch(`${base}/v1/currents`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${ownToken}` },
+      body: `{"events": [${' '.repeat(100_000)}]}`,
+    });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ source: 'brand-a', received: 0 });
+  });
+});
+
 describe('every route that needs a token', () => {
   interface Route {
     method: string;

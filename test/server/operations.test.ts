@@ -112,9 +112,9 @@ describe('GET /metrics', () => {
       sampleValue(samples, 'currents_http_requests_total', { route: '/v1/currents', method: 'POST', status });
     expect(requests('200')).toBe(3);
     expect(requests('401')).toBe(1);
-    expect(sampleValue(samples, 'currents_events_accepted_total', { source: 'http' })).toBe(11);
-    expect(sampleValue(samples, 'currents_events_duplicate_total', { source: 'http' })).toBe(3);
-    expect(sampleValue(samples, 'currents_events_quarantined_total', { source: 'http' })).toBe(2);
+    expect(sampleValue(samples, 'currents_events_accepted_total', { source: 'default' })).toBe(11);
+    expect(sampleValue(samples, 'currents_events_duplicate_total', { source: 'default' })).toBe(3);
+    expect(sampleValue(samples, 'currents_events_quarantined_total', { source: 'default' })).toBe(2);
     expect(sampleValue(samples, 'currents_quarantine_records')).toBe(2);
     expect(sampleValue(samples, 'currents_log_events')).toBe(11);
     expect(sampleValue(samples, 'currents_log_bytes')).toBeGreaterThan(11 * 500);
@@ -188,7 +188,7 @@ describe('quarantine API', () => {
       expect(body.total).toBe(5);
       for (const r of body.records) {
         seen.push(r.source.index);
-        expect(r.source).toEqual({ kind: 'http', requestId, index: r.source.index });
+        expect(r.source).toEqual({ kind: 'http', requestId, index: r.source.index, sourceId: 'default' });
         expect(r.reason).toContain('field "time" must be an integer (got string)');
         expect(JSON.parse(r.raw)).toMatchObject({ id: `q-${r.source.index}`, time: 'yesterday' });
       }

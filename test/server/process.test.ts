@@ -174,7 +174,7 @@ describe('currents serve: a push as a user makes it', { timeout: 90_000 }, () =>
     expect(JSON.parse(res.body)).toMatchObject({ received: 1, stored: 1, duplicates: [], quarantined: [] });
 
     const metrics = parsePrometheus((await curl(`${s.url}/metrics`)).body);
-    expect(sampleValue(metrics, 'currents_events_accepted_total', { source: 'http' })).toBe(1);
+    expect(sampleValue(metrics, 'currents_events_accepted_total', { source: 'default' })).toBe(1);
     expect(sampleValue(metrics, 'currents_log_events')).toBe(1);
     expect(
       sampleValue(metrics, 'currents_http_requests_total', { route: '/v1/currents', method: 'POST', status: '200' }),

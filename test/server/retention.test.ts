@@ -32,6 +32,7 @@ function event(id: string, partition: number, receivedAt: number): NewEvent {
     time: Math.floor(receivedAt / 1000),
     receivedAt,
     payload: JSON.stringify({ event_type: 'users.messages.email.Send', id, time: Math.floor(receivedAt / 1000) }),
+    source: 'default',
   };
 }
 

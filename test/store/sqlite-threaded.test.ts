@@ -13,6 +13,7 @@ describeStoreContract('sqlite on a worker thread', async () => {
   const store = await openThreadedSqliteStore({ path: join(dir, 'currents.db') });
   return {
     store,
+    another: () => openThreadedSqliteStore({ path: join(dir, 'currents.db') }),
     cleanup: async () => {
       await store.close();
       await rm(dir, { recursive: true, force: true });

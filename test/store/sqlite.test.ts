@@ -20,6 +20,7 @@ describeStoreContract('sqlite', async () => {
   const store = await openSqliteStore({ path: join(dir, 'currents.db') });
   return {
     store,
+    another: () => openSqliteStore({ path: join(dir, 'currents.db') }),
     cleanup: async () => {
       await store.close();
       await rm(dir, { recursive: true, force: true });

@@ -23,6 +23,8 @@ export interface ExportView {
   merge_batches: boolean;
   hold_window_hours: number;
   rate_limit: number;
+  /** null: every source, also those added later. */
+  sources: string[] | null;
   state: 'active' | 'paused';
   start_seq: number;
   created_at: string;
@@ -88,7 +90,66 @@ export interface ExportStatus {
     dropped_at: string | null;
   }[];
   recent_errors: { feed: string; message: string; at: string | null }[];
+  /** The sources the export takes, with what each received and what waits for this export. */
+  sources: (SourceFigures & {
+    id: string;
+    name: string;
+    kind: SourceKind;
+    state: 'active' | 'paused';
+    backlog_events: number;
+    oldest_waiting_at: string | null;
+  })[];
+  all_sources: boolean;
   warnings: string[];
+}
+
+export type SourceKind = 'http' | 's3' | 'azure_blob' | 'gcs';
+
+/** What a source received, when, and how far behind now its newest event (or object) is. */
+export interface SourceFigures {
+  received_events: number;
+  last_received_at: string | null;
+  newest_event_time: string | null;
+  lag_seconds: number | null;
+}
+
+/** GET /v1/sources/:id: a source's settings; secrets only as "set", its token never. */
+export interface SourceView {
+  id: string;
+  name: string;
+  kind: SourceKind;
+  state: 'active' | 'paused';
+  created_at: string;
+  updated_at: string;
+  own_token?: boolean;
+  push?: string;
+  bucket?: string;
+  container?: string;
+  prefix?: string;
+  region?: string;
+  endpoint?: string | null;
+  force_path_style?: boolean;
+  access_key_id?: string | null;
+  secret_access_key_set?: boolean;
+  connection_string_set?: boolean;
+  credentials_json_set?: boolean;
+  api_endpoint?: string | null;
+  poll_interval_seconds?: number;
+  from?: string | null;
+}
+
+export interface ListedSource extends SourceView, SourceFigures {
+  last_error: string | null;
+}
+
+export interface SourceStatusView extends SourceFigures {
+  id: string;
+  message: string | null;
+  last_error: string | null;
+  last_error_at: string | null;
+  last_run_at: string | null;
+  newest_object_at: string | null;
+  exports: { id: string; name: string }[];
 }
 
 export interface SeriesPoint {
@@ -157,6 +218,7 @@ export interface TestEventsResult {
 }
 
 export type Fate =
+  | 'source_not_selected'
   | 'not_selected'
   | 'test_of_other_export'
   | 'before_start'
@@ -174,6 +236,8 @@ export interface EventTrace {
   log: {
     seq: number;
     partition: number;
+    source: string;
+    source_name: string | null;
     type: string;
     time: string;
     received_at: string;

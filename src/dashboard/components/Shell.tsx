@@ -2,7 +2,14 @@ import type { ReactNode } from 'react';
 import { Link, paths, type Route } from '../router.js';
 
 export function Shell({ route, onSignOut, children }: { route: Route; onSignOut: () => void; children: ReactNode }) {
-  const section = route.name === 'quarantine' ? 'quarantine' : route.name === 'find' ? 'find' : 'exports';
+  const section =
+    route.name === 'quarantine'
+      ? 'quarantine'
+      : route.name === 'find'
+        ? 'find'
+        : route.name === 'sources' || route.name === 'new-source' || route.name === 'source'
+          ? 'sources'
+          : 'exports';
   return (
     <>
       <a className="skip" href="#main">
@@ -18,6 +25,9 @@ export function Shell({ route, onSignOut, children }: { route: Route; onSignOut:
         <nav aria-label="Main">
           <Link to={paths.list()} aria-current={section === 'exports' ? 'page' : undefined}>
             Exports
+          </Link>
+          <Link to={paths.sources()} aria-current={section === 'sources' ? 'page' : undefined}>
+            Sources
           </Link>
           <Link to={paths.find()} aria-current={section === 'find' ? 'page' : undefined}>
             Find an event

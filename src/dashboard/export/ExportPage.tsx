@@ -11,6 +11,7 @@ import { linesOf } from './series.js';
 import { ConfirmDelete } from './ConfirmDelete.js';
 import { DeadLetters } from './DeadLetters.js';
 import { FeedCard } from './FeedCard.js';
+import { SourcesPanel } from './SourcesPanel.js';
 import { TypeTable } from './TypeTable.js';
 
 const PERIODS = [1, 3, 12, 24];
@@ -126,6 +127,8 @@ export function ExportPage({ id }: { id: string }) {
           ))}
         </div>
       </section>
+
+      <SourcesPanel status={status} now={now} />
 
       <section aria-labelledby="chart-heading" className="panel">
         <div className="section-head">

@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { ApiError, messageOf } from '../api/client.js';
-import type { CatalogType, CredentialCheck, ExportView, Slot } from '../api/types.js';
+import type { CatalogType, CredentialCheck, ExportView, Slot, SourceView } from '../api/types.js';
 import { LoadError, Loading } from '../components/common.js';
 import { Field } from '../components/Field.js';
 import { slotLabel } from '../format.js';
@@ -11,6 +11,7 @@ import { EventChecklist } from './EventChecklist.js';
 import { FeedFields } from './FeedFields.js';
 import { DestinationFields } from './DestinationFields.js';
 import { ErrorSummary } from './ErrorSummary.js';
+import { SourcePicker } from './SourcePicker.js';
 import {
   createBody,
   credentialTest,
@@ -28,17 +29,19 @@ import {
 interface Loaded {
   catalog: CatalogType[];
   current: ExportView | null;
+  sources: SourceView[];
 }
 
 /** "Currents > Create Current > mParticle Export", and the same form to edit an export. */
 export function ExportForm({ id, focus }: { id: string | null; focus: string | null }) {
   const { data, error, reload } = usePoll<Loaded>(
     async (api) => {
-      const [catalog, current] = await Promise.all([
+      const [catalog, current, sources] = await Promise.all([
         api.get<{ types: CatalogType[] }>('/v1/catalog').then((r) => r.types),
         id === null ? Promise.resolve(null) : api.get<ExportView>(`/v1/exports/${encodeURIComponent(id)}`),
+        api.get<{ sources: SourceView[] }>('/v1/sources').then((r) => r.sources),
       ]);
-      return { catalog, current };
+      return { catalog, current, sources };
     },
     0,
     id ?? 'new',
@@ -63,6 +66,7 @@ function LoadedForm({
   heading,
   catalog,
   current,
+  sources,
 }: Loaded & { id: string | null; focus: string | null; heading: string }) {
   const api = useApi();
   const [state, setState] = useState<FormState>(() => (current ? formFromExport(current) : emptyForm(catalog)));
@@ -237,6 +241,13 @@ function LoadedForm({
             )}
           </Field>
         </fieldset>
+
+        <SourcePicker
+          sources={sources}
+          selected={state.sources}
+          error={errors['f-sources']}
+          onChange={(picked) => set({ sources: picked })}
+        />
 
         <EventChecklist
           catalog={catalog}

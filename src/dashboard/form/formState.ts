@@ -25,6 +25,8 @@ export interface FormState {
   identity: string;
   holdWindowHours: string;
   events: ReadonlySet<string>;
+  /** The sources the export takes; null: every source, also those added later. */
+  sources: ReadonlySet<string> | null;
 }
 
 function emptyFeed(): FeedInput {
@@ -43,6 +45,7 @@ export function emptyForm(catalog: readonly CatalogType[]): FormState {
     identity: 'customer_id',
     holdWindowHours: '48',
     events: new Set(catalog.filter((t) => t.default_selected).map((t) => t.type)),
+    sources: null,
   };
 }
 
@@ -66,6 +69,7 @@ export function formFromExport(x: ExportView): FormState {
     identity: x.identity,
     holdWindowHours: String(x.hold_window_hours),
     events: new Set(x.events),
+    sources: x.sources === null ? null : new Set(x.sources),
   };
 }
 
@@ -98,6 +102,7 @@ export function createBody(s: FormState): Record<string, unknown> {
     identity: s.identity,
     hold_window_hours: holdHours(s),
     events: [...s.events],
+    ...(s.sources !== null ? { sources: [...s.sources] } : {}),
   };
 }
 
@@ -127,6 +132,7 @@ export function patchBody(s: FormState): Record<string, unknown> {
     identity: s.identity,
     hold_window_hours: holdHours(s),
     events: [...s.events],
+    sources: s.sources === null ? null : [...s.sources],
   };
 }
 
@@ -142,6 +148,9 @@ export function localErrors(s: FormState): Record<string, string> {
     errors['f-hold'] = 'Give the hold window in hours, more than 0 and at most 720 (48 is the default).';
   }
   if (s.events.size === 0) errors['f-events'] = 'Select at least one event type.';
+  if (s.sources !== null && s.sources.size === 0) {
+    errors['f-sources'] = 'Tick at least one source, or take every source.';
+  }
   return errors;
 }
 
@@ -164,6 +173,8 @@ export function fieldIdOf(path: string, s: FormState): string | null {
     case 'events':
     case 'event_names':
       return 'f-events';
+    case 'sources':
+      return 'f-sources';
     case 'feeds':
       if (sub !== undefined && (SLOTS as readonly string[]).includes(sub)) {
         return `f-${sub}-${leaf === 'secret' ? 'secret' : 'key'}`;

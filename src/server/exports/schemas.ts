@@ -76,6 +76,11 @@ const eventNames = z
   })
   .describe("event type -> mParticle event name, overriding Braze's names");
 
+const sourceList = z
+  .array(z.string().min(1, 'give a source id'))
+  .min(1, 'name at least one source, or leave "sources" out to take every source')
+  .describe('only events from these sources (ids, see GET /v1/sources); absent: every source, also those added later');
+
 const from = z
   .union([z.literal('now'), z.literal('earliest'), z.iso.datetime({ offset: true })])
   .describe(
@@ -116,6 +121,7 @@ export const createExportBody = z
       .max(24 * 30)
       .default(48),
     rate_limit: z.number().int().min(0).max(100_000).default(270).describe('batches per second; 0 = unlimited'),
+    sources: sourceList.optional(),
     from: from.default('now'),
   })
   .strict();
@@ -146,6 +152,7 @@ export const patchExportBody = z
       .max(24 * 30)
       .optional(),
     rate_limit: z.number().int().min(0).max(100_000).optional(),
+    sources: sourceList.nullable().optional().describe('null: every source, also those added later'),
   })
   .strict();
 
@@ -192,6 +199,7 @@ export const exportView = z.object({
   merge_batches: z.boolean(),
   hold_window_hours: z.number(),
   rate_limit: z.number(),
+  sources: z.array(z.string()).nullable().describe('null: every source'),
   state: z.enum(['active', 'paused']),
   start_seq: z.number(),
   created_at: z.string(),

@@ -23,10 +23,29 @@ async function startSeqFor(store: Store, from: CreateExportBody['from']): Promis
   return store.seqBefore(Date.parse(from));
 }
 
+/**
+ * The sources an export names, each checked to exist (a 400 naming the ones that do not), without repeats; undefined
+ * (every source) when none is named.
+ */
+export async function checkSources(store: Store, ids: readonly string[] | undefined): Promise<string[] | undefined> {
+  if (ids === undefined) return undefined;
+  const known = new Set((await store.listSources()).map((s) => s.id));
+  const fields: Record<string, string> = {};
+  ids.forEach((id, i) => {
+    if (!known.has(id)) fields[`sources.${i}`] = `there is no source ${id}: GET /v1/sources lists them`;
+  });
+  if (Object.keys(fields).length > 0) {
+    const list = Object.entries(fields).map(([k, v]) => `${k}: ${v}`);
+    throw new HttpError(400, 'invalid_request', `invalid body: ${list.join('; ')}`, { fields });
+  }
+  return [...new Set(ids)];
+}
+
 export async function buildExport(
   body: CreateExportBody,
   deps: { store: Store; secrets: SecretBox; now: number },
 ): Promise<ExportRecord> {
+  const sources = await checkSources(deps.store, body.sources);
   const feeds: Partial<Record<Slot, StoredCredentials>> = {};
   for (const slot of SLOTS) {
     const c = body.feeds[slot];
@@ -45,6 +64,7 @@ export async function buildExport(
     mergeBatches: body.merge_batches,
     holdWindowHours: body.hold_window_hours,
     rateLimit: body.rate_limit,
+    ...(sources !== undefined ? { sources } : {}),
     state: 'active',
     startSeq: await startSeqFor(deps.store, body.from),
     createdAt: deps.now,
@@ -52,6 +72,7 @@ export async function buildExport(
   };
 }
 
+/** The export with a PATCH applied; `body.sources` must have been through checkSources. */
 export function applyPatch(record: ExportRecord, body: PatchExportBody, secrets: SecretBox, now: number): ExportRecord {
   const feeds: Partial<Record<Slot, StoredCredentials>> = { ...record.feeds };
   for (const slot of SLOTS) {
@@ -80,8 +101,11 @@ export function applyPatch(record: ExportRecord, body: PatchExportBody, secrets:
   let eventNames = record.eventNames;
   if (body.event_names_preset !== undefined) eventNames = namesFor(body.event_names_preset, body.event_names ?? {});
   else if (body.event_names !== undefined) eventNames = { ...body.event_names };
+  const { sources: _previous, ...rest } = record;
+  const sources = body.sources === undefined ? record.sources : body.sources === null ? undefined : [...body.sources];
   return {
-    ...record,
+    ...rest,
+    ...(sources !== undefined ? { sources } : {}),
     name: body.name ?? record.name,
     contactEmail: body.contact_email ?? record.contactEmail,
     destination: body.destination ?? record.destination,
@@ -141,6 +165,7 @@ export function exportJson(r: ExportRecord) {
     merge_batches: r.mergeBatches,
     hold_window_hours: r.holdWindowHours,
     rate_limit: r.rateLimit,
+    sources: r.sources ?? null,
     state: r.state,
     start_seq: r.startSeq,
     created_at: new Date(r.createdAt).toISOString(),

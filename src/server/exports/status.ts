@@ -3,6 +3,7 @@ import { deliveryGaps, HISTORICAL_AGE_MS } from '../../mparticle/index.js';
 import type { Store } from '../../store/port.js';
 import type { Drop, ExportRecord, FeedState, Outcome } from '../../types.js';
 import { snapshotOf } from '../../delivery/snapshot.js';
+import { sourceFigures } from '../sources/status.js';
 
 /**
  * The status of an export as the API and the dashboard show it, computed from the store alone so that every
@@ -10,25 +11,30 @@ import { snapshotOf } from '../../delivery/snapshot.js';
  */
 export async function exportStatus(record: ExportRecord, store: Store, now: number) {
   const snapshot = snapshotOf(record);
-  const [cursors, states, counters, drops, deadLetters, errors, replays, leases, series] = await Promise.all([
-    store.getCursors(record.id),
-    store.getFeedStates(record.id),
-    store.getCounters(record.id),
-    store.listDrops(record.id),
-    store.countDeadLetters(record.id),
-    store.listErrors(record.id, 20),
-    store.listReplays(record.id),
-    store.listLeases(record.id),
-    store.deliverySeries(record.id, now - 2 * 60_000),
-  ]);
+  const [cursors, states, counters, drops, deadLetters, errors, replays, leases, series, sources, received] =
+    await Promise.all([
+      store.getCursors(record.id),
+      store.getFeedStates(record.id),
+      store.getCounters(record.id),
+      store.listDrops(record.id),
+      store.countDeadLetters(record.id),
+      store.listErrors(record.id, 20),
+      store.listReplays(record.id),
+      store.listLeases(record.id),
+      store.deliverySeries(record.id, now - 2 * 60_000),
+      store.listSources(),
+      store.sourceTotals(),
+    ]);
+  /** What waits for this export, by source, over every feed and partition. */
+  const waiting = new Map<string, { events: number; oldest: number | null }>();
 
   const feeds = await Promise.all(
     snapshot.plans.map(async (plan) => {
       const state: FeedState | undefined = states[plan.id];
       const live = cursors.filter((c) => c.feed === plan.id && c.generation === 0);
-      const backlog = await Promise.all(
+      const bySource = await Promise.all(
         live.map((c) =>
-          store.countBacklog({
+          store.countBacklogBySource({
             partition: c.partition,
             afterSeq: c.seq,
             types: snapshot.types,
@@ -36,6 +42,17 @@ export async function exportStatus(record: ExportRecord, store: Store, now: numb
           }),
         ),
       );
+      const backlog = bySource.map((counts) => {
+        let events = 0;
+        let oldestReceivedAt: number | null = null;
+        for (const [source, b] of Object.entries(counts)) {
+          events += b.events;
+          oldestReceivedAt = minOf(oldestReceivedAt, b.oldestReceivedAt);
+          const w = waiting.get(source) ?? { events: 0, oldest: null };
+          waiting.set(source, { events: w.events + b.events, oldest: minOf(w.oldest, b.oldestReceivedAt) });
+        }
+        return { events, oldestReceivedAt };
+      });
       const backlogEvents = backlog.reduce((n, b) => n + b.events, 0);
       const oldest = backlog
         .map((b) => b.oldestReceivedAt)
@@ -103,6 +120,11 @@ export async function exportStatus(record: ExportRecord, store: Store, now: numb
   );
   const lastMinute = series.filter((p) => p.minute >= now - 60_000 - (now % 60_000) && p.minute < now - (now % 60_000));
   const warnings = deliveryGaps(record.events, snapshot.configured).map((g) => g.warning);
+  const taken = sources.filter((s) => snapshot.sources === undefined || snapshot.sources.includes(s.id));
+  const workers = await Promise.all(taken.map((s) => store.getSourceStatus(s.id)));
+  for (const s of taken.filter((x) => x.state === 'paused')) {
+    warnings.push(`source ${s.id} (${s.name}) is paused: it takes no new events until it is resumed.`);
+  }
   if (totals.historical > 0) {
     warnings.push(
       `${totals.historical} events older than ${HISTORICAL_AGE_MS / 86_400_000} days went to mParticle's historical ` +
@@ -127,9 +149,28 @@ export async function exportStatus(record: ExportRecord, store: Store, now: numb
       finished_at: iso(r.finishedAt),
     })),
     recent_errors: errors.map((e) => ({ feed: e.feed, message: e.message, at: iso(e.at) })),
+    sources: taken.map((s, i) => {
+      const w = waiting.get(s.id);
+      return {
+        id: s.id,
+        name: s.name,
+        kind: s.config.kind,
+        state: s.state,
+        ...sourceFigures(
+          received.find((t) => t.source === s.id),
+          workers[i]!,
+          now,
+        ),
+        backlog_events: w?.events ?? 0,
+        oldest_waiting_at: iso(w?.oldest ?? null),
+      };
+    }),
+    all_sources: snapshot.sources === undefined,
     warnings,
   };
 }
+
+const minOf = (a: number | null, b: number | null): number | null => (a === null ? b : b === null ? a : Math.min(a, b));
 
 /**
  * Drops as a person reads them: one line per feed, type and reason (each lane of a feed records its own, so a hold

@@ -10,6 +10,7 @@ import type { CurrentsEvent, Cursor, ExportRecord, LogRow } from '../../types.js
  * the feed it is routed to, where that feed's cursor stands in its partition, and what the export recorded.
  *
  * Fates, in the order they are decided:
+ * - `source_not_selected`: the export takes events from other sources only;
  * - `not_selected`: the export does not send this type; `test_of_other_export`: a test event another export sent;
  * - `before_start`: logged before the export's starting position, and no replay covers it (one over its time sends
  *   it; when one does, the rest follows that replay's cursors, and the messages name it);
@@ -21,6 +22,7 @@ import type { CurrentsEvent, Cursor, ExportRecord, LogRow } from '../../types.js
  *   range, not per event).
  */
 export type Fate =
+  | 'source_not_selected'
   | 'not_selected'
   | 'test_of_other_export'
   | 'before_start'
@@ -52,6 +54,9 @@ export interface EventTrace {
   log: {
     seq: number;
     partition: number;
+    /** The source it came from, and that source's name (null when the source was deleted since). */
+    source: string;
+    source_name: string | null;
     type: string;
     time: string;
     received_at: string;
@@ -65,12 +70,14 @@ export interface EventTrace {
 
 export async function traceEvent(row: LogRow, store: Store, now: number): Promise<EventTrace> {
   const event = JSON.parse(row.payload) as CurrentsEvent;
-  const records = await store.listExports();
+  const [records, source] = await Promise.all([store.listExports(), store.getSource(row.source)]);
   return {
     event_id: row.eventId,
     log: {
       seq: row.seq,
       partition: row.partition,
+      source: row.source,
+      source_name: source?.name ?? null,
       type: row.type,
       time: iso(row.time * 1000),
       received_at: iso(row.receivedAt),
@@ -108,6 +115,13 @@ async function traceIn(
     ...more,
   });
 
+  if (record.sources !== undefined && !record.sources.includes(row.source)) {
+    return say(
+      'source_not_selected',
+      `it came from source ${row.source}, and this export takes events from ${record.sources.join(', ')} only; ` +
+        "add the source to the export's sources to send its events from now on (a replay sends those already logged)",
+    );
+  }
   if (!record.events.includes(row.type)) return say('not_selected', `this export does not send ${row.type} events`);
   const testOf = event.currents_test_export_id;
   if (typeof testOf === 'string' && testOf !== record.id) {

@@ -5,6 +5,7 @@ import { HttpError } from '../errors.js';
 import { traceEvent } from '../exports/trace.js';
 
 const FATES = [
+  'source_not_selected',
   'not_selected',
   'test_of_other_export',
   'before_start',
@@ -22,6 +23,8 @@ const traceView = z.object({
   log: z.object({
     seq: z.number().int(),
     partition: z.number().int(),
+    source: z.string().describe('the source it came from'),
+    source_name: z.string().nullable().describe('null when the source was deleted since'),
     type: z.string(),
     time: z.string(),
     received_at: z.string(),

@@ -4,7 +4,7 @@ import { sampleEvent } from '../../catalog/sample.js';
 import { toNewEvent } from '../../ingest/normalize.js';
 import type { Credentials } from '../../mparticle/index.js';
 import type { CurrentsEvent, Slot } from '../../types.js';
-import { SLOTS } from '../../types.js';
+import { DEFAULT_SOURCE, SLOTS } from '../../types.js';
 import type { Api } from '../api.js';
 import { HttpError } from '../errors.js';
 import { idParams, idsBody, replayBody, testCredentialsBody, testEventsBody } from '../exports/schemas.js';
@@ -82,7 +82,8 @@ export function registerExportActions(api: Api, deps: ExportRouteDeps & { partit
           appId: `test-app-${platform}`,
           extra: { currents_test_export_id: record.id },
         }) as CurrentsEvent;
-        return toNewEvent(event, now, deps.partitions);
+        // Filed under a source the export takes, so that it reads them (the first it names, else `default`).
+        return toNewEvent(event, now, deps.partitions, record.sources?.[0] ?? DEFAULT_SOURCE);
       });
       const appended = await store.append(events);
       engine.wake();

@@ -6,7 +6,7 @@ import type { ExportRecord } from '../../types.js';
 import type { Api } from '../api.js';
 import { HttpError } from '../errors.js';
 import { createExportBody, exportView, idParams, patchExportBody } from '../exports/schemas.js';
-import { applyPatch, buildExport, changeExport, exportJson } from '../exports/service.js';
+import { applyPatch, buildExport, changeExport, checkSources, exportJson } from '../exports/service.js';
 import { exportStatus } from '../exports/status.js';
 
 export interface ExportRouteDeps {
@@ -109,8 +109,10 @@ export function registerExportRoutes(api: Api, deps: ExportRouteDeps): void {
       404: { description: 'no such export' },
     },
     handler: async ({ params, body }) => {
+      const sources = await checkSources(store, body.sources ?? undefined);
+      const patch = body.sources === undefined || body.sources === null ? body : { ...body, sources };
       const record = await changeExport(store, params.id, (current) =>
-        applyPatch(current, body, deps.secrets, deps.now()),
+        applyPatch(current, patch, deps.secrets, deps.now()),
       );
       await deps.engine.refresh();
       return exportJson(record);

@@ -3,6 +3,7 @@ import { MissingTally } from '../../ingest/missing.js';
 import { parsePush } from '../../ingest/push.js';
 import type { Store } from '../../store/port.js';
 import type { Api } from '../api.js';
+import { ingestSourceOf } from '../auth.js';
 import type { DiskGuard } from '../disk.js';
 import { HttpError } from '../errors.js';
 import type { Metrics } from '../metrics.js';
@@ -34,8 +35,18 @@ const pushBody = z.object({
     .describe('up to the configured maximum (100 by default); an empty array checks the credentials'),
 });
 
+const pushQuery = z.object({
+  source: z
+    .string()
+    .optional()
+    .describe(
+      "with the ingest token: the source to file the events under (Braze's extra GET parameter); default `default`",
+    ),
+});
+
 const pushAnswer = z.object({
   request_id: z.string(),
+  source: z.string().describe('the source the events were filed under'),
   received: z.number().int(),
   stored: z.number().int(),
   duplicates: z.array(z.number().int()).describe('indexes of events already in the log (dropped)'),
@@ -57,15 +68,22 @@ export function registerIngestRoute(api: Api, deps: IngestRouteDeps): void {
     auth: 'ingest',
     body: pushBody,
     validateBody: false,
+    query: pushQuery,
     bodyLimit: deps.bodyLimitBytes,
     responses: {
       200: { description: 'committed: stored, duplicates and quarantined events listed by index', schema: pushAnswer },
       400: { description: 'malformed JSON or not {"events":[...]}' },
-      401: { description: 'missing or wrong ingest token' },
+      401: { description: "missing or wrong token (the ingest token, or an http source's own token)" },
+      403: { description: "a source's token with another ?source=, or a source that takes no pushes (a bucket)" },
+      404: { description: '?source= names no source' },
       413: { description: 'too many events or body too large: split the request' },
-      503: { description: 'the store cannot keep events now (disk full, database down): retry after Retry-After' },
+      503: {
+        description:
+          'the source is paused, or the store cannot keep events now (disk full, database down): retry after Retry-After',
+      },
     },
     handler: async ({ request, reply }) => {
+      const source = ingestSourceOf(request).id;
       const version = request.headers['braze-currents-version'];
       if (version !== undefined && version !== '1') {
         throw new HttpError(
@@ -79,6 +97,7 @@ export function registerIngestRoute(api: Api, deps: IngestRouteDeps): void {
         receivedAt: Date.now(),
         partitions: deps.partitions,
         maxEvents: deps.maxEventsPerRequest,
+        source,
       });
       if (!parsed.ok) {
         throw new HttpError(parsed.status, parsed.status === 413 ? 'too_many_events' : 'bad_body', parsed.error);
@@ -86,7 +105,7 @@ export function registerIngestRoute(api: Api, deps: IngestRouteDeps): void {
       if (parsed.events.length === 0 && parsed.quarantined.length === 0) {
         return reply
           .code(200)
-          .send({ request_id: request.id, received: 0, stored: 0, duplicates: [], quarantined: [] });
+          .send({ request_id: request.id, source, received: 0, stored: 0, duplicates: [], quarantined: [] });
       }
       await deps.disk.assertRoom();
       const started = performance.now();
@@ -96,19 +115,20 @@ export function registerIngestRoute(api: Api, deps: IngestRouteDeps): void {
       const appended = await deps.store.append(parsed.events);
       if (parsed.quarantined.length > 0) await deps.store.addQuarantine(parsed.quarantined);
       deps.metrics.commitSeconds.observe((performance.now() - started) / 1000);
-      deps.metrics.eventsAccepted.inc({ source: 'http' }, appended.stored);
+      deps.metrics.eventsAccepted.inc({ source }, appended.stored);
       if (appended.stored > 0) deps.onAppended?.();
       if (appended.duplicateIndexes.length > 0) {
-        deps.metrics.eventsDuplicate.inc({ source: 'http' }, appended.duplicateIndexes.length);
+        deps.metrics.eventsDuplicate.inc({ source }, appended.duplicateIndexes.length);
       }
       // Counted for the events stored only: a resent duplicate was counted when it was first stored.
       if (parsed.lacking.length > 0) {
         const duplicates = new Set(appended.duplicateIndexes);
         deps.metrics.countMissing(new MissingTally().addAll(parsed.lacking, duplicates));
       }
-      if (parsed.rejected.length > 0) deps.metrics.eventsQuarantined.inc({ source: 'http' }, parsed.rejected.length);
+      if (parsed.rejected.length > 0) deps.metrics.eventsQuarantined.inc({ source }, parsed.rejected.length);
       return reply.code(200).send({
         request_id: request.id,
+        source,
         received: parsed.events.length + parsed.rejected.length,
         stored: appended.stored,
         duplicates: appended.duplicateIndexes.map((i) => parsed.eventIndexes[i]),

@@ -3,17 +3,18 @@ import type { NewEvent } from '../../types.js';
 import type { AppendResult } from '../port.js';
 import type { Chunks } from './chunks.js';
 import type { Db } from './pool.js';
+import type { PgSourceKeys } from './sources.js';
 
 /** How long an append waits for another process's append to commit before giving up (503, retried by the client). */
 const APPEND_LOCK_TIMEOUT = '30s';
 
 /**
- * One statement per transaction: keep the events whose id is not in the log yet, number them from $9 in input
- * order, insert them, and move the chunk totals and the log head. The whole statement runs under the append lock,
+ * One statement per transaction: keep the events whose id is not in the log yet, number them from $10 in input
+ * order, insert them, and move the chunk totals, the sources' totals and the log head. The whole statement runs under the append lock,
  * taken by an earlier statement of the transaction, so its snapshot includes every append committed before: the
  * dedup check is exact across processes, and seqs are handed out and committed in the same order.
  *
- * The payloads travel as one parameter each ($10...), gathered by ARRAY[...]: a text[] literal of a few MB costs
+ * The payloads travel as one parameter each ($11...), gathered by ARRAY[...]: a text[] literal of a few MB costs
  * escaping here and parsing there, about twice the time (bench/pg-append.ts). The dedup probe is a LATERAL ...
  * LIMIT 1 so that it stays one index lookup per event in each partition: as NOT EXISTS the planner may turn it
  * into a hash anti-join over a whole partition when its statistics are young. The chunk totals are summed per chunk
@@ -21,23 +22,32 @@ const APPEND_LOCK_TIMEOUT = '30s';
  */
 function insertSql(rows: number): string {
   const payloads = separatePayloads(rows)
-    ? `ARRAY[${Array.from({ length: rows }, (_, i) => `$${i + 10}`).join(',')}]`
-    : '$10';
+    ? `ARRAY[${Array.from({ length: rows }, (_, i) => `$${i + 11}`).join(',')}]`
+    : '$11';
   return `
 WITH input AS (
   SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[], $6::text[], $7::bigint[],
-                       $8::bigint[], ${payloads}::text[])
-    WITH ORDINALITY AS t(event_id, type, part, external_user_id, platform, app_id, event_time, received_at, payload, ord)
+                       $8::bigint[], $9::int[], ${payloads}::text[])
+    WITH ORDINALITY AS t(event_id, type, part, external_user_id, platform, app_id, event_time, received_at,
+                         source_key, payload, ord)
 ), fresh AS (
-  SELECT i.*, $9::bigint - 1 + row_number() OVER (ORDER BY i.ord) AS seq
+  SELECT i.*, $10::bigint - 1 + row_number() OVER (ORDER BY i.ord) AS seq
   FROM input i
   LEFT JOIN LATERAL (SELECT true AS hit FROM event_log l WHERE l.event_id = i.event_id LIMIT 1) d ON true
   WHERE d.hit IS NULL
 ), inserted AS (
-  INSERT INTO event_log (seq, event_id, type, part, external_user_id, platform, app_id, event_time, received_at, payload)
-  SELECT seq, event_id, type, part, external_user_id, platform, app_id, event_time, received_at, payload
+  INSERT INTO event_log (seq, event_id, type, part, external_user_id, platform, app_id, event_time, received_at, payload,
+                         source_key)
+  SELECT seq, event_id, type, part, external_user_id, platform, app_id, event_time, received_at, payload, source_key
   FROM fresh ORDER BY seq
-  RETURNING seq, received_at, octet_length(payload) AS bytes
+  RETURNING seq, received_at, octet_length(payload) AS bytes, source_key, event_time
+), sourced AS (
+  INSERT INTO source_totals AS t (key, events, last_received_at, newest_event_time)
+  SELECT source_key, count(*), max(received_at), max(event_time) FROM inserted GROUP BY source_key
+  ON CONFLICT (key) DO UPDATE SET events = t.events + excluded.events,
+    last_received_at = GREATEST(t.last_received_at, excluded.last_received_at),
+    newest_event_time = GREATEST(t.newest_event_time, excluded.newest_event_time)
+  RETURNING t.key
 ), span AS (
   SELECT min(seq) AS first, max(seq) AS last FROM inserted
 ), totals AS (
@@ -87,8 +97,8 @@ export interface Appender {
   append(calls: readonly (readonly NewEvent[])[]): Promise<AppendResult[]>;
 }
 
-function params(pending: readonly Pending[], firstSeq: number): unknown[] {
-  const columns: unknown[][] = Array.from({ length: 8 }, () => new Array<unknown>(pending.length));
+function params(pending: readonly Pending[], firstSeq: number, sourceKeys: ReadonlyMap<string, number>): unknown[] {
+  const columns: unknown[][] = Array.from({ length: 9 }, () => new Array<unknown>(pending.length));
   pending.forEach(({ event: e }, i) => {
     columns[0]![i] = e.eventId;
     columns[1]![i] = e.type;
@@ -98,13 +108,14 @@ function params(pending: readonly Pending[], firstSeq: number): unknown[] {
     columns[5]![i] = e.appId ?? null;
     columns[6]![i] = e.time;
     columns[7]![i] = e.receivedAt;
+    columns[8]![i] = sourceKeys.get(e.source);
   });
   const payloads = pending.map((p) => p.event.payload);
   return separatePayloads(pending.length) ? [...columns, firstSeq, ...payloads] : [...columns, firstSeq, payloads];
 }
 
-export function makeAppender(db: Db, chunks: Chunks): Appender {
-  const attempt = (pending: readonly Pending[]): Promise<Attempt> =>
+export function makeAppender(db: Db, chunks: Chunks, sources: PgSourceKeys): Appender {
+  const attempt = (pending: readonly Pending[], sourceKeys: ReadonlyMap<string, number>): Promise<Attempt> =>
     db.withClient(async (client) => {
       try {
         // One round trip: open, wait for the lock, read where to write.
@@ -119,7 +130,7 @@ export function makeAppender(db: Db, chunks: Chunks): Appender {
           return { need: next + pending.length - 1 };
         }
         const sql = insertSql(pending.length);
-        const row = (await client.query<{ fresh: number[] | null }>(sql, params(pending, next))).rows[0]!;
+        const row = (await client.query<{ fresh: number[] | null }>(sql, params(pending, next, sourceKeys))).rows[0]!;
         await client.query('COMMIT');
         return { first: next, fresh: row.fresh ?? [], covered };
       } catch (e) {
@@ -144,13 +155,14 @@ export function makeAppender(db: Db, chunks: Chunks): Appender {
       });
 
       if (pending.length > 0) {
-        let outcome = await attempt(pending);
+        const sourceKeys = await sources.keysFor([...new Set(pending.map((p) => p.event.source))]);
+        let outcome = await attempt(pending, sourceKeys);
         // The batch would run past the last chunk (a burst larger than the room created ahead): create what it
         // needs, outside the append lock, and try again. Bounded: each round creates at least the room asked for.
         for (let round = 0; 'need' in outcome; round++) {
           if (round === 3) throw new Error('the event log kept running out of partitions; retry the append');
           await chunks.ensure(outcome.need + chunks.size);
-          outcome = await attempt(pending);
+          outcome = await attempt(pending, sourceKeys);
         }
         const stored = new Set<number>();
         outcome.fresh.forEach((ord, i) => {

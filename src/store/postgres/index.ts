@@ -15,6 +15,7 @@ import { openDb, type Db } from './pool.js';
 import { makeQuarantine } from './quarantine.js';
 import { makeReader } from './read.js';
 import { makeRetention } from './retention.js';
+import { makeSourceKeys, makeSources, type PgSourceKeys } from './sources.js';
 
 export interface PostgresStoreOptions {
   /** postgres://user:password@host:port/database (the password never appears in messages or logs). */
@@ -55,19 +56,24 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     // Only the chunk the next append writes into: opening writes nothing when it exists (a read-only server then
     // still opens, and says it is read-only through ping and 503s). Appends create the ones after it.
     await chunks.ensure(state!.next_seq);
-    return storeOn(db, chunks, options.logger);
+    const sourceKeys = makeSourceKeys(db);
+    await sourceKeys.load();
+    return storeOn(db, chunks, sourceKeys, options.logger);
   } catch (e) {
     await db.end().catch(() => undefined);
     throw fromPg(e, db.where);
   }
 }
 
-function storeOn(db: Db, chunks: ReturnType<typeof makeChunks>, logger: Logger): Store {
+function storeOn(db: Db, chunks: ReturnType<typeof makeChunks>, sourceKeys: PgSourceKeys, logger: Logger): Store {
   let closed = false;
+  /** Appends waiting for the sources to be loaded (a source new to this process): close waits for them too. */
+  const admitting = new Set<Promise<unknown>>();
   /** The retention pass under way: close lets it stop between partitions before the connections go. */
   let retaining: Promise<number> | null = null;
-  const appender = makeAppender(db, chunks);
-  const reader = makeReader(db);
+  const appender = makeAppender(db, chunks, sourceKeys);
+  const reader = makeReader(db, sourceKeys);
+  const sources = makeSources(db, sourceKeys);
   const retention = makeRetention(db, chunks, logger, () => closed);
   const quarantine = makeQuarantine(db);
   const exportsTable = makeExports(db);
@@ -111,13 +117,26 @@ function storeOn(db: Db, chunks: ReturnType<typeof makeChunks>, logger: Logger):
     append: async (events) => {
       ensureOpen();
       if (events.length === 0) return { stored: 0, duplicateIndexes: [], lastSeq: null };
-      return commits.submit(events);
+      // Before joining a group commit: a call naming an unknown source fails alone, not the others of its group.
+      // Known sources (the usual case) join at once, so an append called before close is committed by it.
+      const ids = new Set(events.map((e) => e.source));
+      if (sourceKeys.knows(ids)) return commits.submit(events);
+      const admitted = sourceKeys.keysFor([...ids]).then(
+        () => commits.submit(events),
+        (e: unknown) => {
+          throw fromPg(e, db.where);
+        },
+      );
+      admitting.add(admitted);
+      void admitted.catch(() => undefined).finally(() => admitting.delete(admitted));
+      return admitted;
     },
     read: op(reader.read),
     headSeq: op(reader.headSeq),
     seqBefore: op(reader.seqBefore),
     stats: op(reader.stats),
     countBacklog: op(reader.countBacklog),
+    countBacklogBySource: op(reader.countBacklogBySource),
     findEvent: op(reader.findEvent),
     applyRetention: op((olderThanMs: number) => {
       const pass = retention(olderThanMs);
@@ -127,6 +146,7 @@ function storeOn(db: Db, chunks: ReturnType<typeof makeChunks>, logger: Logger):
 
     ...mapOps(quarantine, op),
     ...mapOps(exportsTable, op),
+    ...mapOps(sources, op),
     ...mapOps(delivery, op),
     ...mapOps(history, op),
     ...mapOps(leases, op),
@@ -147,6 +167,7 @@ function storeOn(db: Db, chunks: ReturnType<typeof makeChunks>, logger: Logger):
       if (closed) return;
       closed = true;
       // Appends already accepted are committed before the connections go.
+      await Promise.allSettled([...admitting]);
       await commits.drain();
       await retaining?.catch(() => undefined);
       await chunks.idle();

@@ -2,11 +2,13 @@ import type Database from 'better-sqlite3';
 import type { LogRow, NewEvent } from '../../types.js';
 import type { AppendResult } from '../port.js';
 import { LOG_COLUMNS, toLogRow, type LogRowColumns } from '../shared.js';
+import { SourceTally } from '../sources.js';
 import { FingerprintIndex, fingerprint } from './fingerprints.js';
+import type { SqliteSourceKeys } from './sources.js';
 
 /**
  * Rows per INSERT statement. One statement per row costs a VM round trip each; very wide statements cost more to
- * bind than they save. 50 rows x 9 columns = 450 parameters, well under SQLite's 32766. Measured with
+ * bind than they save. 50 rows x 10 columns = 500 parameters, well under SQLite's 32766. Measured with
  * bench/store-append.ts.
  */
 export const ROWS_PER_INSERT = 50;
@@ -16,14 +18,19 @@ const tuples = (rows: number, columns: number): string =>
 
 const SQL = {
   insert: (rows: number): string =>
-    'INSERT INTO event_log (event_id, type, part, external_user_id, platform, app_id, event_time, received_at, payload) ' +
-    `VALUES ${tuples(rows, 9)}`,
+    'INSERT INTO event_log (event_id, type, part, external_user_id, platform, app_id, event_time, received_at, payload, ' +
+    `source_key) VALUES ${tuples(rows, 10)}`,
   insertFingerprints: (rows: number): string => `INSERT INTO event_fingerprints (seq, fp) VALUES ${tuples(rows, 2)}`,
   fingerprintsAfter: 'SELECT seq, fp FROM event_fingerprints WHERE seq > ? ORDER BY seq',
   eventIdAt: 'SELECT event_id FROM event_log WHERE seq = ?',
   rowAt: `SELECT ${LOG_COLUMNS} FROM event_log WHERE seq = ?`,
   events: 'SELECT events FROM log_totals WHERE id = 1',
   addTotals: 'UPDATE log_totals SET events = events + ?, bytes = bytes + ? WHERE id = 1',
+  addSourceTotals:
+    'INSERT INTO source_totals (key, events, last_received_at, newest_event_time) VALUES (?, ?, ?, ?) ' +
+    'ON CONFLICT (key) DO UPDATE SET events = events + excluded.events, ' +
+    'last_received_at = max(coalesce(last_received_at, 0), excluded.last_received_at), ' +
+    'newest_event_time = max(coalesce(newest_event_time, 0), excluded.newest_event_time)',
 } as const;
 
 interface Pending {
@@ -46,7 +53,7 @@ export interface Appender {
   forget(removed: readonly { seq: number; fp: number }[]): void;
 }
 
-export function makeAppender(db: Database.Database): Appender {
+export function makeAppender(db: Database.Database, sources: SqliteSourceKeys): Appender {
   // Prepared once per width; a flush uses the full width for all but its last statement.
   const inserts = new Map<number, { rows: Database.Statement; fingerprints: Database.Statement }>();
   const insertsOf = (width: number): { rows: Database.Statement; fingerprints: Database.Statement } => {
@@ -62,6 +69,8 @@ export function makeAppender(db: Database.Database): Appender {
   const rowAt = db.prepare(SQL.rowAt);
   const events = db.prepare(SQL.events).pluck();
   const addTotals = db.prepare(SQL.addTotals);
+  const addSourceTotals = db.prepare(SQL.addSourceTotals);
+  const sourceOf = (key: number): string => sources.idOf(key);
 
   // Built on the first append (a connection that only reads never pays for it); `loadedTo` is the highest seq whose
   // fingerprint it holds. Other connections (a `currents import` beside the server) may append too: every write
@@ -99,11 +108,25 @@ export function makeAppender(db: Database.Database): Appender {
     const idx = catchUp();
     const fresh = pending.filter((p) => !isLogged(idx, p));
     const seqs: number[] = [];
+    // Each call brings events of one source (a push, an import chunk): look the key up once per run of the same id.
+    const sourceKeys: number[] = [];
+    const tally = new SourceTally();
+    let lastSource: string | null = null;
+    let lastKey = 0;
+    for (const { event } of fresh) {
+      if (event.source !== lastSource) {
+        lastSource = event.source;
+        lastKey = sources.keyOf(lastSource);
+      }
+      sourceKeys.push(lastKey);
+      tally.add(lastKey, event.receivedAt, event.time);
+    }
     let bytes = 0;
     for (let start = 0; start < fresh.length; start += ROWS_PER_INSERT) {
       const chunk = fresh.slice(start, start + ROWS_PER_INSERT);
       const params: unknown[] = [];
-      for (const { event: e } of chunk) {
+      for (let i = 0; i < chunk.length; i++) {
+        const e = chunk[i]!.event;
         params.push(
           e.eventId,
           e.type,
@@ -114,6 +137,7 @@ export function makeAppender(db: Database.Database): Appender {
           e.time,
           e.receivedAt,
           e.payload,
+          sourceKeys[start + i],
         );
         bytes += Buffer.byteLength(e.payload);
       }
@@ -130,7 +154,10 @@ export function makeAppender(db: Database.Database): Appender {
       });
       statements.fingerprints.run(fps);
     }
-    if (fresh.length > 0) addTotals.run(fresh.length, bytes);
+    if (fresh.length > 0) {
+      addTotals.run(fresh.length, bytes);
+      for (const [key, t] of tally.bySource) addSourceTotals.run(key, t.events, t.lastReceivedAt, t.newestEventTime);
+    }
     return { fresh, seqs };
   });
 
@@ -169,7 +196,7 @@ export function makeAppender(db: Database.Database): Appender {
       const seq = seqOf(catchUp(), eventId, fingerprint(eventId));
       if (seq === null) return null;
       const row = rowAt.get(seq) as LogRowColumns | undefined;
-      return row === undefined ? null : toLogRow(row);
+      return row === undefined ? null : toLogRow(row, sourceOf);
     },
 
     forget(removed) {

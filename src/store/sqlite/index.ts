@@ -16,6 +16,7 @@ import { migrate } from './migrate.js';
 import { makeQuarantine } from './quarantine.js';
 import { makeReader } from './read.js';
 import { makeRetention } from './retention.js';
+import { makeSourceKeys, makeSources } from './sources.js';
 
 export interface SqliteStoreOptions {
   /** The database file; its folder is created when missing. */
@@ -90,8 +91,10 @@ function storeOn(db: Database.Database, options: SqliteStoreOptions): Store {
   const { path, logger } = options;
   let closed = false;
 
-  const appender = makeAppender(db);
-  const reader = makeReader(db);
+  const sourceKeys = makeSourceKeys(db);
+  const appender = makeAppender(db, sourceKeys);
+  const reader = makeReader(db, sourceKeys);
+  const sources = makeSources(db, sourceKeys);
   const retention = makeRetention(
     db,
     (removed) => appender.forget(removed),
@@ -139,6 +142,16 @@ function storeOn(db: Database.Database, options: SqliteStoreOptions): Store {
     append: async (events) => {
       ensureOpen();
       if (events.length === 0) return { stored: 0, duplicateIndexes: [], lastSeq: null };
+      // Before joining a group commit: a call naming an unknown source fails alone, not the others of its group.
+      try {
+        let last: string | null = null;
+        for (const e of events) {
+          if (e.source !== last) sourceKeys.keyOf(e.source);
+          last = e.source;
+        }
+      } catch (e) {
+        throw fromSqlite(e, path);
+      }
       return commits.submit(events);
     },
     read: op(reader.read),
@@ -146,11 +159,13 @@ function storeOn(db: Database.Database, options: SqliteStoreOptions): Store {
     seqBefore: op(reader.seqBefore),
     stats: op(reader.stats),
     countBacklog: op(reader.countBacklog),
+    countBacklogBySource: op(reader.countBacklogBySource),
     findEvent: op((eventId: string) => appender.find(eventId)),
     applyRetention: op(retention),
 
     ...mapOps(quarantine, op),
     ...mapOps(exportsTable, op),
+    ...mapOps(sources, op),
     ...mapOps(history, op),
     ...mapOps(leases, op),
     getCursors: op(delivery.getCursors),

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { Backlog, BacklogQuery, LogStats, ReadQuery, ReadResult } from '../port.js';
 import { LOG_COLUMNS, toLogRow, type LogRowColumns } from '../shared.js';
+import type { SqliteSourceKeys } from './sources.js';
 
 /** How far out of order (ms) two receipts may be for seqBefore to stay exact. */
 export const SEQ_BEFORE_SLACK_MS = 60_000;
@@ -42,16 +43,18 @@ function whereSql(q: Filters): string {
   else if (q.platformsNotIn !== undefined) where.push(notIn);
   if (q.fromTime !== undefined) where.push('event_time >= ?');
   if (q.toTime !== undefined) where.push('event_time <= ?');
+  if (q.sources !== undefined) where.push('source_key IN (SELECT value FROM json_each(?))');
   return where.join(' AND ');
 }
 
-function whereParams(q: Filters, windowEnd: number): unknown[] {
+function whereParams(q: Filters, windowEnd: number, keys: SqliteSourceKeys): unknown[] {
   const params: unknown[] = [q.partition, q.afterSeq, windowEnd];
   if (q.types !== undefined) params.push(JSON.stringify(q.types));
   if (q.platformsIn !== undefined) params.push(JSON.stringify(q.platformsIn));
   if (q.platformsNotIn !== undefined) params.push(JSON.stringify(q.platformsNotIn));
   if (q.fromTime !== undefined) params.push(q.fromTime);
   if (q.toTime !== undefined) params.push(q.toTime);
+  if (q.sources !== undefined) params.push(JSON.stringify(keys.keysOf(q.sources)));
   return params;
 }
 
@@ -60,21 +63,26 @@ const selectSql = (q: Filters): string =>
   `SELECT ${COLUMNS} FROM event_log INDEXED BY event_log_part WHERE ${whereSql(q)} ORDER BY seq LIMIT ?`;
 const backlogSql = (q: Filters): string =>
   `SELECT count(*) AS events, min(received_at) AS oldest FROM event_log INDEXED BY event_log_part WHERE ${whereSql(q)}`;
+const backlogBySourceSql = (q: Filters): string =>
+  'SELECT source_key, count(*) AS events, min(received_at) AS oldest FROM event_log INDEXED BY event_log_part ' +
+  `WHERE ${whereSql(q)} GROUP BY source_key`;
 
 export interface LogReader {
   read(q: ReadQuery): ReadResult;
   countBacklog(q: BacklogQuery): Backlog;
+  countBacklogBySource(q: BacklogQuery): Record<string, Backlog>;
   headSeq(): number;
   seqBefore(ms: number): number;
   stats(): LogStats;
 }
 
-export function makeReader(db: Database.Database): LogReader {
+export function makeReader(db: Database.Database, sources: SqliteSourceKeys): LogReader {
   const head = db.prepare(SQL.head).pluck();
   const boundary = db.prepare(SQL.boundary).pluck();
   const lastReceiptBefore = db.prepare(SQL.lastReceiptBefore).pluck();
   const maxSeqReceivedIn = db.prepare(SQL.maxSeqReceivedIn).pluck();
   const stats = db.prepare(SQL.stats);
+  const sourceOf = (key: number): string => sources.idOf(key);
   const statements = new Map<string, Database.Statement>();
   const prepared = (sql: string): Database.Statement => {
     let s = statements.get(sql);
@@ -94,18 +102,34 @@ export function makeReader(db: Database.Database): LogReader {
     const budget = Math.max(limit * 4, MIN_SCAN_BUDGET);
     const cut = boundary.get(q.partition, q.afterSeq, upper, budget - 1) as number | undefined;
     const windowEnd = cut ?? upper;
-    const rows = (prepared(selectSql(q)).all([...whereParams(q, windowEnd), limit]) as LogRowColumns[]).map(toLogRow);
+    const found = prepared(selectSql(q)).all([...whereParams(q, windowEnd, sources), limit]) as LogRowColumns[];
+    const rows = found.map((r) => toLogRow(r, sourceOf));
     const scannedTo = rows.length === limit ? rows[rows.length - 1]!.seq : windowEnd;
     return { rows, scannedTo };
   });
 
+  const upperOf = (q: BacklogQuery): number => {
+    const logHead = head.get() as number;
+    return q.uptoSeq === undefined ? logHead : Math.min(q.uptoSeq, logHead);
+  };
+
   return {
     read: (q) => read.deferred(q),
     countBacklog: (q) => {
-      const logHead = head.get() as number;
-      const upper = q.uptoSeq === undefined ? logHead : Math.min(q.uptoSeq, logHead);
-      const r = prepared(backlogSql(q)).get(whereParams(q, upper)) as { events: number; oldest: number | null };
+      const params = whereParams(q, upperOf(q), sources);
+      const r = prepared(backlogSql(q)).get(params) as { events: number; oldest: number | null };
       return { events: r.events, oldestReceivedAt: r.oldest };
+    },
+    countBacklogBySource: (q) => {
+      const params = whereParams(q, upperOf(q), sources);
+      const found = prepared(backlogBySourceSql(q)).all(params) as {
+        source_key: number;
+        events: number;
+        oldest: number | null;
+      }[];
+      return Object.fromEntries(
+        found.map((r) => [sourceOf(r.source_key), { events: r.events, oldestReceivedAt: r.oldest }]),
+      );
     },
     headSeq: () => head.get() as number,
     seqBefore: (ms) => {

@@ -1,4 +1,4 @@
-import { LeaseLostError, StaleCursorError, StoreConfigError, StoreUnavailableError } from '../errors.js';
+import { ConflictError, LeaseLostError, StaleCursorError, StoreConfigError, StoreUnavailableError } from '../errors.js';
 
 /** Messages between a store running in a worker thread and its callers. */
 
@@ -33,6 +33,7 @@ export function fromWire(w: WireError): Error {
     );
   }
   if (w.name === 'StoreConfigError') return new StoreConfigError(w.message);
+  if (w.name === 'ConflictError') return new ConflictError(w.message);
   if (w.name === 'LeaseLostError') return new LeaseLostError(w.message);
   if (w.name === 'StaleCursorError') return new StaleCursorError(w.message);
   const error = new Error(w.message);

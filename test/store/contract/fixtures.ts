@@ -3,27 +3,46 @@ import { afterEach, beforeEach } from 'vitest';
 import type { ReadQuery, Store } from '../../../src/store/port.js';
 import type { ExportRecord, LogRow, NewEvent } from '../../../src/types.js';
 
-export type StoreFactory = () => Promise<{ store: Store; cleanup: () => Promise<void> }>;
+export type StoreFactory = () => Promise<{
+  store: Store;
+  cleanup: () => Promise<void>;
+  /**
+   * Open the same data again, as another process would (`currents sources create` beside the service, a second
+   * service on PostgreSQL). The contract closes what it opens before `cleanup`.
+   */
+  another?: () => Promise<Store>;
+}>;
 
 /** A fresh store per test, from the adapter's factory; `ctx.store` is valid inside a test. */
 export interface StoreContext {
   readonly store: Store;
+  /** A second store on the same data, or null when the adapter's test file gives none. */
+  another(): Promise<Store | null>;
 }
 
 export function useFreshStore(factory: StoreFactory): StoreContext {
-  let current: { store: Store; cleanup: () => Promise<void> } | null = null;
+  let current: Awaited<ReturnType<StoreFactory>> | null = null;
+  const others: Store[] = [];
   beforeEach(async () => {
     current = await factory();
   });
   afterEach(async () => {
     const c = current;
     current = null;
+    for (const o of others.splice(0)) await o.close();
     if (c) await c.cleanup();
   });
   return {
     get store(): Store {
       if (current === null) throw new Error('the store is only available inside a test');
       return current.store;
+    },
+    async another(): Promise<Store | null> {
+      if (current === null) throw new Error('the store is only available inside a test');
+      if (current.another === undefined) return null;
+      const store = await current.another();
+      others.push(store);
+      return store;
     },
   };
 }
@@ -58,6 +77,7 @@ export function newEvent(over: Partial<NewEvent> = {}): NewEvent {
     time,
     receivedAt: 1_000_000 + n,
     payload,
+    source: 'default',
     ...over,
   };
 }

@@ -214,6 +214,8 @@ export interface PackSettings {
   identity: IdentityKey;
   eventNames: Record<string, string>;
   merge: boolean;
+  /** Sources taken, sorted; absent: every source (also in chunks recorded before sources existed). */
+  sources?: string[];
 }
 
 /**

@@ -52,6 +52,7 @@ export function packSettingsOf(snapshot: ExportSnapshot): PackSettings {
     identity: snapshot.settings.identity,
     eventNames: Object.fromEntries(Object.entries(snapshot.settings.eventNames).sort(([a], [b]) => a.localeCompare(b))),
     merge: snapshot.record.mergeBatches,
+    ...(snapshot.sources === undefined ? {} : { sources: [...snapshot.sources].sort() }),
   };
 }
 
@@ -63,6 +64,7 @@ export function samePacking(a: PackSettings, b: PackSettings): boolean {
     a.identity === b.identity &&
     a.types.length === b.types.length &&
     a.types.every((t, i) => b.types[i] === t) &&
+    JSON.stringify(a.sources ?? null) === JSON.stringify(b.sources ?? null) &&
     JSON.stringify(sortedEntries(a.eventNames)) === JSON.stringify(sortedEntries(b.eventNames))
   );
 }
@@ -90,9 +92,11 @@ export function planChunk(input: ChunkInput): ChunkPlan {
   const parsed = new Map<number, CurrentsEvent>();
   const build = (settings: PackSettings, at: number, leaveOut: ReadonlySet<number>, after = -1): BuildResult => {
     const types = new Set(settings.types);
+    const sources = settings.sources === undefined ? null : new Set(settings.sources);
     const events: { seq: number; event: CurrentsEvent }[] = [];
     for (const row of input.rows) {
       if (row.seq <= after || !types.has(row.type) || leaveOut.has(row.seq)) continue;
+      if (sources !== null && !sources.has(row.source)) continue;
       let event = parsed.get(row.seq);
       if (event === undefined) {
         event = JSON.parse(row.payload) as CurrentsEvent;

@@ -229,13 +229,18 @@ export class Lane {
     };
     const inflight = this.#cursor.inflight;
     if (inflight) {
-      // The chunk again, whole: rows of the types it was packed under and of the types selected now.
+      // The chunk again, whole: rows of the types (and sources) it was packed under and of those selected now.
       const types = [...new Set([...(inflight.plan?.settings.types ?? []), ...snapshot.types])];
+      const was = inflight.plan === null ? snapshot.sources : inflight.plan.settings.sources;
+      const sources =
+        was === undefined || snapshot.sources === undefined ? undefined : [...new Set([...was, ...snapshot.sources])];
+      const { sources: _current, ...unfiltered } = base;
+      const whole = sources === undefined ? unfiltered : { ...unfiltered, sources };
       const rows: LogRow[] = [];
       let after = this.#cursor.seq;
       while (after < inflight.to) {
         const r = await this.deps.store.read({
-          ...base,
+          ...whole,
           types,
           afterSeq: after,
           uptoSeq: inflight.to,

@@ -122,6 +122,21 @@ describe('planChunk', () => {
     expect(none.batches.map(idOf)).toEqual(first.batches.map(idOf));
   });
 
+  it('after the sources of an export change, packs afresh what has no fate yet, from the sources taken now', () => {
+    const brandB = log.map((r) => (r.seq % 2 === 0 ? { ...r, source: 'brand-b' } : r));
+    const onlyDefault: PackSettings = { ...base, sources: ['default'] };
+    const first = planChunk(input({ rows: brandB, current: onlyDefault }));
+    expect(seqsOf(first.batches)).toEqual(
+      brandB.filter((r) => r.source === 'default' && r.externalUserId).map((r) => r.seq),
+    );
+    const both: PackSettings = { ...base, sources: ['brand-b', 'default'] };
+    const stored = chunk({ plan: { settings: onlyDefault, exclude: [] }, done: seqsOf(first.batches), unsure: [] });
+    const after = planChunk(input({ rows: brandB, stored, current: both, now: T + 1 }));
+    expect(seqsOf(after.batches)).toEqual(
+      brandB.filter((r) => r.source === 'brand-b' && r.externalUserId).map((r) => r.seq),
+    );
+  });
+
   it('gives every event of a chunk exactly one place, whatever was done before and whatever changed', async () => {
     const types = [SEND, CLICK];
     const settings = fc.record({

@@ -216,6 +216,11 @@ export interface PackSettings {
   merge: boolean;
   /** Sources taken, sorted; absent: every source (also in chunks recorded before sources existed). */
   sources?: string[];
+  /**
+   * The feed's platform filter (which of the partition's events are its own); it changes when other feeds are given
+   * or lose slots. Absent in chunks recorded before it was kept: then the feed's filter of now stands in.
+   */
+  platforms?: { platformsIn?: string[]; platformsNotIn?: string[] };
 }
 
 /**

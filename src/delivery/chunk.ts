@@ -45,8 +45,13 @@ export interface ChunkInput {
   now: number;
 }
 
-export function packSettingsOf(snapshot: ExportSnapshot): PackSettings {
+export function packSettingsOf(snapshot: ExportSnapshot, feedId: string): PackSettings {
+  const { platformsIn, platformsNotIn } = snapshot.readFilter(feedId);
   return {
+    platforms: {
+      ...(platformsIn === undefined ? {} : { platformsIn: [...platformsIn] }),
+      ...(platformsNotIn === undefined ? {} : { platformsNotIn: [...platformsNotIn] }),
+    },
     types: [...snapshot.types].sort(),
     environment: snapshot.settings.environment,
     identity: snapshot.settings.identity,
@@ -65,6 +70,7 @@ export function samePacking(a: PackSettings, b: PackSettings): boolean {
     a.types.length === b.types.length &&
     a.types.every((t, i) => b.types[i] === t) &&
     JSON.stringify(a.sources ?? null) === JSON.stringify(b.sources ?? null) &&
+    JSON.stringify(a.platforms ?? null) === JSON.stringify(b.platforms ?? null) &&
     JSON.stringify(sortedEntries(a.eventNames)) === JSON.stringify(sortedEntries(b.eventNames))
   );
 }
@@ -93,10 +99,12 @@ export function planChunk(input: ChunkInput): ChunkPlan {
   const build = (settings: PackSettings, at: number, leaveOut: ReadonlySet<number>, after = -1): BuildResult => {
     const types = new Set(settings.types);
     const sources = settings.sources === undefined ? null : new Set(settings.sources);
+    const platforms = settings.platforms ?? input.current.platforms ?? {};
     const events: { seq: number; event: CurrentsEvent }[] = [];
     for (const row of input.rows) {
       if (row.seq <= after || !types.has(row.type) || leaveOut.has(row.seq)) continue;
       if (sources !== null && !sources.has(row.source)) continue;
+      if (!matchesPlatform(row.platform, platforms)) continue;
       let event = parsed.get(row.seq);
       if (event === undefined) {
         event = JSON.parse(row.payload) as CurrentsEvent;

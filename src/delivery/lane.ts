@@ -234,7 +234,8 @@ export class Lane {
       const was = inflight.plan === null ? snapshot.sources : inflight.plan.settings.sources;
       const sources =
         was === undefined || snapshot.sources === undefined ? undefined : [...new Set([...was, ...snapshot.sources])];
-      const { sources: _current, ...unfiltered } = base;
+      // Every platform: the feed's filter may have changed since (the plan filters by the one it was packed under).
+      const { sources: _current, platformsIn: _in, platformsNotIn: _notIn, ...unfiltered } = base;
       const whole = sources === undefined ? unfiltered : { ...unfiltered, sources };
       const rows: LogRow[] = [];
       let after = this.#cursor.seq;
@@ -294,7 +295,7 @@ export class Lane {
       rows: chunk.rows,
       to: chunk.to,
       stored: chunk.inflight,
-      current: packSettingsOf(snapshot),
+      current: packSettingsOf(snapshot, this.#cursor.feed),
       now: this.deps.clock.now(),
     });
   }

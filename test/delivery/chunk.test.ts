@@ -137,6 +137,28 @@ describe('planChunk', () => {
     );
   });
 
+  it("packs a chunk again with the feed's platform filter of then, and what the filter of now adds afresh", () => {
+    const noIos: PackSettings = { ...base, platforms: { platformsNotIn: ['ios'] } };
+    const first = planChunk(input({ rows: log, current: noIos }));
+    const ios = log.filter((r) => r.platform === 'ios').map((r) => r.seq);
+    expect(ios.length).toBeGreaterThan(0);
+    expect(seqsOf(first.batches).some((s) => ios.includes(s))).toBe(false);
+    // Crashed with it in flight: sent again as it was, without the ios events, under the filter of then.
+    const again = planChunk(
+      input({
+        rows: log,
+        stored: chunk({ plan: { settings: noIos, exclude: [] } }),
+        current: { ...base, platforms: {} },
+      }),
+    );
+    expect(again.batches.map(idOf)).toEqual(first.batches.map(idOf));
+    // Once those are done, the ios events (now this feed's) are packed afresh.
+    const done = seqsOf(first.batches);
+    const stored = chunk({ plan: { settings: noIos, exclude: [] }, done, unsure: [] });
+    const fresh = planChunk(input({ rows: log, stored, current: { ...base, platforms: {} }, now: T + 1 }));
+    expect(seqsOf(fresh.batches)).toEqual(ios.filter((s) => log.find((r) => r.seq === s)!.externalUserId !== null));
+  });
+
   it('gives every event of a chunk exactly one place, whatever was done before and whatever changed', async () => {
     const types = [SEND, CLICK];
     const settings = fc.record({

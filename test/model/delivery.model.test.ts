@@ -3,7 +3,7 @@ import { describe, it } from 'vitest';
 import type { PatchExportBody } from '../../src/server/exports/schemas.js';
 import { CALM, type Weather } from './fake-mparticle.js';
 import { checkInvariants } from './invariants.js';
-import { KEYS, TYPES, World } from './world.js';
+import { KEYS, SOURCES, TYPES, World } from './world.js';
 
 /**
  * The delivery loop against a model (see README "How the promise is tested"): random sequences of pushes, pauses,
@@ -40,6 +40,7 @@ const push = fc
       type: fc.constantFrom(...TYPES),
       user: fc.option(fc.constantFrom(...USERS), { freq: 8, nil: null }),
       platform: fc.constantFrom(null, 'ios', 'android', 'web'),
+      source: fc.constantFrom(...SOURCES),
     }),
     { minLength: 1, maxLength: 12 },
   )
@@ -62,6 +63,9 @@ const edit: fc.Arbitrary<Cmd> = fc.oneof(
     .boolean()
     .map((named) => patchCmd(`names=${named}`, { event_names: named ? { [TYPES[0]]: 'Email went out' } : {} })),
   fc.constantFrom(0, 20).map((rate) => patchCmd(`rate=${rate}`, { rate_limit: rate })),
+  fc
+    .constantFrom<(string[] | null)[]>(null, ['default'], ['brand-b'], ['brand-b', 'default'])
+    .map((sources) => patchCmd(`sources=${sources?.join('+') ?? 'all'}`, { sources })),
   fc.constantFrom(1, 2).map((hours) => patchCmd(`hold=${hours}h`, { hold_window_hours: hours })),
   fc
     .subarray([...TYPES], { minLength: 1 })

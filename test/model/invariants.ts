@@ -41,7 +41,7 @@ export async function checkInvariants(world: World): Promise<void> {
     const perType = fates.get(e.type) ?? new Map<Fate, number>();
     perType.set(fate, (perType.get(fate) ?? 0) + 1);
     fates.set(e.type, perType);
-    const loose = world.toggled.has(e.type);
+    const loose = world.toggled.has(e.type) || world.toggledSources.has(e.source);
     const got = received.get(e.id) ?? [];
     if (fate === 'waiting' || fate === 'in_flight') problems.push(`${e.id} (${e.type}): ${fate} after settling`);
     if (!loose && fate === 'delivered' && got.length === 0) {
@@ -92,7 +92,7 @@ export async function checkInvariants(world: World): Promise<void> {
   const counted = (type: string, outcome: Outcome) =>
     counters.filter((c) => c.type === type && c.outcome === outcome).reduce((n, c) => n + c.count, 0);
   for (const type of TYPES) {
-    if (world.toggled.has(type)) continue;
+    if (world.toggled.has(type) || world.toggledSources.size > 0) continue;
     const f = fates.get(type) ?? new Map<Fate, number>();
     const traced = (fate: Fate) => f.get(fate) ?? 0;
     const pairs: [string, number, number][] = [

@@ -33,6 +33,8 @@ export const TYPES = [
   'users.messages.contentcard.Click',
 ] as const;
 export const KEYS = ['key-a', 'key-b', 'key-c'] as const;
+/** The built-in source and a second workspace. */
+export const SOURCES = ['default', 'brand-b'] as const;
 export const EXPORT_ID = 'exp_model';
 const PROBE_MS = 60_000;
 const LEASE_TTL_MS = 60_000;
@@ -83,6 +85,7 @@ class ProcessClock implements Clock {
 
 export interface PushedEvent {
   id: string;
+  source: string;
   type: string;
   user: string | null;
   platform: string | null;
@@ -112,6 +115,8 @@ export class World {
   readonly procs: Proc[] = [];
   /** Types whose selection changed during the run (their events' fates are judged loosely). */
   readonly toggled = new Set<string>();
+  /** Sources whose selection changed during the run (their events too). */
+  readonly toggledSources = new Set<string>();
   readonly everSelected = new Set<string>();
   /** Every feed id the export had. */
   readonly feedsSeen = new Set<string>();
@@ -140,6 +145,15 @@ export class World {
     copyFileSync(await template(), this.#path);
     this.ingest = await openSqliteStore({ path: this.#path, synchronous: 'normal' });
     const now = this.clock.now();
+    await this.ingest.createSource({
+      id: 'brand-b',
+      name: 'Brand B',
+      state: 'active',
+      tokenHash: null,
+      config: { kind: 'http' },
+      createdAt: now,
+      updatedAt: now,
+    });
     const feeds: ExportRecord['feeds'] = {};
     for (const [slot, key] of Object.entries(initial.feeds)) {
       feeds[slot as keyof typeof feeds] = { key, secretEnc: this.secrets.encrypt(`secret-${key}`) };
@@ -238,7 +252,7 @@ export class World {
     await proc.store.close();
   }
 
-  async push(specs: { type: string; user: string | null; platform: string | null }[]): Promise<void> {
+  async push(specs: { type: string; user: string | null; platform: string | null; source?: string }[]): Promise<void> {
     const now = this.clock.now();
     const events = specs.map((s) => {
       const n = this.#nextEvent++;
@@ -253,8 +267,9 @@ export class World {
         delete event.platform;
         delete event.app_id;
       }
-      this.pushed.push({ id, type: s.type, user: s.user, platform: s.platform, receivedAt: now });
-      return toNewEvent(event, now, this.opts.partitions);
+      const source = s.source ?? 'default';
+      this.pushed.push({ id, source, type: s.type, user: s.user, platform: s.platform, receivedAt: now });
+      return toNewEvent(event, now, this.opts.partitions, source);
     });
     await this.ingest.append(events);
     for (const p of this.alive) p.engine.wake();
@@ -274,6 +289,10 @@ export class World {
       if (next.events.includes(t)) this.everSelected.add(t);
     }
     for (const p of snapshotOf(next).plans) this.feedsSeen.add(p.id);
+    for (const s of SOURCES) {
+      const taken = (r: ExportRecord) => r.sources === undefined || r.sources.includes(s);
+      if (taken(before) !== taken(next)) this.toggledSources.add(s);
+    }
     await this.ingest.updateExport(next);
     const proc = this.alive[0];
     if (proc) await this.clock.until(proc.engine.refresh());

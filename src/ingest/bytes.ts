@@ -15,12 +15,21 @@ export interface ByteSource {
   close(): Promise<void>;
 }
 
-/** The chunks of a stream. `size`: the length announced (a listing's); ending before it means the download was cut. */
-export function streamSource(chunks: AsyncIterable<Buffer | Uint8Array>, size: number, name: string): ByteSource {
+/**
+ * The chunks of a stream. `size`: the length announced (a listing's); ending before it means the download was cut.
+ * `stop`: when it aborts, the download is given up (read again later) rather than read to its end.
+ */
+export function streamSource(
+  chunks: AsyncIterable<Buffer | Uint8Array>,
+  size: number,
+  name: string,
+  stop?: AbortSignal,
+): ByteSource {
   const iterator = chunks[Symbol.asyncIterator]();
   let received = 0;
   return {
     async read() {
+      if (stop?.aborted) throw new InputUnavailableError(`the download of ${name} was stopped at byte ${received}`);
       let next: IteratorResult<Buffer | Uint8Array>;
       try {
         next = await iterator.next();
@@ -46,6 +55,19 @@ export function streamSource(chunks: AsyncIterable<Buffer | Uint8Array>, size: n
       await iterator.return?.();
     },
   };
+}
+
+/** The chunks of a source, to its end (NDJSON reads chunks). */
+export async function* chunksOf(source: ByteSource): AsyncGenerator<Buffer, void, undefined> {
+  try {
+    for (;;) {
+      const chunk = await source.read(READ_SIZE);
+      if (chunk.length === 0) return;
+      yield chunk;
+    }
+  } finally {
+    await source.close();
+  }
 }
 
 export class Bytes {

@@ -97,7 +97,7 @@ export function openGcs(s: GcsSettings): Bucket {
       // The request starts with the stream: its first answer (a 404 for a replaced generation) comes as the first
       // chunk or an error, so it is awaited here to be told apart from a download cut later.
       try {
-        return await firstChunk(file.createReadStream({ validation: false }));
+        return await firstChunk(file.createReadStream());
       } catch (e) {
         throw classifyGcs(e, s, object.key);
       }

@@ -28,8 +28,9 @@ export interface PollersDeps {
   now?: () => number;
   /** Opens a source's bucket (default: the cloud SDKs). */
   openBucket?: (config: StorageConfig, decrypt: (enc: string) => string) => Bucket;
-  /** Overrides every source's poll interval (tests). */
+  /** Overrides every source's poll interval and backoff (tests). */
   intervalMs?: number;
+  backoffMs?: (failures: number) => number;
 }
 
 type StorageSource = SourceRecord & { config: StorageConfig };
@@ -94,6 +95,7 @@ export class BucketPollers {
         holds: () => deps.leases?.holds(source.id) ?? true,
         ...(deps.now ? { now: deps.now } : {}),
         ...(deps.intervalMs !== undefined ? { intervalMs: deps.intervalMs } : {}),
+        ...(deps.backoffMs ? { backoffMs: deps.backoffMs } : {}),
       });
       this.#loops.set(source.id, { loop, updatedAt: source.updatedAt });
       loop.start();

@@ -211,6 +211,8 @@ export class BucketPoller {
       result = await importer.readInput(name, batches, { commit: true, quarantineFailure: true, eventType: type });
     } catch (e) {
       if (!(e instanceof InputUnavailableError)) throw e;
+      // Stopped (the service shuts down, the source changed): read again from the start next time, not a failure.
+      if (stop.aborted) return 'gone';
       return unavailable(`${e.message}; it is read again at the next poll`, 'unreachable');
     }
     const failure = result.failure;

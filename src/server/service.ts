@@ -69,7 +69,18 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
       delivers,
     });
     const drain = new Drain();
-    const app = await buildApp({ config, store, keys, logger, metrics, secrets, engine, drain });
+    let sourcesChanged = (): void => undefined;
+    const app = await buildApp({
+      config,
+      store,
+      keys,
+      logger,
+      metrics,
+      secrets,
+      engine,
+      drain,
+      onSourcesChanged: () => sourcesChanged(),
+    });
     const retention = startRetention(store, config, logger);
     releases.push({ name: 'retention', release: retention.stop });
     releases.push({ name: 'delivery', release: () => engine.stop() });
@@ -78,6 +89,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
     if (config.role !== 'deliver') {
       const pollers = await startPollers({ config, store, secrets, metrics, engine, logger, owner });
       releases.push({ name: 'storage pollers', release: pollers.stop });
+      sourcesChanged = pollers.refresh;
     }
     releases.push({
       name: 'http',

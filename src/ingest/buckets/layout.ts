@@ -17,7 +17,8 @@ export function dateOf(key: string): { hour: number; at: number } | null {
   const m = DATE.exec(key);
   if (m === null) return null;
   const hour = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]));
-  if (Number.isNaN(hour) || new Date(hour).getUTCHours() !== Number(m[4])) return null;
+  // Date.UTC rolls over (month 13, February 30th): such a folder is not an hour.
+  if (hourText(hour) !== `${m[1]}-${m[2]}-${m[3]}-${m[4]}`) return null;
   const at = m.index + (m[0].startsWith('/') ? 1 : 0);
   return { hour, at };
 }

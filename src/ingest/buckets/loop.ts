@@ -121,7 +121,13 @@ export class SourceLoop {
             },
           });
           const report = await poller.poll(signal);
-          if (!report.finished) break;
+          if (signal.aborted) break;
+          if (!report.finished) {
+            // The lease ran short (another process may take the source over): the manager decides at its next
+            // refresh; nothing read so far is lost, and what is left waits for the next poll.
+            await sleep(this.#interval(), signal);
+            continue;
+          }
           const problem = report.unavailableError ?? report.corrupt.at(-1) ?? null;
           failures = report.unavailableError === null ? 0 : failures + 1;
           wait = failures > 0 ? this.#backoff(failures) : this.#interval();

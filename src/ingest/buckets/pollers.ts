@@ -39,6 +39,7 @@ export class BucketPollers {
   readonly #loops = new Map<string, { loop: SourceLoop; updatedAt: number }>();
   #timer: NodeJS.Timeout | null = null;
   #refreshing: Promise<void> | null = null;
+  #again = false;
   #stopped = false;
 
   constructor(private readonly deps: PollersDeps) {}
@@ -54,13 +55,23 @@ export class BucketPollers {
     return [...this.#loops.keys()].sort();
   }
 
+  /** Read the sources again; asked during a refresh, another follows it (the change may have come after its read). */
   refresh(): Promise<void> {
     if (this.#stopped) return Promise.resolve();
-    this.#refreshing ??= this.#sync()
-      .catch((e: unknown) => this.deps.logger.warn({ err: detailOf(e) }, 'could not refresh the storage sources'))
-      .finally(() => {
-        this.#refreshing = null;
-      });
+    if (this.#refreshing !== null) {
+      this.#again = true;
+      return this.#refreshing;
+    }
+    this.#refreshing = (async () => {
+      do {
+        this.#again = false;
+        await this.#sync().catch((e: unknown) =>
+          this.deps.logger.warn({ err: detailOf(e) }, 'could not refresh the storage sources'),
+        );
+      } while (this.#again && !this.#stopped);
+    })().finally(() => {
+      this.#refreshing = null;
+    });
     return this.#refreshing;
   }
 

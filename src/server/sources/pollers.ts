@@ -61,7 +61,7 @@ export function pollLeases(manager: LeaseManager): PollLeases {
   };
 }
 
-export async function startPollers(deps: PollerServiceDeps): Promise<{ stop(): Promise<void> }> {
+export async function startPollers(deps: PollerServiceDeps): Promise<{ stop(): Promise<void>; refresh(): void }> {
   const { config, store, logger } = deps;
   const ttlMs = config.delivery.leaseTtlMs;
   const leases = store.capabilities.multiProcess
@@ -81,5 +81,5 @@ export async function startPollers(deps: PollerServiceDeps): Promise<{ stop(): P
     ...(leases ? { leases } : {}),
   });
   await pollers.start();
-  return { stop: () => pollers.stop() };
+  return { stop: () => pollers.stop(), refresh: () => void pollers.refresh() };
 }

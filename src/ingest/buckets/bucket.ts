@@ -70,7 +70,12 @@ export function networkCode(e: unknown): string | null {
   return null;
 }
 
-export const detailOf = (e: unknown): string => (e instanceof Error ? e.message || e.name : String(e)).slice(0, 300);
+/** Secrets an SDK's message might echo (a SAS signature in a URL, an account key): never shown or logged. */
+const SECRETS = /\b(sig|AccountKey|SharedAccessSignature|X-Amz-Signature|X-Amz-Credential|access_token)=[^&;\s"']+/gi;
+
+/** An error's message, short and without secrets, for statuses and logs. */
+export const detailOf = (e: unknown): string =>
+  (e instanceof Error ? e.message || e.name : String(e)).replace(SECRETS, '$1=(hidden)').slice(0, 300);
 
 /** The sentences shared by the adapters; each adds what its cloud calls the permissions and settings. */
 export const say = {

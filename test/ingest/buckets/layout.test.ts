@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Bucket, BucketObject } from '../../../src/ingest/buckets/bucket.js';
+import { detailOf, type Bucket, type BucketObject } from '../../../src/ingest/buckets/bucket.js';
 import { dateOf, discover, hourText, readable } from '../../../src/ingest/buckets/layout.js';
 
 /** Braze's layout as the pollers read it: date= hours, and the folders found without listing their history. */
@@ -64,5 +64,17 @@ describe("Braze's storage layout", () => {
     expect(layout.undated.map((o) => o.key)).toEqual(['p/manual/1.avro', 'p/manual/2.ndjson']);
     // One key per folder, plus the objects outside the layout, not 1,500 keys of history.
     expect(bucket.returned).toBeLessThan(10);
+  });
+});
+
+describe('bucket errors', () => {
+  it('never carry a secret an SDK message echoes', () => {
+    const e = new Error(
+      'GET https://acct.blob.core.windows.net/c?sv=2024&sig=SECRETSIG%2F&se=1 failed; AccountKey=SECRETKEY==; ' +
+        'X-Amz-Signature=SECRETAMZ',
+    );
+    const shown = detailOf(e);
+    expect(shown).not.toMatch(/SECRET/);
+    expect(shown).toContain('sig=(hidden)');
   });
 });

@@ -22,6 +22,8 @@
  * - source:      one Braze workspace's Current as this service receives it: pushed over HTTP with its own token (or
  *                the service's ingest token, the built-in source `default`), or written as files to a bucket (S3,
  *                Azure Blob, GCS) that is polled. Every logged event records its source; exports may take only some.
+ * - checkpoint:  what a storage source's poller recorded of one object it read (key, size, etag or generation, the
+ *                events it held, the error when it could not be read whole), so that no object is read twice.
  */
 
 /** The four inputs of mParticle's Braze feed. */
@@ -394,3 +396,39 @@ export interface SourceStatus {
   newestObjectAt: number | null;
   updatedAt: number;
 }
+
+/**
+ * One object of a storage source as its poller recorded it after reading it (its events committed first). An object
+ * listed again with the same size and etag is not read again; a changed one (replaced in the bucket) is.
+ */
+export interface ObjectCheckpoint {
+  /** The object's key (S3, GCS name, Azure blob name). */
+  object: string;
+  size: number;
+  /** S3 and Azure: the ETag; GCS: the generation. */
+  etag: string;
+  /** Its `date=` hour (ms), or null for an object outside Braze's layout (those are never pruned). */
+  hour: number | null;
+  importedAt: number;
+  /** Events read from it (stored, duplicates and quarantined alike). */
+  events: number;
+  /** Why it could not be read whole (with the byte offset), or null. */
+  error: string | null;
+}
+
+/** Where a storage source's poller stands, kept in the store so a restart or another process goes on from there. */
+export interface SourceCursor {
+  /** The source's `from` setting this cursor was started from (ms, or null): a changed setting starts it again. */
+  from: number | null;
+  /** First hour (ms) imported: objects of earlier hours (and undated ones modified before it) are left alone. */
+  start: number;
+  /** Polls list from this hour (ms): every hour before it was listed after it had settled, and its objects read. */
+  hour: number;
+}
+
+/**
+ * The lease key ("export" part) under which a storage source is polled by one process at a time: the delivery lease
+ * table with a reserved name no export id can take (export ids are generated as `exp_...`); the feed part is the
+ * source id, the partition 0.
+ */
+export const SOURCE_LEASE = '~sources';

@@ -20,7 +20,11 @@ export interface LeaseManagerOptions {
   ttlMs: number;
   logger: Logger;
   now?: () => number;
+  /** The roles of the processes that share these keys (default: those that deliver, `all` and `deliver`). */
+  roles?: readonly string[];
 }
+
+const DELIVERING = ['all', 'deliver'];
 
 const keyOf = (k: LeaseKey): string => `${k.exportId}\u0000${k.feed}\u0000${k.partition}`;
 
@@ -54,7 +58,7 @@ export class LeaseManager {
     const now = this.#now();
     await this.opts.store.heartbeat(this.opts.owner, now, this.opts.role);
     const alive = (await this.opts.store.liveProcesses(now - this.opts.ttlMs))
-      .filter((p) => p.role === 'all' || p.role === 'deliver')
+      .filter((p) => (this.opts.roles ?? DELIVERING).includes(p.role))
       .map((p) => p.owner);
     if (!alive.includes(this.opts.owner)) alive.push(this.opts.owner);
     alive.sort();

@@ -2,7 +2,7 @@ import { inflateRawSync, constants as zlibConstants } from 'node:zlib';
 // avsc is CommonJS and Node cannot see its named exports from ESM: take the module object as the default import.
 import avsc, { type Schema, type Type } from 'avsc';
 import { typeFromAvroName, eventType } from '../catalog/catalog.js';
-import { FileBytes, readVarLong } from './bytes.js';
+import { Bytes, readVarLong } from './bytes.js';
 import { avroSnappyBlock } from './snappy.js';
 import { FileReadError, type ReadBatch, type ReadItem } from './source.js';
 
@@ -29,7 +29,7 @@ const CODECS: Record<string, Decompress> = {
   snappy: (data) => avroSnappyBlock(data),
 };
 
-async function readLong(bytes: FileBytes, what: string): Promise<number> {
+async function readLong(bytes: Bytes, what: string): Promise<number> {
   const at = bytes.offset;
   const have = await bytes.ensure(10);
   const read = readVarLong(bytes.peek(), 0);
@@ -41,7 +41,7 @@ async function readLong(bytes: FileBytes, what: string): Promise<number> {
   return read.value;
 }
 
-async function readExactly(bytes: FileBytes, n: number, what: string): Promise<Buffer> {
+async function readExactly(bytes: Bytes, n: number, what: string): Promise<Buffer> {
   const at = bytes.offset;
   const data = await bytes.take(n);
   if (data.length < n) {
@@ -56,7 +56,7 @@ interface Header {
   sync: Buffer;
 }
 
-async function readHeader(bytes: FileBytes): Promise<Header> {
+async function readHeader(bytes: Bytes): Promise<Header> {
   const magic = await bytes.take(4);
   if (magic.length < 4 || !magic.equals(MAGIC)) {
     throw new FileReadError('not an Avro object container file (it does not start with "Obj\\x01")', 0);
@@ -136,7 +136,14 @@ function decodeRecords(
 
 /** Read an Avro container file, one batch per block. `pathType` is the `event_type=` folder name, if any. */
 export async function* readAvro(path: string, pathType: string | null): AsyncGenerator<ReadBatch, void, undefined> {
-  const bytes = await FileBytes.open(path);
+  yield* readAvroBytes(await Bytes.open(path), pathType);
+}
+
+/** Read an Avro container from any input (a file, a download), one batch per block; closes the input at the end. */
+export async function* readAvroBytes(
+  bytes: Bytes,
+  pathType: string | null,
+): AsyncGenerator<ReadBatch, void, undefined> {
   try {
     const header = await readHeader(bytes);
     const decompress = CODECS[header.codec];

@@ -28,13 +28,20 @@ function parseLine(line: Buffer, offset: number, index: number, items: ReadItem[
 }
 
 export async function* readNdjson(path: string): AsyncGenerator<ReadBatch, void, undefined> {
+  yield* readNdjsonChunks(createReadStream(path, { highWaterMark: 1 << 20 }));
+}
+
+/** NDJSON from any chunks (a file, a download). */
+export async function* readNdjsonChunks(
+  chunks: AsyncIterable<Buffer | Uint8Array>,
+): AsyncGenerator<ReadBatch, void, undefined> {
   let pending: Buffer = Buffer.alloc(0);
   /** File offset of pending[0]. */
   let pendingAt = 0;
   let line = 0;
   let bytesRead = 0;
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
-    const data = chunk as Buffer;
+  for await (const chunk of chunks) {
+    const data = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk);
     bytesRead += data.length;
     const buf = pending.length === 0 ? data : Buffer.concat([pending, data]);
     const items: ReadItem[] = [];

@@ -40,6 +40,17 @@ export class FileReadError extends Error {
   }
 }
 
+/**
+ * The input could not be read for a reason outside it (a download cut, a network failure): unlike FileReadError, its
+ * content is not at fault, and reading it again later may work.
+ */
+export class InputUnavailableError extends Error {
+  override readonly name = 'InputUnavailableError';
+}
+
 export type FileFormat = 'avro' | 'ndjson' | 'json';
 
 export type FileReader = (path: string) => AsyncGenerator<ReadBatch, void, undefined>;
+
+/** Batches read from one input (a file, or an object of a bucket). */
+export type Batches = AsyncGenerator<ReadBatch, void, undefined>;

@@ -36,6 +36,8 @@ export interface AppDeps {
   now?: () => number;
   /** Shutdown's drain (503 + Connection: close for new requests); the service passes its own. */
   drain?: Drain;
+  /** A source was created, changed or deleted through this API (the service's storage pollers look at once). */
+  onSourcesChanged?: () => void;
 }
 
 /** The HTTP API. Built without listening so that tests can call it in-process (`app.inject`). */
@@ -80,7 +82,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerQuarantineRoutes(api, { store, partitions: config.partitions });
   const exportDeps = { store, secrets: deps.secrets, engine: deps.engine, now: deps.now ?? Date.now };
   registerExportRoutes(api, exportDeps);
-  registerSourceRoutes(api, { store, secrets: deps.secrets, directory, now: exportDeps.now });
+  registerSourceRoutes(api, {
+    store,
+    secrets: deps.secrets,
+    directory,
+    now: exportDeps.now,
+    ...(deps.onSourcesChanged ? { onChange: deps.onSourcesChanged } : {}),
+  });
   registerExportActions(api, { ...exportDeps, partitions: config.partitions });
   registerEventRoutes(api, { store, now: exportDeps.now });
   registerCatalogRoute(api);

@@ -16,6 +16,7 @@ import { Drain } from './drain.js';
 import { checkSecretKey, ensureKeys, type Keys } from './keys.js';
 import { Metrics } from './metrics.js';
 import { startRetention } from './retention.js';
+import { startPollers } from './sources/pollers.js';
 
 export interface Service {
   app: FastifyInstance;
@@ -41,11 +42,12 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
     // Several processes on one PostgreSQL share delivery through leases; alone on SQLite, this process sends all.
     // A process of role ingest delivers nothing, so it takes no part in the leases either.
     const delivers = config.role !== 'ingest';
+    const owner = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
     const leases =
       store.capabilities.multiProcess && delivers
         ? new LeaseManager({
             store,
-            owner: `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`,
+            owner,
             role: config.role,
             ttlMs: config.delivery.leaseTtlMs,
             logger,
@@ -67,11 +69,28 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
       delivers,
     });
     const drain = new Drain();
-    const app = await buildApp({ config, store, keys, logger, metrics, secrets, engine, drain });
+    let sourcesChanged = (): void => undefined;
+    const app = await buildApp({
+      config,
+      store,
+      keys,
+      logger,
+      metrics,
+      secrets,
+      engine,
+      drain,
+      onSourcesChanged: () => sourcesChanged(),
+    });
     const retention = startRetention(store, config, logger);
     releases.push({ name: 'retention', release: retention.stop });
     releases.push({ name: 'delivery', release: () => engine.stop() });
     await engine.start();
+    // Polling buckets is ingest: a process of role deliver leaves it to the others.
+    if (config.role !== 'deliver') {
+      const pollers = await startPollers({ config, store, secrets, metrics, engine, logger, owner });
+      releases.push({ name: 'storage pollers', release: pollers.stop });
+      sourcesChanged = pollers.refresh;
+    }
     releases.push({
       name: 'http',
       release: async () => {

@@ -19,6 +19,8 @@ import type {
   QuarantineRecord,
   Replay,
   NewSource,
+  ObjectCheckpoint,
+  SourceCursor,
   SourceRecord,
   SourceStatus,
   SourceTotals,
@@ -223,7 +225,10 @@ export interface SourcePort {
   listSources(): Promise<SourceRecord[]>;
   /** Replace the stored record (the caller read it, changed it and bumped updatedAt); throws when it was deleted. */
   updateSource(record: SourceRecord): Promise<void>;
-  /** Delete a source: it takes no more events, its status goes; the log keeps its events under its id. */
+  /**
+   * Delete a source: it takes no more events; its status, checkpoints, cursor and poll lease go; the log keeps its
+   * events under its id.
+   */
   deleteSource(id: string, at: number): Promise<void>;
   /** What each source received, kept by the appends in their transactions (sources that received nothing absent). */
   sourceTotals(): Promise<SourceTotals[]>;
@@ -231,6 +236,19 @@ export interface SourcePort {
   getSourceStatus(id: string): Promise<SourceStatus | null>;
   /** Overwrite what a source's worker says of it; throws when there is no such source. */
   putSourceStatus(id: string, status: SourceStatus): Promise<void>;
+
+  /** The checkpoints kept of these objects of a storage source (objects never read are absent). */
+  getObjectCheckpoints(id: string, objects: readonly string[]): Promise<ObjectCheckpoint[]>;
+  /** Record objects read (a checkpoint of the same object is replaced); throws when there is no such source. */
+  putObjectCheckpoints(id: string, checkpoints: readonly ObjectCheckpoint[]): Promise<void>;
+  /**
+   * Forget checkpoints of objects whose `date=` hour is before `beforeHour` (ms): the poller never lists those hours
+   * again. Undated ones are kept. Returns how many went.
+   */
+  pruneObjectCheckpoints(id: string, beforeHour: number): Promise<number>;
+  getSourceCursor(id: string): Promise<SourceCursor | null>;
+  /** Throws when there is no such source. */
+  putSourceCursor(id: string, cursor: SourceCursor): Promise<void>;
 }
 
 export interface DeliveryStatePort {

@@ -8,6 +8,7 @@ import { describeLog } from './contract/log.js';
 import { describeRead } from './contract/read.js';
 import { describeRecords } from './contract/records.js';
 import { describeRetention } from './contract/retention.js';
+import { describeSourceObjects } from './contract/source-objects.js';
 import { describeSources } from './contract/sources.js';
 
 export type { StoreFactory } from './contract/fixtures.js';
@@ -28,5 +29,6 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
     describeHistory(ctx);
     describeLeases(ctx);
     describeSources(ctx);
+    describeSourceObjects(ctx);
   });
 }

@@ -27,6 +27,8 @@ export interface SourceRouteDeps {
   /** The ingest route's view of the sources: told of every change made here. */
   directory: SourceDirectory;
   now: () => number;
+  /** Told of every change made here (this process's storage pollers look at once rather than at their next refresh). */
+  onChange?: () => void;
 }
 
 const statusView = z
@@ -38,6 +40,7 @@ export function registerSourceRoutes(api: Api, deps: SourceRouteDeps): void {
   const { store, directory } = deps;
   const changed = <T>(value: T): T => {
     directory.invalidate();
+    deps.onChange?.();
     return value;
   };
 
@@ -58,7 +61,7 @@ export function registerSourceRoutes(api: Api, deps: SourceRouteDeps): void {
     },
     handler: async ({ body, reply }) => {
       const { record, token } = await createSource(store, body, { secrets: deps.secrets, now: deps.now() });
-      directory.invalidate();
+      changed(null);
       return reply.code(201).send({ ...sourceJson(record), ...(token !== null ? { token } : {}) });
     },
   });
@@ -177,7 +180,7 @@ export function registerSourceRoutes(api: Api, deps: SourceRouteDeps): void {
     },
     handler: async ({ params, reply }) => {
       await removeSource(store, await loadSource(store, params.id), deps.now());
-      directory.invalidate();
+      changed(null);
       return reply.code(204).send();
     },
   });

@@ -15,6 +15,7 @@ import { openDb, type Db } from './pool.js';
 import { makeQuarantine } from './quarantine.js';
 import { makeReader } from './read.js';
 import { makeRetention } from './retention.js';
+import { makeSourceObjects } from './source-objects.js';
 import { makeSourceKeys, makeSources, type PgSourceKeys } from './sources.js';
 
 export interface PostgresStoreOptions {
@@ -74,6 +75,7 @@ function storeOn(db: Db, chunks: ReturnType<typeof makeChunks>, sourceKeys: PgSo
   const appender = makeAppender(db, chunks, sourceKeys);
   const reader = makeReader(db, sourceKeys);
   const sources = makeSources(db, sourceKeys);
+  const sourceObjects = makeSourceObjects(db);
   const retention = makeRetention(db, chunks, logger, () => closed);
   const quarantine = makeQuarantine(db);
   const exportsTable = makeExports(db);
@@ -147,6 +149,7 @@ function storeOn(db: Db, chunks: ReturnType<typeof makeChunks>, sourceKeys: PgSo
     ...mapOps(quarantine, op),
     ...mapOps(exportsTable, op),
     ...mapOps(sources, op),
+    ...mapOps(sourceObjects, op),
     ...mapOps(delivery, op),
     ...mapOps(history, op),
     ...mapOps(leases, op),

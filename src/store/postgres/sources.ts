@@ -1,4 +1,4 @@
-import type { NewSource, SourceRecord, SourceStatus, SourceTotals } from '../../types.js';
+import { SOURCE_LEASE, type NewSource, type SourceRecord, type SourceStatus, type SourceTotals } from '../../types.js';
 import { ConflictError } from '../errors.js';
 import {
   goneMessage,
@@ -23,7 +23,11 @@ const SQL = {
   list: 'SELECT key, record FROM sources WHERE deleted_at IS NULL ORDER BY key',
   update: 'UPDATE sources SET record = $1 WHERE id = $2 AND deleted_at IS NULL RETURNING key',
   remove: 'UPDATE sources SET deleted_at = $1 WHERE id = $2 AND deleted_at IS NULL RETURNING key',
+  // A deleted source's worker state goes with it: status, checkpoints, cursor, and its poll lease.
   removeStatus: 'DELETE FROM source_status WHERE key = $1',
+  removeObjects: 'DELETE FROM source_objects WHERE key = $1',
+  removeCursor: 'DELETE FROM source_cursors WHERE key = $1',
+  removeLease: `DELETE FROM leases WHERE export_id = '${SOURCE_LEASE}' AND feed = $1`,
   totals: 'SELECT key, events, last_received_at, newest_event_time FROM source_totals ORDER BY key',
   getStatus:
     'SELECT st.status FROM source_status st JOIN sources s ON s.key = st.key WHERE s.id = $1 AND s.deleted_at IS NULL',
@@ -117,7 +121,11 @@ export function makeSources(db: Db, keys: PgSourceKeys) {
       db.tx(async (client) => {
         const { rows } = await client.query<{ key: number }>(SQL.remove, [at, id]);
         if (rows.length === 0) throw new Error(goneMessage(id));
-        await client.query(SQL.removeStatus, [rows[0]!.key]);
+        const key = rows[0]!.key;
+        await client.query(SQL.removeStatus, [key]);
+        await client.query(SQL.removeObjects, [key]);
+        await client.query(SQL.removeCursor, [key]);
+        await client.query(SQL.removeLease, [id]);
       }),
     async sourceTotals(): Promise<SourceTotals[]> {
       const rows = await db.query<SourceTotalsRow>(SQL.totals);

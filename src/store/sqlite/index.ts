@@ -16,6 +16,7 @@ import { migrate } from './migrate.js';
 import { makeQuarantine } from './quarantine.js';
 import { makeReader } from './read.js';
 import { makeRetention } from './retention.js';
+import { makeSourceObjects } from './source-objects.js';
 import { makeSourceKeys, makeSources } from './sources.js';
 
 export interface SqliteStoreOptions {
@@ -95,6 +96,7 @@ function storeOn(db: Database.Database, options: SqliteStoreOptions): Store {
   const appender = makeAppender(db, sourceKeys);
   const reader = makeReader(db, sourceKeys);
   const sources = makeSources(db, sourceKeys);
+  const sourceObjects = makeSourceObjects(db);
   const retention = makeRetention(
     db,
     (removed) => appender.forget(removed),
@@ -166,6 +168,7 @@ function storeOn(db: Database.Database, options: SqliteStoreOptions): Store {
     ...mapOps(quarantine, op),
     ...mapOps(exportsTable, op),
     ...mapOps(sources, op),
+    ...mapOps(sourceObjects, op),
     ...mapOps(history, op),
     ...mapOps(leases, op),
     getCursors: op(delivery.getCursors),

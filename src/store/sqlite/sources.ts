@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { NewSource, SourceRecord, SourceStatus, SourceTotals } from '../../types.js';
+import { SOURCE_LEASE, type NewSource, type SourceRecord, type SourceStatus, type SourceTotals } from '../../types.js';
 import { ConflictError } from '../errors.js';
 import {
   goneMessage,
@@ -23,7 +23,11 @@ const SQL = {
   list: 'SELECT key, record FROM sources WHERE deleted_at IS NULL ORDER BY key',
   update: 'UPDATE sources SET record = ? WHERE id = ? AND deleted_at IS NULL',
   remove: 'UPDATE sources SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL',
+  // A deleted source's worker state goes with it: status, checkpoints, cursor, and its poll lease.
   removeStatus: 'DELETE FROM source_status WHERE key = (SELECT key FROM sources WHERE id = ?)',
+  removeObjects: 'DELETE FROM source_objects WHERE key = (SELECT key FROM sources WHERE id = ?)',
+  removeCursor: 'DELETE FROM source_cursors WHERE key = (SELECT key FROM sources WHERE id = ?)',
+  removeLease: `DELETE FROM leases WHERE export_id = '${SOURCE_LEASE}' AND feed = ?`,
   totals: 'SELECT key, events, last_received_at, newest_event_time FROM source_totals ORDER BY key',
   getStatus:
     'SELECT st.status FROM source_status st JOIN sources s ON s.key = st.key WHERE s.id = ? AND s.deleted_at IS NULL',
@@ -81,13 +85,21 @@ export function makeSources(db: Database.Database, keys: ReturnType<typeof makeS
   const update = db.prepare(SQL.update);
   const remove = db.prepare(SQL.remove);
   const removeStatus = db.prepare(SQL.removeStatus);
+  const removeObjects = db.prepare(SQL.removeObjects);
+  const removeCursor = db.prepare(SQL.removeCursor);
+  const removeLease = db.prepare(SQL.removeLease);
   const totals = db.prepare(SQL.totals);
   const getStatus = db.prepare(SQL.getStatus).pluck();
   const putStatus = db.prepare(SQL.putStatus);
 
   const removeAll = db.transaction((id: string, at: number) => {
+    const changes = remove.run(at, id).changes;
+    if (changes === 0) return 0;
     removeStatus.run(id);
-    return remove.run(at, id).changes;
+    removeObjects.run(id);
+    removeCursor.run(id);
+    removeLease.run(id);
+    return changes;
   });
 
   return {

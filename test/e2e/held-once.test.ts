@@ -96,12 +96,15 @@ describe.skipIf(pgUnavailable !== null)('a refused feed shared by two delivery p
     const first = Array.from({ length: 64 }, (_, i) => event(EMAIL, `held-once-a-${i}`));
     expect((await a.push(first)).status).toBe(200);
     await waitFor(async () => (await status(a)).feeds[0]!.state === 'credentials_rejected', 'the feed to be held');
-    // Both processes were refused on their own requests: each one met the refusal a lone process would.
+    // Usually both processes are refused on their own requests (each meets the refusal a lone process would, and
+    // both try to hold the feed). On a loaded machine one of them may learn of the hold from the store first and
+    // never send: that is the other way to the same end, so the assertions below hold either way.
     const refusedIn = async (s: Service) => {
       const metrics = parsePrometheus(await (await fetch(`${s.url}/metrics`)).text());
       return sampleValue(metrics, 'currents_delivery_requests_total', { export: id, feed: 'unbound', status: '403' });
     };
-    await waitFor(async () => ((await refusedIn(a)) ?? 0) > 0 && ((await refusedIn(b)) ?? 0) > 0, 'a 403 in each');
+    await waitFor(async () => ((await refusedIn(a)) ?? 0) + ((await refusedIn(b)) ?? 0) > 0, 'a 403');
+    await new Promise((r) => setTimeout(r, 2_000));
     await sandbox.faults({ latencyMs: 0 });
 
     // While held: more events wait, and only probes reach mParticle, one per interval for the two processes.

@@ -290,6 +290,13 @@ export interface Replay {
   finishedAt: number | null;
 }
 
+/** What became of the events one replay re-sent, per outcome (kept after its cursors go). */
+export interface ReplayCount {
+  generation: number;
+  outcome: Outcome;
+  count: number;
+}
+
 /** A replay as asked for: the store gives it its generation, and it has not finished. */
 export type NewReplay = Omit<Replay, 'generation' | 'finishedAt'>;
 

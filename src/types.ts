@@ -133,6 +133,8 @@ export interface ExportRecord {
   state: ExportState;
   /** Log position the export started from: it delivers events with seq above this. */
   startSeq: number;
+  /** The `from` it was created with ("now", "earliest" or a time); absent for exports made before it was kept. */
+  startFrom?: string;
   createdAt: number;
   updatedAt: number;
 }

@@ -203,6 +203,10 @@ export const exportView = z.object({
   sources: z.array(z.string()).nullable().describe('null: every source'),
   state: z.enum(['active', 'paused']),
   start_seq: z.number(),
+  from: z
+    .string()
+    .nullable()
+    .describe('where it started, as created: "now", "earliest" or a time (null for exports made before it was kept)'),
   created_at: z.string(),
   updated_at: z.string(),
 });

@@ -133,6 +133,8 @@ export function ExportPage({ id }: { id: string }) {
 
       <SourcesPanel status={status} now={now} />
 
+      <Replays exportId={id} now={now} />
+
       <section aria-labelledby="chart-heading" className="panel">
         <div className="section-head">
           <h2 id="chart-heading">Delivered events per minute</h2>
@@ -197,7 +199,6 @@ export function ExportPage({ id }: { id: string }) {
         )}
       </section>
 
-      <Replays exportId={id} now={now} />
       <DeadLetters exportId={id} now={now} onChange={reload} />
       <ConfirmDelete
         open={confirming}

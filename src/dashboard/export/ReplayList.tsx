@@ -14,7 +14,7 @@ export function ReplayList({ replays, now }: { replays: readonly ReplayView[]; n
     return <p className="muted">No replay yet: re-send a time range above to see its progress here.</p>;
   }
   return (
-    <ol className="replays plain" aria-label="Replays">
+    <ul className="replays plain" aria-label="Replays">
       {replays.map((r) => (
         <li key={r.generation} className="replay" data-replay={r.generation}>
           <div className="replay-head">
@@ -42,6 +42,6 @@ export function ReplayList({ replays, now }: { replays: readonly ReplayView[]; n
           {r.message !== null && <p className={r.state === 'failed' ? 'error-text' : 'muted'}>{r.message}</p>}
         </li>
       ))}
-    </ol>
+    </ul>
   );
 }

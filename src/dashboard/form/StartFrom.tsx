@@ -37,10 +37,10 @@ export function StartFrom({
       {choice('time', 'Events received since a time')}
       {kind === 'time' && (
         <div className={`field${error !== undefined ? ' invalid' : ''}`}>
-          <label htmlFor="f-from-time">Received since ({zone})</label>
+          <label htmlFor="f-from-at">Received since ({zone})</label>
           <input
             type="datetime-local"
-            id="f-from-time"
+            id="f-from-at"
             value={time}
             aria-invalid={error !== undefined}
             {...(error !== undefined ? { 'aria-describedby': 'f-from-error' } : {})}

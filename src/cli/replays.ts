@@ -14,6 +14,8 @@ import { openFromFlags, storeOptions } from './store-access.js';
  * start.
  */
 
+/** How long a replay may go unseen by any delivery process before the command says so. */
+const NOBODY_MS = 10_000;
 const RELATIVE = /^(\d+(?:\.\d+)?)\s*(m|min|h|d)$/i;
 const UNIT_MS: Record<string, number> = { m: 60_000, min: 60_000, h: 3_600_000, d: 86_400_000 };
 
@@ -117,8 +119,23 @@ async function replay(store: Store, partitions: number, id: string, flags: Repla
   bar.start(Math.max(preview.events - preview.no_feed, 1), 0, { delivered: 0 });
   const every = Math.max(50, Number(flags.interval) || 500);
   let view: ReplayView | undefined;
+  const hintAt = Date.now() + NOBODY_MS;
+  let hinted = false;
   for (;;) {
     view = (await listReplayViews(store, record, partitions, Date.now())).find((v) => v.generation === g);
+    if (!hinted && view?.state === 'running' && record.state !== 'paused' && Date.now() > hintAt) {
+      hinted = true;
+      // A delivery process gives a replay its cursors as soon as it sees it: none yet means none is running here.
+      const cursors = (await store.getCursors(record.id)).filter((c) => c.generation === g);
+      if (cursors.length === 0) {
+        bar.stop();
+        process.stderr.write(
+          `No process has picked replay ${g} up yet: is \`currents serve\` running on this data folder or database? ` +
+            'The replay is stored and starts when it runs; keep waiting or press Ctrl-C.\n',
+        );
+        bar.start(Math.max(view.events, 1), view.sent, { delivered: n(view.delivered) });
+      }
+    }
     if (view === undefined) throw new HttpError(404, 'not_found', `replay ${g} is gone: was export ${id} deleted?`);
     bar.setTotal(Math.max(view.events, 1));
     bar.update(view.events === 0 && view.state !== 'running' ? 1 : view.sent, { delivered: n(view.delivered) });

@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { sampleEvent } from '../../src/catalog/sample.js';
 import { startSandbox } from '../../src/sandbox/server.js';
-import { newPlace, startTestService, type TestService } from '../helpers/service.js';
-import { assertBuilt, runCli } from '../helpers/process.js';
+import { spawn } from 'node:child_process';
+import { newPlace, removePlace, startTestService, type TestService } from '../helpers/service.js';
+import { assertBuilt, MAIN, runCli } from '../helpers/process.js';
 
 /**
  * `currents exports replay` and `currents exports replays` through the built CLI, on the data folder of a running
@@ -115,4 +116,48 @@ describe('currents exports replay', { timeout: 90_000 }, () => {
     const none = await cli('exports', 'replays', id);
     expect(none.stdout).toContain('No replays yet');
   });
+
+  it('says so when no running service picks the replay up, and keeps it for when one runs', async () => {
+    const place = await newPlace('sqlite');
+    closers.push(() => removePlace(place));
+    const s = await startTestService(place);
+    const now = Math.floor(Date.now() / 1000);
+    await s.push([sampleEvent(SEND, { id: randomUUID(), time: now - 60, externalUserId: 'alone' })]);
+    const created = await s.api<{ id: string }>('POST', '/v1/exports', {
+      name: 'Nobody sends',
+      contact_email: 'ops@example.com',
+      destination: { base_url: 'http://127.0.0.1:9' },
+      feeds: { unbound: { key: 'k', secret: 's' } },
+      events: [SEND],
+    });
+    await s.close('keep');
+
+    const child = spawn(
+      process.execPath,
+      [MAIN, 'exports', 'replay', created.body.id, '--from', '1h', '--data', place.dataDir, '--partitions', '4'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    const deadline = Date.now() + 40_000;
+    while (!err.includes('No process has picked') && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 200));
+    child.kill('SIGINT');
+    await exited;
+    expect(out).toContain('The log holds 1 events');
+    expect(err).toContain(
+      'No process has picked replay 1 up yet: is `currents serve` running on this data folder or database? ' +
+        'The replay is stored and starts when it runs',
+    );
+    // Stored, waiting for a service: the list says so.
+    const listed = await cli(place.dataDir, 'exports', 'replays', created.body.id, '--json');
+    expect((JSON.parse(listed.stdout) as { replays: { state: string; sent: number }[] }).replays).toMatchObject([
+      { state: 'running', sent: 0 },
+    ]);
+  });
 });
+
+const cli = (data: string, ...args: string[]) => runCli([...args, '--data', data, '--partitions', '4']);

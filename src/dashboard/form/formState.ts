@@ -166,11 +166,11 @@ export function localErrors(s: FormState): Record<string, string> {
     errors['f-hold'] = 'Give the hold window in hours, more than 0 and at most 720 (48 is the default).';
   }
   if (s.events.size === 0) errors['f-events'] = 'Select at least one event type.';
-  if (s.startKind === 'time' && (s.startTime.trim() === '' || Number.isNaN(new Date(s.startTime).getTime()))) {
-    errors['f-from'] = 'Give the date and time to start from, or start now or from the earliest event.';
-  }
   if (s.sources !== null && s.sources.size === 0) {
     errors['f-sources'] = 'Tick at least one source, or take every source.';
+  }
+  if (s.startKind === 'time' && (s.startTime.trim() === '' || Number.isNaN(new Date(s.startTime).getTime()))) {
+    errors['f-from'] = 'Give the date and time to start from, or start now or from the earliest event.';
   }
   return errors;
 }

@@ -136,11 +136,15 @@ describe.skipIf(CHROMIUM === null)('replays and back-fill in Chromium', () => {
     await panel.getByLabel('From').fill(local(now - 3600_000));
     await panel.getByLabel('To').fill(local(now - 4 * 3600_000));
     await panel.getByRole('button', { name: 'Count events' }).click();
+    // Said once, next to the field, which takes the focus so that a screen reader reads the sentence.
     await panel
-      .getByRole('alert')
+      .locator('#replay-from-error')
       .getByText(/is after "to" .*: give a range that starts before it ends/)
       .waitFor();
     await expect(panel.getByLabel('From').getAttribute('aria-invalid')).resolves.toBe('true');
+    await expect(page.evaluate<string>('document.activeElement.id')).resolves.toBe('replay-from');
+    await expect(panel.getByText(/is after "to"/).count()).resolves.toBe(1);
+    await closeUps(page, 'section[aria-labelledby="replays-heading"]', 'replay-range-error');
 
     await panel.getByLabel('From').fill(local(now - 2 * 3600_000));
     await panel.getByLabel('To').fill(local(now + 60_000));

@@ -39,7 +39,11 @@ export function Replays({ exportId, now }: { exportId: string; now: number }) {
   };
 
   const fail = (e: unknown) => {
-    setFields(e instanceof ApiError ? e.fields : {});
+    const said = e instanceof ApiError ? e.fields : {};
+    setFields(said);
+    // The first field in error takes the focus, so that its sentence is read (aria-describedby).
+    const first = ['from', 'to'].find((f) => said[f] !== undefined);
+    if (first !== undefined) window.setTimeout(() => document.getElementById(`replay-${first}`)?.focus(), 0);
     setProblem(messageOf(e));
     setStep({ kind: 'edit' });
   };
@@ -50,7 +54,10 @@ export function Replays({ exportId, now }: { exportId: string; now: number }) {
     const { fromIso, toIso, missing } = range();
     setFields(missing);
     setProblem(null);
-    if (fromIso === null || toIso === null) return;
+    if (fromIso === null || toIso === null) {
+      window.setTimeout(() => document.getElementById(`replay-${fromIso === null ? 'from' : 'to'}`)?.focus(), 0);
+      return;
+    }
     setStep({ kind: 'counting' });
     try {
       const q = new URLSearchParams({ from: fromIso, to: toIso });
@@ -101,7 +108,8 @@ export function Replays({ exportId, now }: { exportId: string; now: number }) {
           </button>
         </div>
       </form>
-      {problem !== null && (
+      {/* A sentence about one field stands next to it; the others (an unknown export, no answer) here. */}
+      {problem !== null && Object.keys(fields).length === 0 && (
         <Notice tone="bad" alert>
           {problem}
         </Notice>

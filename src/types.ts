@@ -133,6 +133,8 @@ export interface ExportRecord {
   state: ExportState;
   /** Log position the export started from: it delivers events with seq above this. */
   startSeq: number;
+  /** The `from` it was created with ("now", "earliest" or a time); absent for exports made before it was kept. */
+  startFrom?: string;
   createdAt: number;
   updatedAt: number;
 }
@@ -288,6 +290,13 @@ export interface Replay {
   uptoSeq: number;
   createdAt: number;
   finishedAt: number | null;
+}
+
+/** What became of the events one replay re-sent, per outcome (kept after its cursors go). */
+export interface ReplayCount {
+  generation: number;
+  outcome: Outcome;
+  count: number;
 }
 
 /** A replay as asked for: the store gives it its generation, and it has not finished. */

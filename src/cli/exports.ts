@@ -10,10 +10,11 @@ import { exportStatus } from '../server/exports/status.js';
 import { checkSecretKey, ensureKeys } from '../server/keys.js';
 import type { Store } from '../store/port.js';
 import type { ExportRecord } from '../types.js';
+import { registerReplayCommands } from './replays.js';
 import { openFromFlags, storeOptions } from './store-access.js';
 
 /**
- * `currents exports create|list|show|update|pause|resume|delete|status`: the exports API from the command line, on
+ * `currents exports create|list|show|update|pause|resume|delete|status` (and `replay`, `replays`: replays.ts): the exports API from the command line, on
  * the store itself (the same validation and encryption as the HTTP API). A running service notices the change within
  * a couple of seconds.
  */
@@ -138,4 +139,6 @@ export function registerExports(program: Command): void {
         return undefined;
       }),
     );
+
+  registerReplayCommands(group);
 }

@@ -18,6 +18,7 @@ import type { Drain } from './drain.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerCatalogRoute } from './routes/catalog.js';
 import { registerExportActions } from './routes/export-actions.js';
+import { registerReplayRoutes } from './routes/replays.js';
 import { registerExportRoutes } from './routes/exports.js';
 import { registerDashboard } from './dashboard.js';
 import { requireBearer, requireIngest } from './auth.js';
@@ -90,6 +91,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ...(deps.onSourcesChanged ? { onChange: deps.onSourcesChanged } : {}),
   });
   registerExportActions(api, { ...exportDeps, partitions: config.partitions });
+  registerReplayRoutes(api, { ...exportDeps, partitions: config.partitions });
   registerEventRoutes(api, { store, now: exportDeps.now });
   registerCatalogRoute(api);
   api.route({

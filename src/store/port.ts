@@ -18,6 +18,7 @@ import type {
   PassedRule,
   QuarantineRecord,
   Replay,
+  ReplayCount,
   NewSource,
   ObjectCheckpoint,
   SourceCursor,
@@ -323,6 +324,11 @@ export interface DeliveryStatePort {
   createReplay(replay: NewReplay): Promise<Replay>;
   listReplays(exportId: string): Promise<Replay[]>;
   finishReplay(exportId: string, generation: number, at: number): Promise<void>;
+  /**
+   * What the replays of an export did, per generation and outcome: the counters a commit of a replay's cursor
+   * (generation > 0) adds, kept in the same transaction as the export's own counters.
+   */
+  replayCounts(exportId: string): Promise<ReplayCount[]>;
 }
 
 export interface LeasePort {

@@ -77,6 +77,7 @@ export const KEYED_BY_EXPORT = [
   'drops',
   'export_errors',
   'replays',
+  'replay_counters',
   'leases',
 ] as const;
 

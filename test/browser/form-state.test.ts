@@ -95,6 +95,7 @@ describe('creating an export', () => {
       identity: 'customer_id',
       hold_window_hours: 0.5,
       events: ['users.messages.email.Send'],
+      from: 'now',
     });
   });
 
@@ -160,6 +161,20 @@ describe('the sources of an export', () => {
     expect(createBody({ ...emptyForm(catalog), sources: new Set(['a', 'b']) }).sources).toEqual(['a', 'b']);
     expect(localErrors({ ...edited, sources: new Set() })['f-sources']).toMatch(/at least one source/);
     expect(fieldIdOf('sources.0', edited)).toBe('f-sources');
+  });
+});
+
+describe('where a new export starts', () => {
+  it('sends now, earliest, or the typed time with its zone; asks for the time when it is missing', () => {
+    expect(createBody({ ...filled(), startKind: 'earliest' }).from).toBe('earliest');
+    const typed = createBody({ ...filled(), startKind: 'time', startTime: '2026-11-28T09:30' }).from as string;
+    expect(Date.parse(typed)).toBe(new Date('2026-11-28T09:30').getTime());
+    expect(typed).toMatch(/Z$/);
+    expect(localErrors({ ...filled(), startKind: 'time', startTime: '' })['f-from']).toMatch(/date and time to start/);
+    expect(localErrors({ ...filled(), startKind: 'now', startTime: '' })['f-from']).toBeUndefined();
+    expect(fieldIdOf('from', filled())).toBe('f-from');
+    // An export's start is fixed: editing never sends one.
+    expect(patchBody(formFromExport(stored))).not.toHaveProperty('from');
   });
 });
 

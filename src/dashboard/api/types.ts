@@ -27,6 +27,8 @@ export interface ExportView {
   sources: string[] | null;
   state: 'active' | 'paused';
   start_seq: number;
+  /** Where it started, as created: "now", "earliest" or a time; null for exports made before it was kept. */
+  from?: string | null;
   created_at: string;
   updated_at: string;
 }

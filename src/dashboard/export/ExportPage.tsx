@@ -10,6 +10,8 @@ import { DeliveryChart } from './Chart.js';
 import { linesOf } from './series.js';
 import { ConfirmDelete } from './ConfirmDelete.js';
 import { DeadLetters } from './DeadLetters.js';
+import { Replays } from './Replays.js';
+import { StartedFrom } from './StartedFrom.js';
 import { FeedCard } from './FeedCard.js';
 import { SourcesPanel } from './SourcesPanel.js';
 import { TypeTable } from './TypeTable.js';
@@ -103,6 +105,7 @@ export function ExportPage({ id }: { id: string }) {
         To {destinationLabel(view.destination)} ({view.environment}) · {count(view.events.length)} event types ·{' '}
         {count(status.events_per_second)} events/s now · contact {view.contact_email}
       </p>
+      <StartedFrom view={view} />
       {error !== null && <Notice tone="warn">Could not refresh: {error.message}</Notice>}
       {actionError !== null && (
         <Notice tone="bad" alert>
@@ -129,6 +132,8 @@ export function ExportPage({ id }: { id: string }) {
       </section>
 
       <SourcesPanel status={status} now={now} />
+
+      <Replays exportId={id} now={now} />
 
       <section aria-labelledby="chart-heading" className="panel">
         <div className="section-head">

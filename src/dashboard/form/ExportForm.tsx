@@ -12,6 +12,7 @@ import { FeedFields } from './FeedFields.js';
 import { DestinationFields } from './DestinationFields.js';
 import { ErrorSummary } from './ErrorSummary.js';
 import { SourcePicker } from './SourcePicker.js';
+import { StartFrom } from './StartFrom.js';
 import {
   createBody,
   credentialTest,
@@ -248,6 +249,15 @@ function LoadedForm({
           error={errors['f-sources']}
           onChange={(picked) => set({ sources: picked })}
         />
+
+        {id === null && (
+          <StartFrom
+            kind={state.startKind}
+            time={state.startTime}
+            error={errors['f-from']}
+            onChange={(change) => set(change)}
+          />
+        )}
 
         <EventChecklist
           catalog={catalog}

@@ -14,6 +14,9 @@ export interface FeedInput {
   remove: boolean;
 }
 
+/** Where a new export starts reading the log: the API's `from` ("now", "earliest" or a time). */
+export type StartKind = 'now' | 'earliest' | 'time';
+
 export interface FormState {
   name: string;
   contactEmail: string;
@@ -27,6 +30,9 @@ export interface FormState {
   events: ReadonlySet<string>;
   /** The sources the export takes; null: every source, also those added later. */
   sources: ReadonlySet<string> | null;
+  /** Creation only: where the export starts, and the time (datetime-local, the browser's zone) for 'time'. */
+  startKind: StartKind;
+  startTime: string;
 }
 
 function emptyFeed(): FeedInput {
@@ -46,6 +52,8 @@ export function emptyForm(catalog: readonly CatalogType[]): FormState {
     holdWindowHours: '48',
     events: new Set(catalog.filter((t) => t.default_selected).map((t) => t.type)),
     sources: null,
+    startKind: 'now',
+    startTime: '',
   };
 }
 
@@ -70,6 +78,8 @@ export function formFromExport(x: ExportView): FormState {
     holdWindowHours: String(x.hold_window_hours),
     events: new Set(x.events),
     sources: x.sources === null ? null : new Set(x.sources),
+    startKind: 'now',
+    startTime: '',
   };
 }
 
@@ -103,7 +113,15 @@ export function createBody(s: FormState): Record<string, unknown> {
     hold_window_hours: holdHours(s),
     events: [...s.events],
     ...(s.sources !== null ? { sources: [...s.sources] } : {}),
+    from: startOf(s),
   };
+}
+
+/** The API's `from`: a time typed in the browser's zone goes as ISO with its zone (as typed when it is not one). */
+export function startOf(s: FormState): string {
+  if (s.startKind !== 'time') return s.startKind;
+  const ms = new Date(s.startTime).getTime();
+  return s.startTime.trim() === '' || Number.isNaN(ms) ? s.startTime : new Date(ms).toISOString();
 }
 
 export function patchBody(s: FormState): Record<string, unknown> {
@@ -151,6 +169,9 @@ export function localErrors(s: FormState): Record<string, string> {
   if (s.sources !== null && s.sources.size === 0) {
     errors['f-sources'] = 'Tick at least one source, or take every source.';
   }
+  if (s.startKind === 'time' && (s.startTime.trim() === '' || Number.isNaN(new Date(s.startTime).getTime()))) {
+    errors['f-from'] = 'Give the date and time to start from, or start now or from the earliest event.';
+  }
   return errors;
 }
 
@@ -175,6 +196,8 @@ export function fieldIdOf(path: string, s: FormState): string | null {
       return 'f-events';
     case 'sources':
       return 'f-sources';
+    case 'from':
+      return 'f-from';
     case 'feeds':
       if (sub !== undefined && (SLOTS as readonly string[]).includes(sub)) {
         return `f-${sub}-${leaf === 'secret' ? 'secret' : 'key'}`;

@@ -163,10 +163,11 @@ export const testCredentialsBody = z
 
 export const idParams = z.object({ id: z.string().min(1) });
 
+// The times are checked by parseRange (exports/replays.ts), which says in a sentence what is wrong with a range.
 export const replayBody = z
   .object({
-    from: z.iso.datetime({ offset: true }).describe('event time range start (inclusive)'),
-    to: z.iso.datetime({ offset: true }).optional().describe('event time range end (inclusive); default now'),
+    from: z.string().optional().describe('event time range start (inclusive): ISO 8601 with its zone, or a date'),
+    to: z.string().optional().describe('event time range end (inclusive); default now'),
   })
   .strict();
 
@@ -202,6 +203,10 @@ export const exportView = z.object({
   sources: z.array(z.string()).nullable().describe('null: every source'),
   state: z.enum(['active', 'paused']),
   start_seq: z.number(),
+  from: z
+    .string()
+    .nullable()
+    .describe('where it started, as created: "now", "earliest" or a time (null for exports made before it was kept)'),
   created_at: z.string(),
   updated_at: z.string(),
 });

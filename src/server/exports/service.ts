@@ -67,6 +67,7 @@ export async function buildExport(
     ...(sources !== undefined ? { sources } : {}),
     state: 'active',
     startSeq: await startSeqFor(deps.store, body.from),
+    startFrom: body.from,
     createdAt: deps.now,
     updatedAt: deps.now,
   };
@@ -168,6 +169,7 @@ export function exportJson(r: ExportRecord) {
     sources: r.sources ?? null,
     state: r.state,
     start_seq: r.startSeq,
+    from: r.startFrom ?? null,
     created_at: new Date(r.createdAt).toISOString(),
     updated_at: new Date(r.updatedAt).toISOString(),
   };

@@ -7,10 +7,10 @@ import type { CurrentsEvent, Slot } from '../../types.js';
 import { DEFAULT_SOURCE, SLOTS } from '../../types.js';
 import type { Api } from '../api.js';
 import { HttpError } from '../errors.js';
-import { idParams, idsBody, replayBody, testCredentialsBody, testEventsBody } from '../exports/schemas.js';
+import { idParams, idsBody, testCredentialsBody, testEventsBody } from '../exports/schemas.js';
 import { loadExport, type ExportRouteDeps } from './exports.js';
 
-/** What an export's page can do besides editing: check keys, send test events, dead letters, replays, the chart. */
+/** What an export's page can do besides editing: check keys, send test events, dead letters, the chart (replays: replays.ts). */
 export function registerExportActions(api: Api, deps: ExportRouteDeps & { partitions: number }): void {
   const { store, engine } = deps;
 
@@ -158,38 +158,6 @@ export function registerExportActions(api: Api, deps: ExportRouteDeps & { partit
     params: z.object({ id: z.string().min(1), letter: z.coerce.number().int().positive() }),
     responses: { 200: { description: 'delivered or the new error' } },
     handler: async ({ params }) => retryDeadLetters(params.id, [params.letter]),
-  });
-
-  api.route({
-    method: 'POST',
-    url: '/v1/exports/:id/replay',
-    tag: 'exports',
-    summary: 'Re-send what the log still holds for a time range (its own source_request_id generation)',
-    auth: 'admin',
-    params: idParams,
-    body: replayBody,
-    responses: { 202: { description: 'the replay started' } },
-    handler: async ({ params, body, reply }) => {
-      const record = await loadExport(store, params.id);
-      const fromTime = Math.floor(Date.parse(body.from) / 1000);
-      const toTime = Math.floor((body.to === undefined ? deps.now() : Date.parse(body.to)) / 1000);
-      if (toTime < fromTime) throw new HttpError(400, 'invalid_request', '"to" is before "from"');
-      // The store numbers the replay: requests arriving together each get a generation of their own.
-      const replay = await store.createReplay({
-        exportId: record.id,
-        fromTime,
-        toTime,
-        uptoSeq: await store.headSeq(),
-        createdAt: deps.now(),
-      });
-      await engine.refresh();
-      return reply.code(202).send({
-        generation: replay.generation,
-        from: new Date(fromTime * 1000).toISOString(),
-        to: new Date(toTime * 1000).toISOString(),
-        upto_seq: replay.uptoSeq,
-      });
-    },
   });
 
   api.route({

@@ -46,6 +46,11 @@ const SQL = {
     'INSERT INTO counters (export_id, part, feed, type, outcome, count) ' +
     'SELECT $1, $2, * FROM unnest($3::text[], $4::text[], $5::text[], $6::bigint[]) ' +
     'ON CONFLICT (export_id, feed, type, outcome, part) DO UPDATE SET count = counters.count + excluded.count',
+  // Per replay (generation) and outcome, one row per lane as for counters.
+  addReplayCounters:
+    'INSERT INTO replay_counters (export_id, generation, part, outcome, count) ' +
+    'SELECT $1, $2, $3, * FROM unnest($4::text[], $5::bigint[]) ' +
+    'ON CONFLICT (export_id, generation, outcome, part) DO UPDATE SET count = replay_counters.count + excluded.count',
   counters:
     'SELECT feed, type, outcome, sum(count)::bigint AS count FROM counters WHERE export_id = $1 ' +
     'GROUP BY feed, type, outcome ORDER BY feed, type, outcome',
@@ -125,6 +130,20 @@ export async function addCounters(
     exportId,
     partition,
     ...columnsOf(rows, [(c) => c.feed, (c) => c.type, (c) => c.outcome, (c) => c.count]),
+  ]);
+}
+
+/** What a commit of a replay's cursor adds to that replay's counts, per outcome. */
+async function addReplayCounters(client: Client, p: Progress): Promise<void> {
+  const byOutcome = new Map<string, number>();
+  for (const c of p.counters) if (c.count !== 0) byOutcome.set(c.outcome, (byOutcome.get(c.outcome) ?? 0) + c.count);
+  if (byOutcome.size === 0) return;
+  await client.query(SQL.addReplayCounters, [
+    p.exportId,
+    p.generation,
+    p.partition,
+    [...byOutcome.keys()],
+    [...byOutcome.values()],
   ]);
 }
 
@@ -300,6 +319,7 @@ export function makeDeliveryState(db: Db) {
           );
         }
         await addCounters(client, p.exportId, p.counters, p.partition);
+        if (p.generation > 0) await addReplayCounters(client, p);
         await insertDeadLetters(client, p.deadLetters);
         await insertDrops(client, p.drops);
         if (p.delivered !== null) {

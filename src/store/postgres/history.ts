@@ -1,4 +1,4 @@
-import type { CounterDelta, DeadLetter, Drop, ExportErrorEntry, NewReplay, Replay } from '../../types.js';
+import type { CounterDelta, DeadLetter, Drop, ExportErrorEntry, NewReplay, Replay, ReplayCount } from '../../types.js';
 import type { DeadLetterQuery } from '../port.js';
 import { addCounters, addDeliveredPoint } from './delivery-state.js';
 import type { Db } from './pool.js';
@@ -41,6 +41,9 @@ const SQL = {
     'upto_seq AS "uptoSeq", created_at AS "createdAt", finished_at AS "finishedAt" FROM replays ' +
     'WHERE export_id = $1 ORDER BY generation',
   finishReplay: 'UPDATE replays SET finished_at = $1 WHERE export_id = $2 AND generation = $3',
+  replayCounts:
+    'SELECT generation, outcome, sum(count)::bigint AS count FROM replay_counters WHERE export_id = $1 ' +
+    'GROUP BY generation, outcome ORDER BY generation, outcome',
 } as const;
 
 export function makeHistory(db: Db) {
@@ -97,5 +100,6 @@ export function makeHistory(db: Db) {
     listReplays: (exportId: string): Promise<Replay[]> => db.query<Replay>(SQL.replays, [exportId]),
     finishReplay: async (exportId: string, generation: number, at: number): Promise<void> =>
       void (await db.query(SQL.finishReplay, [at, exportId, generation])),
+    replayCounts: (exportId: string): Promise<ReplayCount[]> => db.query<ReplayCount>(SQL.replayCounts, [exportId]),
   };
 }

@@ -41,6 +41,9 @@ const SQL = {
     'INSERT INTO counters (export_id, feed, type, outcome, count) VALUES (?, ?, ?, ?, ?) ' +
     'ON CONFLICT (export_id, feed, type, outcome) DO UPDATE SET count = count + excluded.count',
   counters: 'SELECT feed, type, outcome, count FROM counters WHERE export_id = ? ORDER BY feed, type, outcome',
+  addReplayCounter:
+    'INSERT INTO replay_counters (export_id, generation, outcome, count) VALUES (?, ?, ?, ?) ' +
+    'ON CONFLICT (export_id, generation, outcome) DO UPDATE SET count = count + excluded.count',
   addDeadLetter:
     'INSERT INTO dead_letters (export_id, feed, batch, event_ids, types, status, error, created_at, attempts, ' +
     'last_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
@@ -84,6 +87,7 @@ export function makeDeliveryState(db: Database.Database) {
   const generationVersions = db.prepare(SQL.generationVersions);
   const setInflight = db.prepare(SQL.setInflight);
   const addCounter = db.prepare(SQL.addCounter);
+  const addReplayCounter = db.prepare(SQL.addReplayCounter);
   const counters = db.prepare(SQL.counters);
   const addDeadLetter = db.prepare(SQL.addDeadLetter);
   const addDrop = db.prepare(SQL.addDrop);
@@ -185,6 +189,9 @@ export function makeDeliveryState(db: Database.Database) {
       throw staleCursor(...key);
     }
     addCounters(p.exportId, p.counters);
+    if (p.generation > 0) {
+      for (const c of p.counters) if (c.count !== 0) addReplayCounter.run(p.exportId, p.generation, c.outcome, c.count);
+    }
     for (const d of p.deadLetters) insertDeadLetter(d);
     for (const d of p.drops) insertDrop(d);
     if (p.delivered !== null) addDeliveredPoint(p.exportId, p.feed, p.delivered.at, p.delivered.count);

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { CounterDelta, DeadLetter, Drop, ExportErrorEntry, NewReplay, Replay } from '../../types.js';
+import type { CounterDelta, DeadLetter, Drop, ExportErrorEntry, NewReplay, Replay, ReplayCount } from '../../types.js';
 import type { DeadLetterQuery } from '../port.js';
 import { ERRORS_KEPT } from './retention.js';
 
@@ -36,6 +36,8 @@ const SQL = {
     'SELECT generation, from_time, to_time, upto_seq, created_at, finished_at FROM replays ' +
     'WHERE export_id = ? ORDER BY generation',
   finishReplay: 'UPDATE replays SET finished_at = ? WHERE export_id = ? AND generation = ?',
+  replayCounts:
+    'SELECT generation, outcome, count FROM replay_counters WHERE export_id = ? ORDER BY generation, outcome',
 } as const;
 
 interface DeadLetterRow {
@@ -96,6 +98,7 @@ export function makeHistory(
   const addReplay = db.prepare(SQL.addReplay).pluck();
   const replays = db.prepare(SQL.replays);
   const finishReplay = db.prepare(SQL.finishReplay);
+  const replayCounts = db.prepare(SQL.replayCounts);
 
   // A dead letter already resolved (a second click, a concurrent retry) adds nothing: its events count once.
   const resolve = db.transaction((id: number, counters: readonly CounterDelta[], at: number): boolean => {
@@ -185,5 +188,6 @@ export function makeHistory(
       })),
     finishReplay: (exportId: string, generation: number, at: number): void =>
       void finishReplay.run(at, exportId, generation),
+    replayCounts: (exportId: string): ReplayCount[] => replayCounts.all(exportId) as ReplayCount[],
   };
 }

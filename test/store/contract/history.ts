@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { NewDeadLetter, NewReplay } from '../../../src/types.js';
+import type { NewDeadLetter, NewReplay, Outcome } from '../../../src/types.js';
 import type { StoreContext } from './fixtures.js';
 import { exportRecord } from './fixtures.js';
 
@@ -172,6 +172,54 @@ export function describeHistory(ctx: StoreContext): void {
       expect(listed.map((r) => r.generation)).toEqual(generations);
       // Each call got back the replay it asked for.
       for (const r of made) expect(listed.find((l) => l.generation === r.generation)).toEqual(r);
+    });
+
+    it("counts what each replay's commits did, apart from the live cursor's, and forgets them with the export", async () => {
+      const exp = exportRecord();
+      await ctx.store.createExport(exp);
+      await ctx.store.createReplay(asked(exp.id));
+      await ctx.store.createReplay(asked(exp.id));
+      const step = (generation: number, partition: number, seq: number, outcomes: [Outcome, number][]) =>
+        ctx.store.commitProgress({
+          exportId: exp.id,
+          feed: 'ios',
+          partition,
+          generation,
+          seq,
+          inflight: null,
+          passed: [],
+          counters: outcomes.map(([outcome, count]) => ({
+            feed: 'ios',
+            type: 'users.messages.email.Open',
+            outcome,
+            count,
+          })),
+          deadLetters: [],
+          drops: [],
+          delivered: null,
+        });
+      await step(0, 0, 5, [['delivered', 7]]);
+      await step(1, 0, 3, [
+        ['delivered', 2],
+        ['skipped', 1],
+      ]);
+      await step(1, 1, 4, [
+        ['delivered', 3],
+        ['dead_lettered', 2],
+        ['dropped', 0],
+      ]);
+      await step(2, 0, 9, [['dropped', 4]]);
+      expect(await ctx.store.replayCounts(exp.id)).toEqual([
+        { generation: 1, outcome: 'dead_lettered', count: 2 },
+        { generation: 1, outcome: 'delivered', count: 5 },
+        { generation: 1, outcome: 'skipped', count: 1 },
+        { generation: 2, outcome: 'dropped', count: 4 },
+      ]);
+      // The export's own counters still count every commit, replays included.
+      const delivered = (await ctx.store.getCounters(exp.id)).filter((c) => c.outcome === 'delivered');
+      expect(delivered.reduce((n, c) => n + c.count, 0)).toBe(12);
+      await ctx.store.deleteExport(exp.id);
+      expect(await ctx.store.replayCounts(exp.id)).toEqual([]);
     });
 
     it('refuses a replay of an export that does not exist', async () => {

@@ -1,0 +1,43 @@
+/** The replay answers of the API (GET /v1/exports/:id/replay-preview, .../replays), as the dashboard reads them. */
+
+export interface ReplayPreview {
+  from: string;
+  to: string;
+  events: number;
+  no_feed: number;
+  upto_seq: number;
+}
+
+export type ReplayState = 'running' | 'done' | 'failed';
+
+export interface ReplayView {
+  generation: number;
+  from: string;
+  to: string;
+  state: ReplayState;
+  events: number;
+  sent: number;
+  percent: number;
+  delivered: number;
+  skipped: number;
+  dead_lettered: number;
+  dropped: number;
+  started_at: string;
+  finished_at: string | null;
+  seconds: number;
+  message: string | null;
+}
+
+/** A datetime-local value (the browser's time zone) as an ISO time with its zone, or null when empty or invalid. */
+export function localToIso(value: string): string | null {
+  if (value.trim() === '') return null;
+  const ms = new Date(value).getTime();
+  return Number.isNaN(ms) ? null : new Date(ms).toISOString();
+}
+
+/** A time as a datetime-local value in the browser's time zone, to the minute. */
+export function isoToLocal(ms: number): string {
+  const d = new Date(ms);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}

@@ -71,7 +71,8 @@ export function registerExportActions(api: Api, deps: ExportRouteDeps & { partit
       const types = body.types ?? record.events;
       const refused = types.filter((t) => !record.events.includes(t));
       if (refused.length > 0) {
-        throw new HttpError(400, 'invalid_request', `not selected in this export: ${refused.join(', ')}`);
+        const message = `${refused.join(', ')} ${refused.length === 1 ? 'is' : 'are'} not selected in this export: send only its types, or add them to its events first`;
+        throw new HttpError(400, 'invalid_request', message, { fields: { types: message } });
       }
       const platform = (['ios', 'android', 'web'] as const).find((p) => record.feeds[p] !== undefined) ?? 'ios';
       const now = deps.now();
@@ -173,7 +174,10 @@ export function registerExportActions(api: Api, deps: ExportRouteDeps & { partit
       const record = await loadExport(store, params.id);
       const fromTime = Math.floor(Date.parse(body.from) / 1000);
       const toTime = Math.floor((body.to === undefined ? deps.now() : Date.parse(body.to)) / 1000);
-      if (toTime < fromTime) throw new HttpError(400, 'invalid_request', '"to" is before "from"');
+      if (toTime < fromTime)
+        throw new HttpError(400, 'invalid_request', '"to" is before "from": give a "to" at or after "from"', {
+          fields: { to: '"to" is before "from": give a "to" at or after "from"' },
+        });
       // The store numbers the replay: requests arriving together each get a generation of their own.
       const replay = await store.createReplay({
         exportId: record.id,

@@ -100,7 +100,13 @@ export function registerIngestRoute(api: Api, deps: IngestRouteDeps): void {
         source,
       });
       if (!parsed.ok) {
-        throw new HttpError(parsed.status, parsed.status === 413 ? 'too_many_events' : 'bad_body', parsed.error);
+        if (parsed.status === 413) {
+          throw new HttpError(413, 'too_many_events', parsed.error, {
+            limit_events: deps.maxEventsPerRequest,
+            setting: 'CURRENTS_MAX_EVENTS_PER_REQUEST',
+          });
+        }
+        throw new HttpError(400, 'bad_body', parsed.error);
       }
       if (parsed.events.length === 0 && parsed.quarantined.length === 0) {
         return reply

@@ -60,7 +60,7 @@ describe('currents import', { timeout: 90_000 }, () => {
     const result = await runCli(['import', files.ndjson.path, '--data', data, '--chunk-size', '2']);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain(
-      'files: 1, events read: 5, stored: 4, duplicates (already stored): 0, quarantined: 1, failed files: 0',
+      'files: 1, events read: 5, stored: 4, duplicates (already stored): 0, repeated in these files: 0, quarantined: 1, failed files: 0',
     );
   });
 

@@ -126,6 +126,7 @@ export function registerIngestRoute(api: Api, deps: IngestRouteDeps): void {
       if (appended.duplicateIndexes.length > 0) {
         deps.metrics.eventsDuplicate.inc({ source }, appended.duplicateIndexes.length);
       }
+      deps.metrics.countFutureDated(source, parsed.events, appended.duplicateIndexes);
       // Counted for the events stored only: a resent duplicate was counted when it was first stored.
       if (parsed.lacking.length > 0) {
         const duplicates = new Set(appended.duplicateIndexes);

@@ -79,6 +79,19 @@ describe('build-if-stale', { timeout: 120_000 }, () => {
     expect(builds(dir)).toBe(5);
   });
 
+  it('takes a build made by `npm run build` (which ends with --stamp) as up to date', async () => {
+    const dir = await project();
+    mkdirSync(join(dir, 'dist', 'src', 'cli'), { recursive: true });
+    mkdirSync(join(dir, 'dist', 'dashboard'), { recursive: true });
+    writeFileSync(join(dir, 'dist', 'src', 'cli', 'main.js'), '');
+    writeFileSync(join(dir, 'dist', 'dashboard', 'index.html'), '');
+    expect(run(dir, '--check').code).toBe(1);
+    expect(run(dir, '--stamp').code).toBe(0);
+    expect(run(dir, '--check')).toMatchObject({ code: 0, out: 'build is up to date\n' });
+    run(dir);
+    expect(builds(dir)).toBe(0);
+  });
+
   it('keeps no stamp after a failed build: the next start builds again', async () => {
     const dir = await project();
     run(dir);

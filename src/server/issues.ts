@@ -147,7 +147,7 @@ export function describeIssues(issues: readonly Issue[], where: string): Record<
         fields[key] = issue.message;
         continue;
       }
-      const label = name || `the ${where}`;
+      const label = name || subject(where);
       const hint = HINTS[String(p.at(-1))];
       fields[key] = `${label} ${problem(issue)}${hint && issue.code !== 'unrecognized_keys' ? `: ${hint}` : ''}`;
     }
@@ -156,13 +156,17 @@ export function describeIssues(issues: readonly Issue[], where: string): Record<
   return fields;
 }
 
+/** "the body", "the query"; a file the CLI read is "the file ./export.json". */
+function subject(where: string): string {
+  return /[/\\.]/.test(where) ? `the file ${where}` : `the ${where}`;
+}
+
 /** The whole answer in sentences: each field's, prefixed by its name when the schema's own message leaves it out. */
 export function summarise(fields: Record<string, string>, where: string): string {
   const sentences = Object.entries(fields).map(([path, message]) =>
     message.startsWith(path) || path === where ? message : `${path}: ${message}`,
   );
-  const head =
-    sentences.length === 1 ? `the ${where} needs a change` : `the ${where} needs ${sentences.length} changes`;
+  const head = `${subject(where)} needs ${sentences.length === 1 ? 'a change' : `${sentences.length} changes`}`;
   return `${head}: ${sentences.join('; ')}.`.replace(/\.\.$/, '.');
 }
 
@@ -185,7 +189,7 @@ export function describeAjvErrors(
         : extra !== undefined
           ? 'is not a setting this request takes: remove it (or check its spelling)'
           : (e.message ?? 'is not valid here');
-    fields[name || where] ??= `${name || `the ${where}`} ${what}`;
+    fields[name || where] ??= `${name || subject(where)} ${what}`;
   }
   return fields;
 }

@@ -138,6 +138,17 @@ describe('zod issues as sentences, over the real schemas', () => {
     expect(error).not.toMatch(RAW);
   });
 
+  it('names a file the CLI read as the file', () => {
+    try {
+      parse(replayBody, [], './replay.json');
+      expect.unreachable();
+    } catch (e) {
+      expect((e as HttpError).message).toBe(
+        'the file ./replay.json needs a change: the file ./replay.json must be an object (a JSON {...}), not a list.',
+      );
+    }
+  });
+
   it('never quotes a refused value back (it may be a secret)', () => {
     const { error, fields } = refusal(createExportBody, {
       ...goodExport,

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from '../../src/server/api.js';
 import { HttpError } from '../../src/server/errors.js';
+import { describeAjvErrors } from '../../src/server/issues.js';
 import {
   createExportBody,
   idsBody,
@@ -156,6 +157,34 @@ describe('zod issues as sentences, over the real schemas', () => {
     });
     expect(fields['feeds.unbound.secret']).toMatch(/must be text/);
     expect(JSON.stringify({ error, fields })).not.toContain('12345678901');
+  });
+});
+
+describe("Fastify's own (ajv) validation errors, should a route declare a JSON schema", () => {
+  it('become one sentence per field too', () => {
+    const fields = describeAjvErrors(
+      [
+        {
+          instancePath: '',
+          keyword: 'required',
+          params: { missingProperty: 'events' },
+          message: "must have required property 'events'",
+        },
+        {
+          instancePath: '',
+          keyword: 'additionalProperties',
+          params: { additionalProperty: 'evnts' },
+          message: 'must NOT have additional properties',
+        },
+        { instancePath: '/limit', keyword: 'maximum', params: { limit: 500 }, message: 'must be <= 500' },
+      ],
+      'querystring',
+    );
+    expect(fields).toEqual({
+      events: 'events is required',
+      evnts: 'evnts is not a setting this request takes: remove it (or check its spelling)',
+      limit: 'limit must be <= 500',
+    });
   });
 });
 

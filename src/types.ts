@@ -380,6 +380,20 @@ export interface SourceRecord {
 export type NewSource = Omit<SourceRecord, 'key'>;
 
 /** What a source received: events written to the log under it (duplicates are not), kept by the appends. */
+/** An event dated more than this after it was received is future-dated: kept, counted and warned of. */
+export const FUTURE_DATED_SECONDS = 86_400;
+
+/** Future-dated events a source sent, of one type (kept by the appends, like SourceTotals). */
+export interface FutureDated {
+  source: string;
+  type: string;
+  events: number;
+  /** The newest event time among them, UNIX seconds. */
+  newestEventTime: number;
+  /** When the last of them was received, ms. */
+  lastReceivedAt: number;
+}
+
 export interface SourceTotals {
   source: string;
   events: number;

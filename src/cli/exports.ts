@@ -11,6 +11,7 @@ import { checkSecretKey, ensureKeys } from '../server/keys.js';
 import type { Store } from '../store/port.js';
 import type { ExportRecord } from '../types.js';
 import { registerReplayCommands } from './replays.js';
+import { formatExportStatus } from './status-text.js';
 import { openFromFlags, storeOptions } from './store-access.js';
 
 /**
@@ -106,10 +107,16 @@ export function registerExports(program: Command): void {
     .action((id: string, flags: Flags) => withStore(flags, async ({ store }) => exportJson(await load(store, id))));
 
   storeOptions(group.command('status'))
-    .description('per feed: state, backlog, hold; per type: delivered, skipped, dead-lettered, dropped')
+    .description('a summary: state, feeds, backlog, what became of the events, lag, last error (--json: everything)')
     .argument('<id>')
-    .action((id: string, flags: Flags) =>
-      withStore(flags, async ({ store }) => exportStatus(await load(store, id), store, Date.now())),
+    .option('--json', 'print the whole status as JSON (as GET /v1/exports/:id/status)')
+    .action((id: string, flags: Flags & { json?: boolean }) =>
+      withStore(flags, async ({ store }) => {
+        const status = await exportStatus(await load(store, id), store, Date.now());
+        if (flags.json === true) return status;
+        process.stdout.write(formatExportStatus(status));
+        return undefined;
+      }),
     );
 
   for (const action of ['pause', 'resume'] as const) {

@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
@@ -7,7 +8,8 @@ import { toError } from '../store/errors.js';
 /**
  * `currents import <path...>`: read Currents files (Avro storage dumps, NDJSON, JSON) into the event log. A bad file
  * is reported and skipped, the others are imported; running it again stores nothing twice.
- * Exit codes: 0 every file was read, 2 some could not be read (the rest were imported), 1 the import could not run.
+ * Exit codes: 0 every file was read, 2 some could not be read (the rest were imported), 1 the import could not run
+ * (a path that does not exist, a store that cannot be opened): then nothing was imported.
  */
 
 /** The import cannot start as asked (a source that does not exist, or is paused): the message says what to do. */
@@ -85,7 +87,8 @@ function lineReporter(out: NodeJS.WritableStream): Reporter {
 export function formatSummary(s: ImportSummary): string {
   const lines = [
     `files: ${number(s.files)}, events read: ${number(s.events)}, stored: ${number(s.stored)}, ` +
-      `duplicates (already stored): ${number(s.duplicates)}, quarantined: ${number(s.quarantined)}, ` +
+      `duplicates (already stored): ${number(s.duplicates)}, repeated in these files: ${number(s.repeated)}, ` +
+      `quarantined: ${number(s.quarantined)}, ` +
       `failed files: ${number(s.failures.length)}`,
   ];
   if (s.files === 0 && s.failures.length === 0) {
@@ -107,6 +110,19 @@ export function formatSummary(s: ImportSummary): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** Paths given that name nothing: a typo must not import the other paths and read as a partial success. */
+async function missingPaths(paths: readonly string[]): Promise<string[]> {
+  const found = await Promise.all(
+    paths.map((p) =>
+      stat(p).then(
+        () => true,
+        (e: NodeJS.ErrnoException) => e.code !== 'ENOENT' && e.code !== 'ENOTDIR',
+      ),
+    ),
+  );
+  return paths.filter((_, i) => !found[i]);
+}
+
 export function registerImport(program: Command, deps: ImportDeps): void {
   const command = program
     .command('import')
@@ -121,6 +137,16 @@ export function registerImport(program: Command, deps: ImportDeps): void {
     const chunkSize = Number(flags.chunkSize);
     if (!Number.isInteger(chunkSize) || chunkSize < 1) {
       process.stderr.write(`--chunk-size must be a positive whole number (got ${String(flags.chunkSize)})\n`);
+      process.exitCode = 1;
+      return;
+    }
+    const missing = await missingPaths(paths);
+    if (missing.length > 0) {
+      const list = missing.join(', ');
+      process.stderr.write(
+        `${missing.length === 1 ? `${list} does not exist` : `these paths do not exist: ${list}`}: ` +
+          'check the path and run the import again; nothing was imported\n',
+      );
       process.exitCode = 1;
       return;
     }

@@ -61,7 +61,11 @@ export async function openImportSink(flags: Record<string, unknown>) {
     sink: async (chunk: { events: NewEvent[]; quarantined: NewQuarantine[] }) => {
       if (chunk.quarantined.length > 0) await store.addQuarantine(chunk.quarantined);
       const appended = await store.append(chunk.events);
-      return { stored: appended.stored, duplicates: appended.duplicateIndexes.length };
+      return {
+        stored: appended.stored,
+        duplicates: appended.duplicateIndexes.length,
+        duplicateIndexes: appended.duplicateIndexes,
+      };
     },
   };
 }

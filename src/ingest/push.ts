@@ -67,7 +67,8 @@ export function parsePush(body: unknown, ctx: PushContext): PushResult {
       status: 413,
       error:
         `the request carries ${list.length} events; the limit is ${ctx.maxEvents} per request: ` +
-        `split it into requests of at most ${ctx.maxEvents} events`,
+        `split it into requests of at most ${ctx.maxEvents} events, ` +
+        'or raise the limit with --max-events (CURRENTS_MAX_EVENTS_PER_REQUEST)',
     };
   }
 

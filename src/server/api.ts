@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { HttpError } from './errors.js';
+import { describeIssues, summarise } from './issues.js';
 
 /**
  * One place where a route is declared: its schemas validate the request AND describe it in the OpenAPI document
@@ -150,18 +151,11 @@ function parametersOf(schema: z.ZodType | undefined, where: 'path' | 'query'): u
   }));
 }
 
-/** Validate with zod; a failure is a 400 naming every field and what it needs, for display next to the field. */
+/** Validate with zod; a failure is a 400 naming every field and what to change, for display next to the field. */
 export function parse<S extends z.ZodType>(schema: S, value: unknown, where: string): z.output<S> {
-  const result = schema.safeParse(value);
+  // reportInput tells a missing field from one of the wrong type; the values themselves are never quoted back.
+  const result = schema.safeParse(value, { reportInput: true });
   if (result.success) return result.data;
-  const fields: Record<string, string> = {};
-  for (const issue of result.error.issues) {
-    // A key the schema does not take is named as the field itself, so the message sits next to it.
-    const paths = issue.code === 'unrecognized_keys' ? issue.keys.map((k) => [...issue.path, k]) : [issue.path];
-    for (const p of paths) fields[p.map(String).join('.') || where] ??= issue.message;
-  }
-  const list = Object.entries(fields)
-    .map(([path, message]) => `${path}: ${message}`)
-    .join('; ');
-  throw new HttpError(400, 'invalid_request', `invalid ${where}: ${list}`, { fields });
+  const fields = describeIssues(result.error.issues, where);
+  throw new HttpError(400, 'invalid_request', summarise(fields, where), { fields });
 }

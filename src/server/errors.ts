@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { StoreUnavailableError, toError } from '../store/errors.js';
+import { describeAjvErrors, summarise } from './issues.js';
 
 /**
  * The one HTTP error class and the central error handler. Every error answer has the shape
@@ -52,9 +53,16 @@ export function errorHandler(error: FastifyError | Error, request: FastifyReques
     return;
   }
   if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    const limit = request.routeOptions.bodyLimit;
+    const push = request.routeOptions.url === '/v1/currents';
     void reply.code(413).send({
-      error: `the body is larger than this service accepts (${fe.message}); split the events over several requests`,
+      error:
+        `the body is larger than the ${bytes(limit)} this service accepts; ` +
+        (push ? 'split the events over several requests, ' : 'send a smaller body, ') +
+        'or raise the limit with --body-limit (CURRENTS_BODY_LIMIT_BYTES)',
       code: 'body_too_large',
+      limit_bytes: limit,
+      setting: 'CURRENTS_BODY_LIMIT_BYTES',
     });
     return;
   }
@@ -63,7 +71,8 @@ export function errorHandler(error: FastifyError | Error, request: FastifyReques
     return;
   }
   if (fe.validation) {
-    void reply.code(400).send({ error: `invalid request: ${error.message}`, code: 'invalid_request' });
+    const fields = describeAjvErrors(fe.validation, fe.validationContext ?? 'request');
+    void reply.code(400).send({ error: summarise(fields, 'request'), code: 'invalid_request', fields });
     return;
   }
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
@@ -72,4 +81,11 @@ export function errorHandler(error: FastifyError | Error, request: FastifyReques
   }
   request.log.error({ err: toError(error) }, 'unhandled error');
   void reply.code(500).send({ error: 'internal error; see the service log for details', code: 'internal' });
+}
+
+/** "4,194,304 bytes (4 MiB)": the limit as set and as people think of it. */
+export function bytes(n: number | undefined): string {
+  if (n === undefined) return 'size';
+  const [value, unit] = n >= 1024 * 1024 ? [n / (1024 * 1024), 'MiB'] : [n / 1024, 'KiB'];
+  return `${n.toLocaleString('en-US')} bytes (${Math.round(value * 10) / 10} ${unit})`;
 }

@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { MissingTally } from '../ingest/missing.js';
 import type { Store } from '../store/port.js';
+import { FUTURE_DATED_SECONDS, type NewEvent } from '../types.js';
 
 /**
  * Prometheus metrics of the service. Ingest figures are counted here; the log's size is read from the store when
@@ -41,6 +42,13 @@ export class Metrics {
     labelNames: ['type', 'field'] as const,
     registers: [this.registry],
   });
+  /** Types are the catalog's (validated events only), so the series are bounded by sources × types. */
+  readonly eventsFutureDated = new Counter({
+    name: 'currents_events_future_dated_total',
+    help: 'Events written to the log dated more than a day after they were received (kept), by source and type',
+    labelNames: ['source', 'type'] as const,
+    registers: [this.registry],
+  });
   readonly commitSeconds = new Histogram({
     name: 'currents_commit_seconds',
     help: 'Time from a push request reaching the store to its events being committed',
@@ -51,6 +59,15 @@ export class Metrics {
   /** Add a push's counts: one increment per type and field, whatever the number of events. */
   countMissing(tally: MissingTally): void {
     for (const { type, field, count } of tally.counts()) this.eventsMissingFields.inc({ type, field }, count);
+  }
+
+  /** Count the future-dated events among those stored (a duplicate was counted when it was first stored). */
+  countFutureDated(source: string, events: readonly NewEvent[], duplicateIndexes: readonly number[]): void {
+    const duplicates = new Set(duplicateIndexes);
+    events.forEach((e, i) => {
+      if (duplicates.has(i) || e.time <= Math.floor(e.receivedAt / 1000) + FUTURE_DATED_SECONDS) return;
+      this.eventsFutureDated.inc({ source, type: e.type });
+    });
   }
 
   constructor(store: Store) {

@@ -25,6 +25,7 @@ import type {
   SourceRecord,
   SourceStatus,
   SourceTotals,
+  FutureDated,
 } from '../types.js';
 
 /**
@@ -233,6 +234,11 @@ export interface SourcePort {
   deleteSource(id: string, at: number): Promise<void>;
   /** What each source received, kept by the appends in their transactions (sources that received nothing absent). */
   sourceTotals(): Promise<SourceTotals[]>;
+  /**
+   * Events dated more than FUTURE_DATED_SECONDS after they were received, by source and type, kept by the appends in
+   * their transactions (duplicates not counted).
+   */
+  futureDated(): Promise<FutureDated[]>;
   /** What the worker of a source (a storage poller) last said of it, or null. */
   getSourceStatus(id: string): Promise<SourceStatus | null>;
   /** Overwrite what a source's worker says of it; throws when there is no such source. */

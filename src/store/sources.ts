@@ -1,4 +1,11 @@
-import type { NewSource, SourceRecord, SourceStatus, SourceTotals } from '../types.js';
+import {
+  FUTURE_DATED_SECONDS,
+  type FutureDated,
+  type NewSource,
+  type SourceRecord,
+  type SourceStatus,
+  type SourceTotals,
+} from '../types.js';
 
 /**
  * What both adapters do the same way for sources: the rows of the `sources` table, and the map between a source's
@@ -96,9 +103,40 @@ export function toSourceTotals(r: SourceTotalsRow, sourceOf: (key: number) => st
   };
 }
 
-/** Per-source sums of one append, for the source_totals upsert. */
+export interface FutureDatedRow {
+  key: number | string;
+  type: string;
+  events: number | string;
+  newest_event_time: number | string;
+  last_received_at: number | string;
+}
+
+export function toFutureDated(r: FutureDatedRow, sourceOf: (key: number) => string): FutureDated {
+  return {
+    source: sourceOf(Number(r.key)),
+    type: r.type,
+    events: Number(r.events),
+    newestEventTime: Number(r.newest_event_time),
+    lastReceivedAt: Number(r.last_received_at),
+  };
+}
+
+/** Per-source sums of one append, for the source_totals upsert; and its future-dated events by source and type. */
 export class SourceTally {
   readonly bySource = new Map<number, { events: number; lastReceivedAt: number; newestEventTime: number }>();
+  readonly future = new Map<string, { key: number; type: string; events: number; newest: number; last: number }>();
+
+  addFuture(sourceKey: number, type: string, receivedAt: number, time: number): void {
+    if (time <= Math.floor(receivedAt / 1000) + FUTURE_DATED_SECONDS) return;
+    const id = `${sourceKey}\u0000${type}`;
+    const f = this.future.get(id);
+    if (f === undefined) this.future.set(id, { key: sourceKey, type, events: 1, newest: time, last: receivedAt });
+    else {
+      f.events += 1;
+      f.newest = Math.max(f.newest, time);
+      f.last = Math.max(f.last, receivedAt);
+    }
+  }
 
   add(sourceKey: number, receivedAt: number, time: number): void {
     const t = this.bySource.get(sourceKey);

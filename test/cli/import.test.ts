@@ -1,4 +1,7 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { flatEvent } from '../helpers/events.js';
 import { assertBuilt, runCli, tempFolder } from '../helpers/process.js';
 import { readStore, writeImportFolder } from './fixtures.js';
 
@@ -60,8 +63,35 @@ describe('currents import', { timeout: 90_000 }, () => {
     const result = await runCli(['import', files.ndjson.path, '--data', data, '--chunk-size', '2']);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain(
-      'files: 1, events read: 5, stored: 4, duplicates (already stored): 0, quarantined: 1, failed files: 0',
+      'files: 1, events read: 5, stored: 4, duplicates (already stored): 0, repeated in these files: 0, quarantined: 1, failed files: 0',
     );
+  });
+
+  it('on a real store: repeats within the import apart from events stored before; a missing path is exit 1', async () => {
+    const files = await folder('currents-files-');
+    const data = await folder('currents-data-');
+    const line = (id: string) => JSON.stringify({ ...flatEvent(), id });
+    writeFileSync(join(files, 'first.ndjson'), `${line('kept-before')}\n`);
+    expect((await runCli(['import', join(files, 'first.ndjson'), '--data', data])).code).toBe(0);
+    writeFileSync(
+      join(files, 'second.ndjson'),
+      ['kept-before', 'twice', 'twice', 'across', 'fresh'].map(line).join('\n'),
+    );
+    writeFileSync(join(files, 'third.ndjson'), `${line('across')}\n`);
+    const run = await runCli(['import', join(files, 'second.ndjson'), join(files, 'third.ndjson'), '--data', data]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain(
+      'events read: 6, stored: 3, duplicates (already stored): 1, repeated in these files: 2, quarantined: 0',
+    );
+    expect((await readStore(data)).ids.sort()).toEqual(['across', 'fresh', 'kept-before', 'twice']);
+
+    const missing = join(files, 'no-such-dump');
+    const refused = await runCli(['import', join(files, 'third.ndjson'), missing, '--data', data]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toBe(
+      `${missing} does not exist: check the path and run the import again; nothing was imported\n`,
+    );
+    expect(refused.stdout).toBe('');
   });
 
   it('exits 1 with a message when the data folder cannot be used', async () => {

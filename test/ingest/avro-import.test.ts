@@ -47,6 +47,7 @@ describe('importing Avro storage files', () => {
       events: 150,
       stored: 150,
       duplicates: 0,
+      repeated: 0,
       quarantined: 0,
       failures: [],
       missing: [],

@@ -61,7 +61,7 @@ describe('the built import command', () => {
     );
     expect(result.stderr).toBe('');
     expect(result.stdout).toContain(
-      'files: 3, events read: 31, stored: 31, duplicates (already stored): 0, quarantined: 0, failed files: 1',
+      'files: 3, events read: 31, stored: 31, duplicates (already stored): 0, repeated in these files: 0, quarantined: 0, failed files: 1',
     );
     expect(result.stdout).toContain(`failed: ${join(dir, 'broken.avro')} at byte 0`);
     expect(result.code).toBe(2);

@@ -68,7 +68,7 @@ describe('currents import', () => {
     expect(text).toContain(`[1/2] ${join(dir, 'b.ndjson')}: 2 events read`);
     expect(text).toContain(`[2/2] ${storagePath(dir, type, 'a')}: 3 events read`);
     expect(text).toContain(
-      'files: 2, events read: 5, stored: 4, duplicates (already stored): 0, quarantined: 1, failed files: 0',
+      'files: 2, events read: 5, stored: 4, duplicates (already stored): 0, repeated in these files: 0, quarantined: 1, failed files: 0',
     );
     expect(text).toContain('currents quarantine list');
     expect(process.exitCode).toBe(0);
@@ -95,6 +95,38 @@ describe('currents import', () => {
     out = [];
     await run([dir], sink);
     expect(out.join('')).toContain('stored: 0, duplicates (already stored): 1');
+  });
+
+  it('counts an id repeated inside one import as repeated, and only those stored before as already stored', async () => {
+    const type = 'users.messages.email.Send';
+    const line = (id: string) => JSON.stringify(sampleEvent(type, { id }));
+    await writeFile(join(dir, 'before.json'), JSON.stringify([sampleEvent(type, { id: 'old' })]));
+    const sink = mapSink();
+    await run([join(dir, 'before.json')], sink);
+    out = [];
+    // "old" was stored by the first run; "r1" twice in one file (one chunk), "r2" in two files (two chunks).
+    await writeFile(join(dir, 'a.ndjson'), [line('old'), line('r1'), line('r1'), line('r2')].join('\n'));
+    await writeFile(join(dir, 'b.ndjson'), [line('r2'), line('r2'), line('new')].join('\n'));
+    await run([join(dir, 'a.ndjson'), join(dir, 'b.ndjson'), '--chunk-size', '2'], sink);
+    expect(out.join('')).toContain(
+      'files: 2, events read: 7, stored: 3, duplicates (already stored): 1, repeated in these files: 3, quarantined: 0',
+    );
+    expect([...sink.log.keys()].sort()).toEqual(['new', 'old', 'r1', 'r2']);
+    expect(process.exitCode).toBe(0);
+  });
+
+  it('refuses a path that does not exist, naming it, exit 1, and imports nothing of the others', async () => {
+    await writeFile(join(dir, 'a.json'), JSON.stringify([sampleEvent('users.messages.email.Send', { id: 'a' })]));
+    const sink = mapSink();
+    const missing = join(dir, 'dump-typo');
+    const seen = await run([join(dir, 'a.json'), missing], sink);
+    expect(err.join('')).toBe(
+      `${missing} does not exist: check the path and run the import again; nothing was imported\n`,
+    );
+    expect(out.join('')).not.toContain('the other files were imported');
+    expect(process.exitCode).toBe(1);
+    expect(sink.log.size).toBe(0);
+    expect(seen.flags).toEqual([]);
   });
 
   it('exits 1 with the reason when the store refuses events, and still closes it', async () => {

@@ -69,15 +69,18 @@ export function mapSink(): MapSink {
     calls.push(events.length + quarantined.length);
     let stored = 0;
     let duplicates = 0;
-    for (const event of events) {
-      if (log.has(event.eventId)) duplicates++;
-      else {
+    const duplicateIndexes: number[] = [];
+    for (const [i, event] of events.entries()) {
+      if (log.has(event.eventId)) {
+        duplicates++;
+        duplicateIndexes.push(i);
+      } else {
         log.set(event.eventId, event);
         stored++;
       }
     }
     quarantine.push(...quarantined);
-    return Promise.resolve({ stored, duplicates });
+    return Promise.resolve({ stored, duplicates, duplicateIndexes });
   };
   return { sink, log, quarantine, calls };
 }

@@ -47,6 +47,7 @@ describe('importing NDJSON and JSON files', () => {
       events: 5,
       stored: 3,
       duplicates: 0,
+      repeated: 0,
       quarantined: 2,
       failures: [],
       missing: [],

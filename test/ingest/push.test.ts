@@ -46,7 +46,8 @@ describe('parsePush: body shape', () => {
       ok: false,
       status: 413,
       error:
-        'the request carries 101 events; the limit is 100 per request: split it into requests of at most 100 events',
+        'the request carries 101 events; the limit is 100 per request: split it into requests of at most 100 events, ' +
+        'or raise the limit with --max-events (CURRENTS_MAX_EVENTS_PER_REQUEST)',
     });
     expect(parsePush({ events: events.slice(0, 100) }, ctx).ok).toBe(true);
   });

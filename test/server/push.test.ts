@@ -115,6 +115,8 @@ describe('POST /v1/currents: bodies that are not {"events":[...]}', () => {
     expect(body.code).toBe('too_many_events');
     expect(body.error).toContain('the limit is 100 per request');
     expect(body.error).toContain('split');
+    expect(body.error).toContain('--max-events (CURRENTS_MAX_EVENTS_PER_REQUEST)');
+    expect(res.json()).toMatchObject({ limit_events: 100, setting: 'CURRENTS_MAX_EVENTS_PER_REQUEST' });
     await nothingStored(t);
     expect((await push(t, { events: batch(100) })).statusCode).toBe(200);
   });
@@ -133,6 +135,9 @@ describe('POST /v1/currents: bodies that are not {"events":[...]}', () => {
     expect(res.statusCode).toBe(413);
     expect(res.json()).toMatchObject({ code: 'body_too_large' });
     expect(res.json<{ error: string }>().error).toContain('split the events over several requests');
+    expect(res.json<{ error: string }>().error).toContain('larger than the 4,096 bytes (4 KiB) this service accepts');
+    expect(res.json<{ error: string }>().error).toContain('--body-limit (CURRENTS_BODY_LIMIT_BYTES)');
+    expect(res.json()).toMatchObject({ limit_bytes: 4096, setting: 'CURRENTS_BODY_LIMIT_BYTES' });
     await nothingStored(t);
     expect((await push(t, { events: batch(2) })).statusCode).toBe(200);
   });

@@ -5,6 +5,7 @@ import type { SecretBox } from '../../secrets.js';
 import type { Store } from '../../store/port.js';
 import { SLOTS, type ExportRecord, type Slot, type StoredCredentials } from '../../types.js';
 import { HttpError } from '../errors.js';
+import { summarise } from '../issues.js';
 import type { CreateExportBody, PatchExportBody } from './schemas.js';
 
 /** Turning API bodies into stored exports and back. Secrets are encrypted here and never leave in a view. */
@@ -35,8 +36,7 @@ export async function checkSources(store: Store, ids: readonly string[] | undefi
     if (!known.has(id)) fields[`sources.${i}`] = `there is no source ${id}: GET /v1/sources lists them`;
   });
   if (Object.keys(fields).length > 0) {
-    const list = Object.entries(fields).map(([k, v]) => `${k}: ${v}`);
-    throw new HttpError(400, 'invalid_request', `invalid body: ${list.join('; ')}`, { fields });
+    throw new HttpError(400, 'invalid_request', summarise(fields, 'body'), { fields });
   }
   return [...new Set(ids)];
 }

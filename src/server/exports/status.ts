@@ -1,7 +1,7 @@
 import { eventType } from '../../catalog/catalog.js';
 import { deliveryGaps, HISTORICAL_AGE_MS } from '../../mparticle/index.js';
 import type { Store } from '../../store/port.js';
-import type { Drop, ExportRecord, FeedState, Outcome } from '../../types.js';
+import type { Drop, ExportRecord, FeedState, FutureDated, Outcome } from '../../types.js';
 import { snapshotOf } from '../../delivery/snapshot.js';
 import { sourceFigures } from '../sources/status.js';
 
@@ -11,7 +11,7 @@ import { sourceFigures } from '../sources/status.js';
  */
 export async function exportStatus(record: ExportRecord, store: Store, now: number) {
   const snapshot = snapshotOf(record);
-  const [cursors, states, counters, drops, deadLetters, errors, replays, leases, series, sources, received] =
+  const [cursors, states, counters, drops, deadLetters, errors, replays, leases, series, sources, received, ahead] =
     await Promise.all([
       store.getCursors(record.id),
       store.getFeedStates(record.id),
@@ -24,6 +24,7 @@ export async function exportStatus(record: ExportRecord, store: Store, now: numb
       store.deliverySeries(record.id, now - 2 * 60_000),
       store.listSources(),
       store.sourceTotals(),
+      store.futureDated(),
     ]);
   /** What waits for this export, by source, over every feed and partition. */
   const waiting = new Map<string, { events: number; oldest: number | null }>();
@@ -125,6 +126,10 @@ export async function exportStatus(record: ExportRecord, store: Store, now: numb
   for (const s of taken.filter((x) => x.state === 'paused')) {
     warnings.push(`source ${s.id} (${s.name}) is paused: it takes no new events until it is resumed.`);
   }
+  const futureDated = futureDatedOf(
+    ahead.filter((f) => record.events.includes(f.type) && taken.some((t) => t.id === f.source)),
+  );
+  if (futureDated.events > 0) warnings.push(futureWarning(futureDated));
   if (totals.historical > 0) {
     warnings.push(
       `${totals.historical} events older than ${HISTORICAL_AGE_MS / 86_400_000} days went to mParticle's historical ` +
@@ -166,8 +171,34 @@ export async function exportStatus(record: ExportRecord, store: Store, now: numb
       };
     }),
     all_sources: snapshot.sources === undefined,
+    future_dated: futureDated,
     warnings,
   };
+}
+
+/** Future-dated events of the types and sources an export takes: how many, the newest, and by source and type. */
+function futureDatedOf(rows: readonly FutureDated[]) {
+  return {
+    events: rows.reduce((n, r) => n + r.events, 0),
+    newest_event_time: iso(rows.reduce<number | null>((t, r) => Math.max(t ?? 0, r.newestEventTime * 1000), null)),
+    last_received_at: iso(rows.reduce<number | null>((t, r) => Math.max(t ?? 0, r.lastReceivedAt), null)),
+    by_source_type: rows.map((r) => ({
+      source: r.source,
+      type: r.type,
+      events: r.events,
+      newest_event_time: iso(r.newestEventTime * 1000),
+    })),
+  };
+}
+
+function futureWarning(f: ReturnType<typeof futureDatedOf>): string {
+  const sources = [...new Set(f.by_source_type.map((r) => r.source))].join(', ');
+  const count = f.events === 1 ? '1 event was' : `${f.events.toLocaleString('en-US')} events were`;
+  return (
+    `${count} dated more than a day after receipt (the newest for ${f.newest_event_time}, from ` +
+    `${sources}): they were kept and are sent with that time. Check the sender's clock, and that "time" is in ` +
+    'UNIX seconds, not milliseconds.'
+  );
 }
 
 const minOf = (a: number | null, b: number | null): number | null => (a === null ? b : b === null ? a : Math.min(a, b));

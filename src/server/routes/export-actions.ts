@@ -71,7 +71,8 @@ export function registerExportActions(api: Api, deps: ExportRouteDeps & { partit
       const types = body.types ?? record.events;
       const refused = types.filter((t) => !record.events.includes(t));
       if (refused.length > 0) {
-        throw new HttpError(400, 'invalid_request', `not selected in this export: ${refused.join(', ')}`);
+        const message = `${refused.join(', ')} ${refused.length === 1 ? 'is' : 'are'} not selected in this export: send only its types, or add them to its events first`;
+        throw new HttpError(400, 'invalid_request', message, { fields: { types: message } });
       }
       const platform = (['ios', 'android', 'web'] as const).find((p) => record.feeds[p] !== undefined) ?? 'ios';
       const now = deps.now();

@@ -100,7 +100,13 @@ export function registerIngestRoute(api: Api, deps: IngestRouteDeps): void {
         source,
       });
       if (!parsed.ok) {
-        throw new HttpError(parsed.status, parsed.status === 413 ? 'too_many_events' : 'bad_body', parsed.error);
+        if (parsed.status === 413) {
+          throw new HttpError(413, 'too_many_events', parsed.error, {
+            limit_events: deps.maxEventsPerRequest,
+            setting: 'CURRENTS_MAX_EVENTS_PER_REQUEST',
+          });
+        }
+        throw new HttpError(400, 'bad_body', parsed.error);
       }
       if (parsed.events.length === 0 && parsed.quarantined.length === 0) {
         return reply
@@ -120,6 +126,7 @@ export function registerIngestRoute(api: Api, deps: IngestRouteDeps): void {
       if (appended.duplicateIndexes.length > 0) {
         deps.metrics.eventsDuplicate.inc({ source }, appended.duplicateIndexes.length);
       }
+      deps.metrics.countFutureDated(source, parsed.events, appended.duplicateIndexes);
       // Counted for the events stored only: a resent duplicate was counted when it was first stored.
       if (parsed.lacking.length > 0) {
         const duplicates = new Set(appended.duplicateIndexes);

@@ -39,6 +39,7 @@ function sinkFor(deps: PollerServiceDeps, source: string): ImportSink {
     if (appended.duplicateIndexes.length > 0) {
       deps.metrics.eventsDuplicate.inc({ source }, appended.duplicateIndexes.length);
     }
+    deps.metrics.countFutureDated(source, events, appended.duplicateIndexes);
     const refused = quarantined.filter((q) => q.source.kind === 'file' && q.source.index !== undefined).length;
     if (refused > 0) deps.metrics.eventsQuarantined.inc({ source }, refused);
     if (appended.stored > 0) deps.engine.wake();

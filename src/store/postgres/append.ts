@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { NewEvent } from '../../types.js';
+import { FUTURE_DATED_SECONDS, type NewEvent } from '../../types.js';
 import type { AppendResult } from '../port.js';
 import type { Chunks } from './chunks.js';
 import type { Db } from './pool.js';
@@ -10,7 +10,7 @@ const APPEND_LOCK_TIMEOUT = '30s';
 
 /**
  * One statement per transaction: keep the events whose id is not in the log yet, number them from $10 in input
- * order, insert them, and move the chunk totals, the sources' totals and the log head. The whole statement runs under the append lock,
+ * order, insert them, and move the chunk totals, the sources' totals (and future-dated counts) and the log head. The whole statement runs under the append lock,
  * taken by an earlier statement of the transaction, so its snapshot includes every append committed before: the
  * dedup check is exact across processes, and seqs are handed out and committed in the same order.
  *
@@ -40,7 +40,15 @@ WITH input AS (
                          source_key)
   SELECT seq, event_id, type, part, external_user_id, platform, app_id, event_time, received_at, payload, source_key
   FROM fresh ORDER BY seq
-  RETURNING seq, received_at, octet_length(payload) AS bytes, source_key, event_time
+  RETURNING seq, received_at, octet_length(payload) AS bytes, source_key, event_time, type
+), futured AS (
+  INSERT INTO future_dated AS f (key, type, events, newest_event_time, last_received_at)
+  SELECT source_key, type, count(*), max(event_time), max(received_at) FROM inserted
+  WHERE event_time > received_at / 1000 + ${FUTURE_DATED_SECONDS} GROUP BY source_key, type
+  ON CONFLICT (key, type) DO UPDATE SET events = f.events + excluded.events,
+    newest_event_time = GREATEST(f.newest_event_time, excluded.newest_event_time),
+    last_received_at = GREATEST(f.last_received_at, excluded.last_received_at)
+  RETURNING f.key
 ), sourced AS (
   INSERT INTO source_totals AS t (key, events, last_received_at, newest_event_time)
   SELECT source_key, count(*), max(received_at), max(event_time) FROM inserted GROUP BY source_key

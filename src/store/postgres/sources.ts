@@ -1,4 +1,11 @@
-import { SOURCE_LEASE, type NewSource, type SourceRecord, type SourceStatus, type SourceTotals } from '../../types.js';
+import {
+  SOURCE_LEASE,
+  type NewSource,
+  type SourceRecord,
+  type SourceStatus,
+  type SourceTotals,
+  type FutureDated,
+} from '../../types.js';
 import { ConflictError } from '../errors.js';
 import {
   goneMessage,
@@ -8,6 +15,8 @@ import {
   takenMessage,
   toSourceRecord,
   toSourceTotals,
+  toFutureDated,
+  type FutureDatedRow,
   unknownKey,
   unknownSourceError,
   type SourceRow,
@@ -29,6 +38,7 @@ const SQL = {
   removeCursor: 'DELETE FROM source_cursors WHERE key = $1',
   removeLease: `DELETE FROM leases WHERE export_id = '${SOURCE_LEASE}' AND feed = $1`,
   totals: 'SELECT key, events, last_received_at, newest_event_time FROM source_totals ORDER BY key',
+  futureDated: 'SELECT key, type, events, newest_event_time, last_received_at FROM future_dated ORDER BY key, type',
   getStatus:
     'SELECT st.status FROM source_status st JOIN sources s ON s.key = st.key WHERE s.id = $1 AND s.deleted_at IS NULL',
   putStatus:
@@ -127,6 +137,11 @@ export function makeSources(db: Db, keys: PgSourceKeys) {
         await client.query(SQL.removeCursor, [key]);
         await client.query(SQL.removeLease, [id]);
       }),
+    async futureDated(): Promise<FutureDated[]> {
+      const rows = await db.query<FutureDatedRow>(SQL.futureDated);
+      const sourceOf = await keys.namer(rows.map((r) => Number(r.key)));
+      return rows.map((r) => toFutureDated(r, sourceOf));
+    },
     async sourceTotals(): Promise<SourceTotals[]> {
       const rows = await db.query<SourceTotalsRow>(SQL.totals);
       const sourceOf = await keys.namer(rows.map((r) => r.key));

@@ -31,6 +31,11 @@ const SQL = {
     'ON CONFLICT (key) DO UPDATE SET events = events + excluded.events, ' +
     'last_received_at = max(coalesce(last_received_at, 0), excluded.last_received_at), ' +
     'newest_event_time = max(coalesce(newest_event_time, 0), excluded.newest_event_time)',
+  addFutureDated:
+    'INSERT INTO future_dated (key, type, events, newest_event_time, last_received_at) VALUES (?, ?, ?, ?, ?) ' +
+    'ON CONFLICT (key, type) DO UPDATE SET events = events + excluded.events, ' +
+    'newest_event_time = max(newest_event_time, excluded.newest_event_time), ' +
+    'last_received_at = max(last_received_at, excluded.last_received_at)',
 } as const;
 
 interface Pending {
@@ -70,6 +75,7 @@ export function makeAppender(db: Database.Database, sources: SqliteSourceKeys): 
   const events = db.prepare(SQL.events).pluck();
   const addTotals = db.prepare(SQL.addTotals);
   const addSourceTotals = db.prepare(SQL.addSourceTotals);
+  const addFutureDated = db.prepare(SQL.addFutureDated);
   const sourceOf = (key: number): string => sources.idOf(key);
 
   // Built on the first append (a connection that only reads never pays for it); `loadedTo` is the highest seq whose
@@ -120,6 +126,7 @@ export function makeAppender(db: Database.Database, sources: SqliteSourceKeys): 
       }
       sourceKeys.push(lastKey);
       tally.add(lastKey, event.receivedAt, event.time);
+      tally.addFuture(lastKey, event.type, event.receivedAt, event.time);
     }
     let bytes = 0;
     for (let start = 0; start < fresh.length; start += ROWS_PER_INSERT) {
@@ -157,6 +164,7 @@ export function makeAppender(db: Database.Database, sources: SqliteSourceKeys): 
     if (fresh.length > 0) {
       addTotals.run(fresh.length, bytes);
       for (const [key, t] of tally.bySource) addSourceTotals.run(key, t.events, t.lastReceivedAt, t.newestEventTime);
+      for (const f of tally.future.values()) addFutureDated.run(f.key, f.type, f.events, f.newest, f.last);
     }
     return { fresh, seqs };
   });

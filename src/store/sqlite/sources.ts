@@ -1,5 +1,12 @@
 import type Database from 'better-sqlite3';
-import { SOURCE_LEASE, type NewSource, type SourceRecord, type SourceStatus, type SourceTotals } from '../../types.js';
+import {
+  SOURCE_LEASE,
+  type NewSource,
+  type SourceRecord,
+  type SourceStatus,
+  type SourceTotals,
+  type FutureDated,
+} from '../../types.js';
 import { ConflictError } from '../errors.js';
 import {
   goneMessage,
@@ -9,6 +16,8 @@ import {
   takenMessage,
   toSourceRecord,
   toSourceTotals,
+  toFutureDated,
+  type FutureDatedRow,
   unknownKey,
   unknownSourceError,
   type SourceRow,
@@ -29,6 +38,7 @@ const SQL = {
   removeCursor: 'DELETE FROM source_cursors WHERE key = (SELECT key FROM sources WHERE id = ?)',
   removeLease: `DELETE FROM leases WHERE export_id = '${SOURCE_LEASE}' AND feed = ?`,
   totals: 'SELECT key, events, last_received_at, newest_event_time FROM source_totals ORDER BY key',
+  futureDated: 'SELECT key, type, events, newest_event_time, last_received_at FROM future_dated ORDER BY key, type',
   getStatus:
     'SELECT st.status FROM source_status st JOIN sources s ON s.key = st.key WHERE s.id = ? AND s.deleted_at IS NULL',
   putStatus:
@@ -89,6 +99,7 @@ export function makeSources(db: Database.Database, keys: ReturnType<typeof makeS
   const removeCursor = db.prepare(SQL.removeCursor);
   const removeLease = db.prepare(SQL.removeLease);
   const totals = db.prepare(SQL.totals);
+  const futureDated = db.prepare(SQL.futureDated);
   const getStatus = db.prepare(SQL.getStatus).pluck();
   const putStatus = db.prepare(SQL.putStatus);
 
@@ -125,6 +136,8 @@ export function makeSources(db: Database.Database, keys: ReturnType<typeof makeS
     },
     sourceTotals: (): SourceTotals[] =>
       (totals.all() as SourceTotalsRow[]).map((r) => toSourceTotals(r, (key) => keys.idOf(key))),
+    futureDated: (): FutureDated[] =>
+      (futureDated.all() as FutureDatedRow[]).map((r) => toFutureDated(r, (key) => keys.idOf(key))),
     getSourceStatus(id: string): SourceStatus | null {
       const text = getStatus.get(id) as string | undefined;
       return text === undefined ? null : parseSourceStatus(text);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { NewSource, SourceStatus } from '../../../src/types.js';
+import type { NewEvent, NewSource, SourceStatus } from '../../../src/types.js';
 import type { StoreContext } from './fixtures.js';
 import { events, newEvent, readAll } from './fixtures.js';
 
@@ -163,6 +163,49 @@ export function describeSources(ctx: StoreContext): void {
         newestEventTime: 1_760_000_100,
       });
       expect(totals.find((t) => t.source === 'default')).toMatchObject({ events: 2, lastReceivedAt: 20_000 });
+    });
+
+    it('counts events dated more than a day after their receipt, by source and type; duplicates do not count', async () => {
+      const a = await ctx.store.createSource(newSource());
+      const receivedAt = 1_760_000_000_000;
+      const day = 86_400;
+      const at = (time: number, o: Partial<NewEvent> = {}) => newEvent({ receivedAt, time, ...o });
+      const future = [
+        at(1_760_000_000 + day + 1, { source: a.id, type: 'users.messages.email.Send' }),
+        at(1_760_000_000 + 10 * day, { source: a.id, type: 'users.messages.email.Send' }),
+        at(1_760_000_000 + 2 * day, { source: a.id, type: 'users.messages.email.Open' }),
+        at(1_760_000_000 + 3 * day, { type: 'users.messages.email.Send', receivedAt: receivedAt + 5 }),
+      ];
+      // Exactly a day ahead, and the past, are not future-dated.
+      await ctx.store.append([...future, at(1_760_000_000 + day, { source: a.id }), at(1_700_000_000)]);
+      await ctx.store.append([future[1]!]);
+      // Ordered by source as created (default first), then type.
+      expect(await ctx.store.futureDated()).toEqual([
+        {
+          source: 'default',
+          type: 'users.messages.email.Send',
+          events: 1,
+          newestEventTime: 1_760_000_000 + 3 * day,
+          lastReceivedAt: receivedAt + 5,
+        },
+        {
+          source: a.id,
+          type: 'users.messages.email.Open',
+          events: 1,
+          newestEventTime: 1_760_000_000 + 2 * day,
+          lastReceivedAt: receivedAt,
+        },
+        {
+          source: a.id,
+          type: 'users.messages.email.Send',
+          events: 2,
+          newestEventTime: 1_760_000_000 + 10 * day,
+          lastReceivedAt: receivedAt,
+        },
+      ]);
+      await ctx.store.append([at(1_760_000_000 + 20 * day, { source: a.id, type: 'users.messages.email.Send' })]);
+      const send = (await ctx.store.futureDated()).find((f) => f.source === a.id && f.type.endsWith('Send'));
+      expect(send).toMatchObject({ events: 3, newestEventTime: 1_760_000_000 + 20 * day });
     });
 
     it('keeps what a source worker says of it, and forgets it when the source is deleted', async () => {

@@ -30,6 +30,7 @@ import { AuditLog } from './team/audit.js';
 import { TokenRegistry } from './team/registry.js';
 import { requireDeclaredAccess } from './team/route-access.js';
 import { toError } from '../store/errors.js';
+import { loadTlsPair } from './tls.js';
 
 export interface AppDeps {
   config: Config;
@@ -50,6 +51,7 @@ export interface AppDeps {
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config, store, metrics } = deps;
   const app = Fastify({
+    ...(config.tls !== null ? { https: loadTlsPair(config.tls) } : {}),
     loggerInstance: deps.logger as FastifyBaseLogger,
     // Per-request lines would cost more than the ingest itself; metrics count requests instead.
     logController: new LogController({ disableRequestLogging: true }),

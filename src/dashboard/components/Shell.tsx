@@ -1,7 +1,18 @@
 import type { ReactNode } from 'react';
+import type { Identity } from '../access.js';
 import { Link, paths, type Route } from '../router.js';
 
-export function Shell({ route, onSignOut, children }: { route: Route; onSignOut: () => void; children: ReactNode }) {
+export function Shell({
+  route,
+  identity,
+  onSignOut,
+  children,
+}: {
+  route: Route;
+  identity: Identity;
+  onSignOut: () => void;
+  children: ReactNode;
+}) {
   const section =
     route.name === 'quarantine'
       ? 'quarantine'
@@ -36,6 +47,9 @@ export function Shell({ route, onSignOut, children }: { route: Route; onSignOut:
             Quarantine
           </Link>
         </nav>
+        <p className="who" aria-label={`Signed in as ${identity.name}, ${identity.role}`}>
+          {identity.name} <span className="badge idle">{identity.role}</span>
+        </p>
         <button type="button" className="secondary small" onClick={onSignOut}>
           Sign out
         </button>

@@ -1,7 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { routeAccess } from '../../src/server/team/route-access.js';
+import Fastify from 'fastify';
+import { requireDeclaredAccess, routeAccess } from '../../src/server/team/route-access.js';
 import type { Access } from '../../src/server/team/roles.js';
 import { ADMIN_TOKEN, INGEST_TOKEN, startTestApp, type TestApp } from '../helpers/app.js';
 
@@ -188,5 +189,16 @@ describe('access by role', () => {
     expect((await call('POST', `/v1/exports/${exportId}/resume`, tokens.operator, {})).status).toBe(200);
     const state = JSON.parse((await call('GET', `/v1/exports/${exportId}`, tokens.viewer)).body) as { state: string };
     expect(state.state).toBe('active');
+  });
+
+  it('a route declared without saying who may call it is refused when it is declared', async () => {
+    const app = Fastify();
+    requireDeclaredAccess(app);
+    app.get('/fine', { config: { auth: 'viewer' } }, async () => 'ok');
+    expect(() => app.get('/forgotten', async () => 'open to all?')).toThrow(
+      /the route GET \/forgotten does not say who may call it/,
+    );
+    expect(routeAccess(app).map((r) => `${r.method} ${r.url} ${r.auth}`)).toContain('GET /fine viewer');
+    await app.close();
   });
 });

@@ -9,7 +9,12 @@ import { snapshot, type Snapshot } from './audit.js';
 export function exportSnapshot(r: ExportRecord): Snapshot {
   const secrets: Record<string, string | undefined> = {};
   for (const slot of SLOTS) secrets[`feeds.${slot}.secret`] = r.feeds[slot]?.secretEnc;
-  return snapshot(exportJson(r), secrets, ['updated_at', 'created_at', 'start_seq', ...SLOTS.map((s) => `feeds.${s}.secret_set`)]);
+  return snapshot(exportJson(r), secrets, [
+    'updated_at',
+    'created_at',
+    'start_seq',
+    ...SLOTS.map((s) => `feeds.${s}.secret_set`),
+  ]);
 }
 
 export function sourceSnapshot(r: SourceRecord): Snapshot {

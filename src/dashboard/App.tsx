@@ -16,6 +16,7 @@ import { SourcesList } from './sources/SourcesList.js';
 import { Link, paths, useRoute, type Route } from './router.js';
 import { clearToken, savedToken, saveToken } from './session.js';
 import { TestEvents } from './TestEvents.js';
+import { Tokens } from './team/Tokens.js';
 
 const REFUSED =
   'The service no longer accepts this token (it may have been changed or revoked). Sign in again with a current token.';
@@ -108,6 +109,9 @@ function page(route: Route, may: { operator: boolean; admin: boolean }): ReactNo
       return <TestEvents key={route.id} id={route.id} />;
     case 'quarantine':
       return <Quarantine />;
+    case 'tokens':
+      if (!may.admin) return <NotAllowed need="admin" what="Managing tokens" />;
+      return <Tokens />;
     case 'sources':
       return <SourcesList />;
     case 'new-source':

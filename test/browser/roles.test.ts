@@ -24,7 +24,7 @@ if (CHROMIUM === null) console.warn(SKIP_MESSAGE);
 
 /** Button texts and link targets that change something. */
 const CHANGE_BUTTON =
-  /^(pause|resume|delete|retry|retry all|retry selected.*|new token|send.*|save.*|create.*|add.*|launch|edit|replay.*|test credentials|revoke.*)$/i;
+  /^(pause|resume|delete|retry|retry all|retry selected.*|new token|send.*|save.*|create.*|add.*|launch|edit|replay.*|test credentials|revoke.*|make.*)$/i;
 const CHANGE_LINK = /\/(new|edit|test-events)(#.*)?$/;
 
 interface Control {
@@ -126,6 +126,7 @@ describe.skipIf(CHROMIUM === null)('the dashboard by role', () => {
     '/sources/new',
     '/quarantine',
     '/events',
+    '/tokens',
   ];
 
   it('a viewer finds no button or link on any page that would change anything', async () => {
@@ -143,6 +144,7 @@ describe.skipIf(CHROMIUM === null)('the dashboard by role', () => {
     // The walk really saw the pages: links to read, and "Not available" where a page would change something.
     expect(seen[`/exports/${exportId}`]!.map((c) => c.name)).toContain('Sign out');
     expect(seen['/'].some((c) => c.href === `/exports/${exportId}`)).toBe(true);
+    expect(seen['/'].map((c) => c.name)).not.toContain('Tokens');
     expect(writes).toEqual([]);
 
     await visit('/exports/new');
@@ -196,5 +198,23 @@ describe.skipIf(CHROMIUM === null)('the dashboard by role', () => {
     await visit(`/sources/${sourceId}`);
     expect((await controls(page)).map((c) => c.name)).toEqual(expect.arrayContaining(['Pause', 'New token', 'Delete']));
     await screenshots(page, '63-admin-source');
+
+    // Tokens: made and revoked from the dashboard, by an admin.
+    await page.getByRole('link', { name: 'Tokens', exact: true }).click();
+    await page.getByRole('heading', { name: 'Tokens', level: 1 }).waitFor();
+    await page.getByLabel('Name', { exact: true }).fill('dana');
+    await page.getByLabel('Role').selectOption('viewer');
+    await page.getByRole('button', { name: 'Make token' }).click();
+    const shown = await page.getByLabel('Token dana').inputValue();
+    expect(shown).toMatch(/^cmt_/);
+    const whoami = await fetch(`${base}/v1/whoami`, { headers: { authorization: `Bearer ${shown}` } });
+    expect(await whoami.json()).toMatchObject({ name: 'dana', role: 'viewer' });
+    await page.locator('li[data-token="dana"]').waitFor();
+    await screenshots(page, '64-admin-tokens');
+    await page.getByRole('button', { name: 'Revoke dana' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Revoke' }).click();
+    await page.locator('li[data-token="dana"]').waitFor({ state: 'detached' });
+    const after = await fetch(`${base}/v1/whoami`, { headers: { authorization: `Bearer ${shown}` } });
+    expect(after.status).toBe(401);
   }, 120_000);
 });

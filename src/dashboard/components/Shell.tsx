@@ -16,11 +16,13 @@ export function Shell({
   const section =
     route.name === 'quarantine'
       ? 'quarantine'
-      : route.name === 'find'
-        ? 'find'
-        : route.name === 'sources' || route.name === 'new-source' || route.name === 'source'
-          ? 'sources'
-          : 'exports';
+      : route.name === 'tokens'
+        ? 'tokens'
+        : route.name === 'find'
+          ? 'find'
+          : route.name === 'sources' || route.name === 'new-source' || route.name === 'source'
+            ? 'sources'
+            : 'exports';
   return (
     <>
       <a className="skip" href="#main">
@@ -46,6 +48,11 @@ export function Shell({
           <Link to={paths.quarantine()} aria-current={section === 'quarantine' ? 'page' : undefined}>
             Quarantine
           </Link>
+          {identity.role === 'admin' && (
+            <Link to={paths.tokens()} aria-current={section === 'tokens' ? 'page' : undefined}>
+              Tokens
+            </Link>
+          )}
         </nav>
         <p className="who" aria-label={`Signed in as ${identity.name}, ${identity.role}`}>
           {identity.name} <span className="badge idle">{identity.role}</span>

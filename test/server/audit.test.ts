@@ -154,4 +154,31 @@ describe('audit log', () => {
     expect(bad.status).toBe(400);
     expect(bad.body.error).toContain('since: give a date and time');
   });
+
+  it("records a bucket source's credential change by its API name, never its value", async () => {
+    const created = await call('POST', '/v1/sources', ADMIN_TOKEN, {
+      name: 'Brand C bucket',
+      kind: 's3',
+      bucket: 'braze-currents',
+      region: 'eu-west-1',
+      access_key_id: 'AKIAEXAMPLE',
+      secret_access_key: 'first-bucket-secret',
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const sid = created.body.id as string;
+    const patched = await call('PATCH', `/v1/sources/${sid}`, ADMIN_TOKEN, {
+      secret_access_key: 'second-bucket-secret',
+      region: 'eu-central-1',
+    });
+    expect(patched.status, JSON.stringify(patched.body)).toBe(200);
+    const entries = (await call('GET', `/v1/audit?source=${sid}`, ADMIN_TOKEN)).body.entries!;
+    expect(entries[0]!.changes).toEqual([
+      { field: 'region', before: 'eu-west-1', after: 'eu-central-1' },
+      { field: 'secret_access_key', secret: true, after: 'changed' },
+    ]);
+    expect(entries[1]!.changes).toContainEqual({ field: 'secret_access_key', secret: true, after: 'changed' });
+    const text = JSON.stringify(entries);
+    expect(text).not.toContain('first-bucket-secret');
+    expect(text).not.toContain('second-bucket-secret');
+  });
 });

@@ -19,9 +19,9 @@ export function exportSnapshot(r: ExportRecord): Snapshot {
 
 export function sourceSnapshot(r: SourceRecord): Snapshot {
   const secrets: Record<string, string | null | undefined> = { token: r.tokenHash };
-  // Stored secrets are the config fields ending in Enc (encrypted text): shown by the name without it.
+  // Stored secrets are the config fields ending in Enc (encrypted text): named as the API names the field.
   for (const [k, v] of Object.entries(r.config)) {
-    if (k.endsWith('Enc')) secrets[`config.${k.slice(0, -3)}`] = typeof v === 'string' ? v : null;
+    if (k.endsWith('Enc')) secrets[snake(k.slice(0, -3))] = typeof v === 'string' ? v : null;
   }
   return snapshot(sourceJson(r), secrets, [
     'updated_at',
@@ -33,3 +33,5 @@ export function sourceSnapshot(r: SourceRecord): Snapshot {
     'credentials_json_set',
   ]);
 }
+
+const snake = (camel: string): string => camel.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);

@@ -27,6 +27,10 @@ export interface Config {
   readonly maxEventsPerRequest: number;
   readonly bodyLimitBytes: number;
   readonly retentionHours: number;
+  /** How long the audit log keeps an entry. */
+  readonly auditRetentionDays: number;
+  /** Serve HTTPS with this certificate chain and key (PEM files, reloaded on SIGHUP); null: plain HTTP. */
+  readonly tls: { readonly certFile: string; readonly keyFile: string } | null;
   readonly sqliteSync: 'full' | 'normal';
   /** SQLite: how long an append waits for others to join its transaction (0: the next macrotask). */
   readonly groupCommitMs: number;
@@ -67,6 +71,8 @@ export interface Flags {
   retentionHours?: string | number;
   sync?: string;
   logLevel?: string;
+  tlsCert?: string;
+  tlsKey?: string;
 }
 
 const positiveInt = z.coerce.number().int().positive();
@@ -99,6 +105,9 @@ const schema = z.object({
   maxEventsPerRequest: positiveInt.max(10_000).default(100),
   bodyLimitBytes: positiveInt.default(4 * 1024 * 1024),
   retentionHours: z.coerce.number().positive().default(168),
+  auditRetentionDays: z.coerce.number().positive().default(365),
+  tlsCert: optionalText,
+  tlsKey: optionalText,
   sqliteSync: z.enum(['full', 'normal']).default('full'),
   groupCommitMs: z.coerce.number().int().min(0).max(1000).default(0),
   sqliteThread: z
@@ -134,6 +143,9 @@ export const ENVIRONMENT: Readonly<Record<keyof z.input<typeof schema>, string>>
   maxEventsPerRequest: 'CURRENTS_MAX_EVENTS_PER_REQUEST',
   bodyLimitBytes: 'CURRENTS_BODY_LIMIT_BYTES',
   retentionHours: 'CURRENTS_RETENTION_HOURS',
+  auditRetentionDays: 'CURRENTS_AUDIT_RETENTION_DAYS',
+  tlsCert: 'CURRENTS_TLS_CERT',
+  tlsKey: 'CURRENTS_TLS_KEY',
   sqliteSync: 'CURRENTS_SQLITE_SYNC',
   groupCommitMs: 'CURRENTS_GROUP_COMMIT_MS',
   sqliteThread: 'CURRENTS_SQLITE_THREAD',
@@ -161,6 +173,8 @@ const FLAG_OF: Partial<Record<keyof z.input<typeof schema>, keyof Flags>> = {
   retentionHours: 'retentionHours',
   sqliteSync: 'sync',
   logLevel: 'logLevel',
+  tlsCert: 'tlsCert',
+  tlsKey: 'tlsKey',
 };
 
 export class ConfigError extends Error {
@@ -198,6 +212,12 @@ export function loadConfig(flags: Flags, env: Readonly<Record<string, string | u
       );
     }
   }
+  if ((s.tlsCert === null) !== (s.tlsKey === null)) {
+    throw new ConfigError(
+      `Invalid settings; fix these and start again:\n  --tls-cert and --tls-key (CURRENTS_TLS_CERT, CURRENTS_TLS_KEY): ` +
+        `give both, the certificate chain and its private key (PEM files), or neither for plain HTTP`,
+    );
+  }
   return Object.freeze({
     dataDir: resolve(s.dataDir),
     host: s.host,
@@ -216,6 +236,11 @@ export function loadConfig(flags: Flags, env: Readonly<Record<string, string | u
     maxEventsPerRequest: s.maxEventsPerRequest,
     bodyLimitBytes: s.bodyLimitBytes,
     retentionHours: s.retentionHours,
+    auditRetentionDays: s.auditRetentionDays,
+    tls:
+      s.tlsCert !== null && s.tlsKey !== null
+        ? Object.freeze({ certFile: resolve(s.tlsCert), keyFile: resolve(s.tlsKey) })
+        : null,
     sqliteSync: s.sqliteSync,
     groupCommitMs: s.groupCommitMs,
     sqliteThread: s.sqliteThread,

@@ -455,3 +455,58 @@ export interface SourceCursor {
  * source id, the partition 0.
  */
 export const SOURCE_LEASE = '~sources';
+
+/**
+ * Team use. A token is a named bearer credential of the admin API with a role: `viewer` reads, `operator` also acts
+ * (pause, resume, replay, retries, test events), `admin` also creates, edits and deletes exports, sources and tokens.
+ * Only the SHA-256 of its value is stored.
+ */
+export type TokenRole = 'viewer' | 'operator' | 'admin';
+
+export interface NewToken {
+  id: string;
+  name: string;
+  role: TokenRole;
+  /** Hex SHA-256 of the token's value. */
+  hash: string;
+  createdAt: number;
+}
+
+export interface TokenRecord {
+  id: string;
+  name: string;
+  role: TokenRole;
+  hash: string;
+  createdAt: number;
+  lastUsedAt: number | null;
+}
+
+/** One changed field of an audited change; a secret's values are never kept, only that it changed. */
+export interface AuditChange {
+  field: string;
+  before?: unknown;
+  after?: unknown;
+  /** The field is a secret: it changed (was set, replaced or removed); its values are not recorded. */
+  secret?: true;
+}
+
+/** What an audited change acted on. */
+export type AuditTargetKind = 'export' | 'source' | 'token' | 'quarantine' | 'credentials';
+
+export interface NewAuditEntry {
+  at: number;
+  /** The name of the token that made the change (`admin (built-in)`, a named token, or `cli (<user>)`). */
+  tokenName: string;
+  /** e.g. export.update, export.pause, source.delete, token.create, dead_letters.retry. */
+  action: string;
+  targetKind: AuditTargetKind;
+  /** The export, source or token id; null when the change had no single target (a check before creating). */
+  targetId: string | null;
+  changes: AuditChange[];
+  /** What else the change said (a replay's range, how many retries were delivered). */
+  detail: Record<string, unknown>;
+}
+
+export interface AuditEntry extends NewAuditEntry {
+  id: number;
+}

@@ -13,6 +13,9 @@ import type { ExportRecord } from '../types.js';
 import { registerReplayCommands } from './replays.js';
 import { formatExportStatus } from './status-text.js';
 import { openFromFlags, storeOptions } from './store-access.js';
+import { diff, EMPTY } from '../server/team/audit.js';
+import { exportSnapshot } from '../server/team/snapshots.js';
+import { cliAudit } from './team.js';
 
 /**
  * `currents exports create|list|show|update|pause|resume|delete|status` (and `replay`, `replays`: replays.ts): the exports API from the command line, on
@@ -79,6 +82,12 @@ export function registerExports(program: Command): void {
         const body = parse(createExportBody, readJson(flags.file), flags.file);
         const record = await buildExport(body, { store, secrets, now: Date.now() });
         await store.createExport(record);
+        await cliAudit(store, {
+          action: 'export.create',
+          targetKind: 'export',
+          targetId: record.id,
+          changes: diff(EMPTY, exportSnapshot(record)),
+        });
         return exportJson(record);
       }),
     );
@@ -92,8 +101,17 @@ export function registerExports(program: Command): void {
         const body = parse(patchExportBody, readJson(flags.file), flags.file);
         const sources = await checkSources(store, body.sources ?? undefined);
         const patch = body.sources === undefined || body.sources === null ? body : { ...body, sources };
-        await load(store, id);
-        const record = await changeExport(store, id, (current) => applyPatch(current, patch, secrets, Date.now()));
+        let before = await load(store, id);
+        const record = await changeExport(store, id, (current) => {
+          before = current;
+          return applyPatch(current, patch, secrets, Date.now());
+        });
+        await cliAudit(store, {
+          action: 'export.update',
+          targetKind: 'export',
+          targetId: id,
+          changes: diff(exportSnapshot(before), exportSnapshot(record)),
+        });
         return exportJson(record);
       }),
     );
@@ -124,12 +142,21 @@ export function registerExports(program: Command): void {
       .argument('<id>')
       .action((id: string, flags: Flags) =>
         withStore(flags, async ({ store }) => {
-          await load(store, id);
-          const record = await changeExport(store, id, (current) => ({
-            ...current,
-            state: action === 'pause' ? 'paused' : 'active',
-            updatedAt: Math.max(Date.now(), current.updatedAt + 1),
-          }));
+          let before = await load(store, id);
+          const record = await changeExport(store, id, (current) => {
+            before = current;
+            return {
+              ...current,
+              state: action === 'pause' ? 'paused' : 'active',
+              updatedAt: Math.max(Date.now(), current.updatedAt + 1),
+            };
+          });
+          await cliAudit(store, {
+            action: `export.${action}`,
+            targetKind: 'export',
+            targetId: id,
+            changes: diff(exportSnapshot(before), exportSnapshot(record)),
+          });
           return exportJson(record);
         }),
       );
@@ -140,8 +167,14 @@ export function registerExports(program: Command): void {
     .argument('<id>')
     .action((id: string, flags: Flags) =>
       withStore(flags, async ({ store }) => {
-        await load(store, id);
+        const before = await load(store, id);
         await store.deleteExport(id);
+        await cliAudit(store, {
+          action: 'export.delete',
+          targetKind: 'export',
+          targetId: id,
+          changes: diff(exportSnapshot(before), EMPTY),
+        });
         process.stdout.write(`deleted ${id}\n`);
         return undefined;
       }),

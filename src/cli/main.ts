@@ -6,6 +6,7 @@ import { registerQuarantine } from './quarantine.js';
 import { registerSandbox } from './sandbox.js';
 import { registerSources } from './sources.js';
 import { registerServe } from './serve.js';
+import { registerTeam } from './team.js';
 import { registerTrace } from './trace.js';
 import { openImportSink, storeOptions } from './store-access.js';
 import { packageVersion } from '../version.js';
@@ -30,6 +31,7 @@ registerQuarantine(program);
 registerExports(program);
 registerSources(program);
 registerTrace(program);
+registerTeam(program);
 registerSandbox(program);
 
 await program.parseAsync(process.argv);

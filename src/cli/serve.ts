@@ -20,6 +20,8 @@ export function registerServe(program: Command): void {
     .option('--body-limit <bytes>', 'largest push body accepted (CURRENTS_BODY_LIMIT_BYTES; default 4 MiB)')
     .option('--retention-hours <h>', 'keep delivered events this long (CURRENTS_RETENTION_HOURS; default 168)')
     .option('--sync <mode>', 'SQLite durability: full | normal (CURRENTS_SQLITE_SYNC; default full)')
+    .option('--tls-cert <file>', 'serve HTTPS with this PEM certificate chain, reloaded on SIGHUP (CURRENTS_TLS_CERT)')
+    .option('--tls-key <file>', 'the PEM private key of --tls-cert (CURRENTS_TLS_KEY)')
     .option('--log-level <level>', 'fatal | error | warn | info | debug | trace | silent (CURRENTS_LOG_LEVEL)')
     .action(async (flags: Flags) => {
       const config = configOrExit(flags);
@@ -61,6 +63,9 @@ export function registerServe(program: Command): void {
           },
         );
       };
+      // Renewed certificates: `kill -HUP <pid>` after replacing the files (only when serving HTTPS; otherwise SIGHUP
+      // keeps its usual meaning).
+      if (config.tls !== null) process.on('SIGHUP', () => void service.reloadTls());
       process.once('SIGTERM', () => stop('SIGTERM'));
       process.once('SIGINT', () => stop('SIGINT'));
     });

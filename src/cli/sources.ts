@@ -18,6 +18,10 @@ import { sourceJson } from '../server/sources/service.js';
 import { sourceFigures, sourceStatus } from '../server/sources/status.js';
 import type { Store } from '../store/port.js';
 import { openFromFlags, storeOptions } from './store-access.js';
+import { diff, EMPTY } from '../server/team/audit.js';
+import { sourceSnapshot } from '../server/team/snapshots.js';
+import type { SourceRecord } from '../types.js';
+import { cliAudit } from './team.js';
 
 /**
  * `currents sources create|update|list|show|status|pause|resume|token|delete`: the sources API from the command
@@ -58,6 +62,14 @@ export function registerSources(program: Command): void {
     }
   };
 
+  const audited = (store: Store, action: string, id: string, before: SourceRecord | null, after: SourceRecord | null) =>
+    cliAudit(store, {
+      action,
+      targetKind: 'source',
+      targetId: id,
+      changes: diff(before === null ? EMPTY : sourceSnapshot(before), after === null ? EMPTY : sourceSnapshot(after)),
+    });
+
   const load = (store: Store, id: string) => loadSource(store, id, '"currents sources list"');
 
   const readJson = (file: string): unknown => {
@@ -85,6 +97,7 @@ export function registerSources(program: Command): void {
       withStore(flags, async ({ store, secrets }) => {
         const body = parse(createSourceBody, readJson(flags.file), flags.file);
         const { record, token } = await createSource(store, body, { secrets, now: Date.now() });
+        await audited(store, 'source.create', record.id, null, record);
         if (token !== null) tokenNotice(record.id);
         return { ...sourceJson(record), ...(token !== null ? { token } : {}) };
       }),
@@ -98,7 +111,9 @@ export function registerSources(program: Command): void {
       withStore(flags, async ({ store, secrets }) => {
         const record = await load(store, id);
         const body = readJson(flags.file);
-        return sourceJson(await patchSource(store, record, body, { secrets, now: Date.now(), where: flags.file }));
+        const after = await patchSource(store, record, body, { secrets, now: Date.now(), where: flags.file });
+        await audited(store, 'source.update', id, record, after);
+        return sourceJson(after);
       }),
     );
 
@@ -141,7 +156,10 @@ export function registerSources(program: Command): void {
       .action((id: string, flags: Flags) =>
         withStore(flags, async ({ store }) => {
           const state = action === 'pause' ? 'paused' : 'active';
-          return sourceJson(await setSourceState(store, await load(store, id), state, Date.now()));
+          const before = await load(store, id);
+          const after = await setSourceState(store, before, state, Date.now());
+          await audited(store, `source.${action}`, id, before, after);
+          return sourceJson(after);
         }),
       );
   }
@@ -151,7 +169,9 @@ export function registerSources(program: Command): void {
     .argument('<id>')
     .action((id: string, flags: Flags) =>
       withStore(flags, async ({ store }) => {
-        const { token } = await newSourceToken(store, await load(store, id), Date.now());
+        const before = await load(store, id);
+        const { record: after, token } = await newSourceToken(store, before, Date.now());
+        await audited(store, 'source.token', id, before, after);
         tokenNotice(id);
         return { id, token };
       }),
@@ -162,7 +182,9 @@ export function registerSources(program: Command): void {
     .argument('<id>')
     .action((id: string, flags: Flags) =>
       withStore(flags, async ({ store }) => {
-        await removeSource(store, await load(store, id), Date.now());
+        const before = await load(store, id);
+        await removeSource(store, before, Date.now());
+        await audited(store, 'source.delete', id, before, null);
         process.stdout.write(`deleted ${id}\n`);
         return undefined;
       }),

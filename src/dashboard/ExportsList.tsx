@@ -3,6 +3,7 @@ import { LoadError, Loading, StateBadge, Time } from './components/common.js';
 import { count, dateTime, destinationLabel, feedLabel } from './format.js';
 import { useFocusHeading, useNow, usePoll, useTitle } from './hooks.js';
 import { Link, paths } from './router.js';
+import { Can } from './access.js';
 
 export function ExportsList() {
   const heading = useFocusHeading<HTMLHeadingElement>('list');
@@ -20,9 +21,11 @@ export function ExportsList() {
         <h1 id="exports-heading" ref={heading} tabIndex={-1}>
           Exports
         </h1>
-        <Link to={paths.create()} className="button primary">
-          Create mParticle export
-        </Link>
+        <Can need="admin">
+          <Link to={paths.create()} className="button primary">
+            Create mParticle export
+          </Link>
+        </Can>
       </div>
       {error !== null && <LoadError error={error} retry={reload} />}
       {data === null && error === null && <Loading what="exports" />}

@@ -4,6 +4,7 @@ import type { QuarantinePage, QuarantineRecord, QuarantineRetry } from './api/ty
 import { LoadError, Loading, Notice, Time } from './components/common.js';
 import { count } from './format.js';
 import { useApi, useFocusHeading, useNow, usePoll, useTitle } from './hooks.js';
+import { Can, useCan } from './access.js';
 
 const PAGE = 100;
 
@@ -16,6 +17,7 @@ function sourceLabel(source: Record<string, unknown>): string {
 /** Input refused at ingest, why, and a retry once the cause (usually the catalog or the sender) is fixed. */
 export function Quarantine() {
   const api = useApi();
+  const mayRetry = useCan('operator');
   const now = useNow();
   const heading = useFocusHeading<HTMLHeadingElement>('quarantine');
   useTitle('Quarantine');
@@ -75,24 +77,26 @@ export function Quarantine() {
         <h1 id="q-heading" ref={heading} tabIndex={-1}>
           Quarantine {data !== null && <span className="muted">({count(data.total)})</span>}
         </h1>
-        <div className="actions">
-          <button
-            type="button"
-            className="secondary"
-            disabled={busy || picked.size === 0}
-            onClick={() => void retry([...picked])}
-          >
-            Retry selected ({picked.size})
-          </button>
-          <button
-            type="button"
-            className="primary"
-            disabled={busy || data === null || data.total === 0}
-            onClick={() => void retry('all')}
-          >
-            Retry all
-          </button>
-        </div>
+        <Can need="operator">
+          <div className="actions">
+            <button
+              type="button"
+              className="secondary"
+              disabled={busy || picked.size === 0}
+              onClick={() => void retry([...picked])}
+            >
+              Retry selected ({picked.size})
+            </button>
+            <button
+              type="button"
+              className="primary"
+              disabled={busy || data === null || data.total === 0}
+              onClick={() => void retry('all')}
+            >
+              Retry all
+            </button>
+          </div>
+        </Can>
       </div>
       <p className="muted">
         Input the service refused at ingest, with the reason. A retry validates the records again and stores those that
@@ -119,12 +123,14 @@ export function Quarantine() {
         {data?.records.map((r) => (
           <li key={r.id} className="q-record" data-record={r.id}>
             <div className="check">
-              <input
-                type="checkbox"
-                id={`q-${r.id}`}
-                checked={picked.has(r.id)}
-                onChange={(e) => toggle(r.id, e.target.checked)}
-              />
+              {mayRetry && (
+                <input
+                  type="checkbox"
+                  id={`q-${r.id}`}
+                  checked={picked.has(r.id)}
+                  onChange={(e) => toggle(r.id, e.target.checked)}
+                />
+              )}
               <label htmlFor={`q-${r.id}`}>
                 <strong>#{r.id}</strong> {r.event_type !== null ? <code>{r.event_type}</code> : 'unknown type'}
               </label>

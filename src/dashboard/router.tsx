@@ -8,6 +8,7 @@ export type Route =
   | { name: 'edit'; id: string; focus: string | null }
   | { name: 'test'; id: string }
   | { name: 'quarantine' }
+  | { name: 'tokens' }
   | { name: 'sources' }
   | { name: 'new-source' }
   | { name: 'source'; id: string }
@@ -21,6 +22,7 @@ export function parseRoute(pathname: string, hash = ''): Route {
     .map(decodeURIComponent);
   if (parts.length === 0) return { name: 'list' };
   if (parts[0] === 'quarantine' && parts.length === 1) return { name: 'quarantine' };
+  if (parts[0] === 'tokens' && parts.length === 1) return { name: 'tokens' };
   if (parts[0] === 'sources') {
     if (parts.length === 1) return { name: 'sources' };
     if (parts.length === 2 && parts[1] === 'new') return { name: 'new-source' };
@@ -45,6 +47,7 @@ export const paths = {
   edit: (id: string, focus?: string) => `/exports/${encodeURIComponent(id)}/edit${focus ? `#${focus}` : ''}`,
   test: (id: string) => `/exports/${encodeURIComponent(id)}/test-events`,
   quarantine: () => '/quarantine',
+  tokens: () => '/tokens',
   sources: () => '/sources',
   newSource: () => '/sources/new',
   source: (id: string) => `/sources/${encodeURIComponent(id)}`,

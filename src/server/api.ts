@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { HttpError } from './errors.js';
 import { describeIssues, summarise } from './issues.js';
+import type { Access } from './team/roles.js';
 
 /**
  * One place where a route is declared: its schemas validate the request AND describe it in the OpenAPI document
@@ -17,7 +18,8 @@ export interface RouteSpec<B extends Schema, Q extends Schema, P extends Schema>
   url: string;
   summary: string;
   tag: string;
-  auth: 'admin' | 'ingest' | 'none';
+  /** Who may call it (see team/roles.ts); kept in the route's config, where a test checks every route has one. */
+  auth: Access;
   body?: B;
   /** Describe the body in the document but leave its validation to the handler (the hot ingest path). */
   validateBody?: boolean;
@@ -39,7 +41,7 @@ interface Documented {
   url: string;
   summary: string;
   tag: string;
-  auth: 'admin' | 'ingest' | 'none';
+  auth: Access;
   body?: z.ZodType;
   query?: z.ZodType;
   params?: z.ZodType;
@@ -54,7 +56,7 @@ export class Api {
 
   constructor(
     private readonly app: FastifyInstance,
-    private readonly guards: Record<'admin' | 'ingest', Guard>,
+    private readonly guards: Record<Exclude<Access, 'none'>, Guard>,
   ) {}
 
   route<B extends Schema = undefined, Q extends Schema = undefined, P extends Schema = undefined>(
@@ -76,6 +78,7 @@ export class Api {
       method: spec.method,
       url: spec.url,
       ...(spec.bodyLimit !== undefined ? { bodyLimit: spec.bodyLimit } : {}),
+      config: { auth: spec.auth },
       // onRequest runs before the body is read: a request without the right token is refused at once, whatever
       // its body (malformed, too large, or still on its way), and no time goes into reading or parsing it.
       ...(spec.auth !== 'none' ? { onRequest: this.guards[spec.auth] } : {}),
@@ -107,7 +110,8 @@ export class Api {
         ...(r.body
           ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(r.body) } } } }
           : {}),
-        ...(r.auth !== 'none' ? { security: [{ [r.auth === 'admin' ? 'adminToken' : 'ingestToken']: [] }] } : {}),
+        ...(r.auth !== 'none' ? { security: [{ [r.auth === 'ingest' ? 'ingestToken' : 'adminToken']: [] }] } : {}),
+        ...(r.auth !== 'none' && r.auth !== 'ingest' ? { 'x-role': r.auth } : {}),
         responses: Object.fromEntries(
           Object.entries(r.responses).map(([status, res]) => [
             status,
@@ -127,7 +131,12 @@ export class Api {
       info,
       components: {
         securitySchemes: {
-          adminToken: { type: 'http', scheme: 'bearer', description: 'CURRENTS_ADMIN_TOKEN' },
+          adminToken: {
+            type: 'http',
+            scheme: 'bearer',
+            description:
+              'CURRENTS_ADMIN_TOKEN, or a named token (POST /v1/tokens) whose role is at least x-role: viewer < operator < admin',
+          },
           ingestToken: { type: 'http', scheme: 'bearer', description: 'CURRENTS_INGEST_TOKEN' },
         },
       },
@@ -158,4 +167,11 @@ export function parse<S extends z.ZodType>(schema: S, value: unknown, where: str
   if (result.success) return result.data;
   const fields = describeIssues(result.error.issues, where);
   throw new HttpError(400, 'invalid_request', summarise(fields, where), { fields });
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Who may call the route (Api.route sets it; the dashboard's files say `none`). */
+    auth?: Access;
+  }
 }

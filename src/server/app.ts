@@ -21,10 +21,17 @@ import { registerExportActions } from './routes/export-actions.js';
 import { registerReplayRoutes } from './routes/replays.js';
 import { registerExportRoutes } from './routes/exports.js';
 import { registerDashboard } from './dashboard.js';
-import { requireBearer, requireIngest } from './auth.js';
+import { requireIngest, requireRole } from './auth.js';
 import { registerSourceRoutes } from './routes/sources.js';
 import { SourceDirectory } from './sources/directory.js';
 import { packageVersion } from '../version.js';
+import { registerAuditRoute } from './routes/audit.js';
+import { registerTokenRoutes } from './routes/tokens.js';
+import { AuditLog } from './team/audit.js';
+import { TokenRegistry } from './team/registry.js';
+import { requireDeclaredAccess } from './team/route-access.js';
+import { toError } from '../store/errors.js';
+import { loadTlsPair } from './tls.js';
 
 export interface AppDeps {
   config: Config;
@@ -45,6 +52,7 @@ export interface AppDeps {
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config, store, metrics } = deps;
   const app = Fastify({
+    ...(config.tls !== null ? { https: loadTlsPair(config.tls) } : {}),
     loggerInstance: deps.logger as FastifyBaseLogger,
     // Per-request lines would cost more than the ingest itself; metrics count requests instead.
     logController: new LogController({ disableRequestLogging: true }),
@@ -53,6 +61,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   });
+  requireDeclaredAccess(app);
   app.setErrorHandler(errorHandler);
   deps.drain?.install(app);
   useJsonBodies(app);
@@ -66,7 +75,19 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   // Which source a push belongs to is decided from its token (and ?source=) before its body is read.
   const directory = new SourceDirectory(store, deps.keys.ingestToken);
-  const api = new Api(app, { admin: requireBearer(deps.keys.adminToken, 'admin'), ingest: requireIngest(directory) });
+  const now = deps.now ?? Date.now;
+  const registry = new TokenRegistry(store, deps.keys.adminToken, {
+    now,
+    onTouchError: (e) => deps.logger.warn({ err: toError(e) }, "could not record a token's last use"),
+  });
+  const staff = (role: 'viewer' | 'operator' | 'admin') => requireRole(registry, role, deps.keys.ingestToken);
+  const api = new Api(app, {
+    viewer: staff('viewer'),
+    operator: staff('operator'),
+    admin: staff('admin'),
+    ingest: requireIngest(directory),
+  });
+  const audit = new AuditLog(store, now, deps.logger);
   const disk = config.databaseUrl === null ? new DiskGuard(config.dataDir, config.minFreeDiskMb) : null;
   registerHealthRoutes(api, { store, disk, metrics, minFreeDiskMb: config.minFreeDiskMb });
   if (config.role !== 'deliver') {
@@ -80,20 +101,23 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       onAppended: () => deps.engine.wake(),
     });
   }
-  registerQuarantineRoutes(api, { store, partitions: config.partitions });
-  const exportDeps = { store, secrets: deps.secrets, engine: deps.engine, now: deps.now ?? Date.now };
+  registerQuarantineRoutes(api, { store, partitions: config.partitions, audit });
+  const exportDeps = { store, secrets: deps.secrets, engine: deps.engine, now, audit };
   registerExportRoutes(api, exportDeps);
   registerSourceRoutes(api, {
     store,
     secrets: deps.secrets,
     directory,
-    now: exportDeps.now,
+    now,
+    audit,
     ...(deps.onSourcesChanged ? { onChange: deps.onSourcesChanged } : {}),
   });
   registerExportActions(api, { ...exportDeps, partitions: config.partitions });
   registerReplayRoutes(api, { ...exportDeps, partitions: config.partitions });
   registerEventRoutes(api, { store, now: exportDeps.now });
   registerCatalogRoute(api);
+  registerTokenRoutes(api, { store, audit, now });
+  registerAuditRoute(api, { store });
   api.route({
     method: 'GET',
     url: '/openapi.json',

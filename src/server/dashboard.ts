@@ -81,8 +81,8 @@ export async function registerDashboard(app: FastifyInstance, opts: DashboardOpt
       .header('cache-control', 'no-cache')
       .sendFile('index.html', { maxAge: 0, cacheControl: false });
   };
-  app.get('/', handler);
-  app.get('/*', handler);
+  app.get('/', { config: { auth: 'none' } }, handler);
+  app.get('/*', { config: { auth: 'none' } }, handler);
 }
 
 function decoded(path: string): string {

@@ -4,12 +4,13 @@ import { toError } from '../store/errors.js';
 import type { Store } from '../store/port.js';
 
 /**
- * Retention: every few minutes, remove log rows older than the retention window that every export is past.
+ * Retention: every few minutes, remove log rows older than the retention window that every export is past, and
+ * audit log entries older than CURRENTS_AUDIT_RETENTION_DAYS.
  * The store decides what is past every cursor; this loop only keeps time.
  */
 export function startRetention(
   store: Store,
-  config: Pick<Config, 'retentionHours'>,
+  config: Pick<Config, 'retentionHours' | 'auditRetentionDays'>,
   logger: Logger,
   everyMs = 10 * 60_000,
 ): { stop: () => Promise<void> } {
@@ -22,6 +23,12 @@ export function startRetention(
         if (removed > 0) logger.info({ removed }, 'retention removed old events from the log');
       } catch (e) {
         logger.warn({ err: toError(e) }, 'retention pass failed; it will be tried again');
+      }
+      try {
+        const pruned = await store.pruneAudit(Date.now() - config.auditRetentionDays * 86_400_000);
+        if (pruned > 0) logger.info({ removed: pruned }, 'retention removed old entries from the audit log');
+      } catch (e) {
+        logger.warn({ err: toError(e) }, 'audit log retention failed; it will be tried again');
       } finally {
         running = null;
       }

@@ -17,12 +17,19 @@ import { checkSecretKey, ensureKeys, type Keys } from './keys.js';
 import { Metrics } from './metrics.js';
 import { startRetention } from './retention.js';
 import { startPollers } from './sources/pollers.js';
+import { describeCert, loadTlsPair, reloadTls } from './tls.js';
+import type { Server as HttpsServer } from 'node:https';
 
 export interface Service {
   app: FastifyInstance;
   store: Store;
   keys: Keys;
   url: string;
+  /**
+   * Read the TLS certificate and key again (SIGHUP): new connections get them, open ones keep theirs; a pair that
+   * cannot be used is logged and the previous one kept. False when not serving HTTPS or the new pair was refused.
+   */
+  reloadTls(): boolean;
   /** Stop accepting, finish in-flight requests and commits, stop the loops, close the store. */
   close(): Promise<void>;
 }
@@ -99,13 +106,22 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
       },
     });
     const url = await app.listen({ host: config.host, port: config.port });
-    logger.info({ url, role: config.role, store: config.databaseUrl ? 'postgres' : 'sqlite' }, 'service started');
+    logger.info(
+      {
+        url,
+        role: config.role,
+        store: config.databaseUrl ? 'postgres' : 'sqlite',
+        ...(config.tls !== null ? { tls: describeCert(loadTlsPair(config.tls)) } : {}),
+      },
+      'service started',
+    );
     let closing: Promise<void> | null = null;
     const close = () => {
       closing ??= releaseAll(releases, logger);
       return closing;
     };
-    return { app, store, keys, url, close };
+    const reload = () => (config.tls === null ? false : reloadTls(app.server as HttpsServer, config.tls, logger));
+    return { app, store, keys, url, close, reloadTls: reload };
   } catch (e) {
     await releaseAll(releases, logger);
     throw e;

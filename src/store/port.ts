@@ -26,6 +26,10 @@ import type {
   SourceStatus,
   SourceTotals,
   FutureDated,
+  AuditEntry,
+  NewAuditEntry,
+  NewToken,
+  TokenRecord,
 } from '../types.js';
 
 /**
@@ -361,8 +365,36 @@ export interface MetaPort {
   setMeta(key: string, value: string): Promise<void>;
 }
 
+/** Named tokens of the admin API (hashes only) and the audit log of changes. */
+export interface TeamPort {
+  /** Add a token; throws ConflictError when a token that is not revoked already has this name. */
+  createToken(token: NewToken): Promise<TokenRecord>;
+  /** Tokens not revoked, oldest first. */
+  listTokens(): Promise<TokenRecord[]>;
+  /** The token that is not revoked with this hash, or null: read each time, so a revocation counts at once. */
+  findToken(hash: string): Promise<TokenRecord | null>;
+  /** Revoke a token: the revoked record, or null when there is no such token not revoked. */
+  revokeToken(id: string, at: number): Promise<TokenRecord | null>;
+  /** Record a use of the token (callers write it at most every so often, not on each request). */
+  touchToken(id: string, at: number): Promise<void>;
+
+  addAudit(entry: NewAuditEntry): Promise<AuditEntry>;
+  /** Newest first: entries at or after `since` (ms), of one target when given, at most `limit`, ids below `beforeId`. */
+  listAudit(query: AuditQuery): Promise<AuditEntry[]>;
+  /** Remove entries older than `olderThanMs`; returns how many went. */
+  pruneAudit(olderThanMs: number): Promise<number>;
+}
+
+export interface AuditQuery {
+  targetKind?: string;
+  targetId?: string;
+  since?: number;
+  beforeId?: number;
+  limit: number;
+}
+
 export interface Store
-  extends EventLogPort, QuarantinePort, ExportPort, SourcePort, DeliveryStatePort, LeasePort, MetaPort {
+  extends EventLogPort, QuarantinePort, ExportPort, SourcePort, DeliveryStatePort, LeasePort, MetaPort, TeamPort {
   readonly capabilities: StoreCapabilities;
   /** Throws when the store cannot be reached or written. */
   ping(): Promise<void>;

@@ -84,15 +84,15 @@ describe.skipIf(CHROMIUM === null)('dashboard in Chromium', () => {
     await page.getByRole('heading', { name: 'Currents → mParticle' }).waitFor();
     await screenshots(page, '01-sign-in');
 
-    await page.getByLabel('Admin token').fill(INGEST_TOKEN);
+    await page.getByLabel('Token', { exact: true }).fill(INGEST_TOKEN);
     await page.getByRole('button', { name: 'Sign in' }).click();
     const refusal = page.getByRole('alert');
     await refusal.waitFor();
     expect(await refusal.textContent()).toMatch(/refused this token.*CURRENTS_ADMIN_TOKEN/);
-    expect(await page.getByLabel('Admin token').getAttribute('aria-invalid')).toBe('true');
+    expect(await page.getByLabel('Token', { exact: true }).getAttribute('aria-invalid')).toBe('true');
     await screenshots(page, '02-sign-in-refused');
 
-    await page.getByLabel('Admin token').fill(ADMIN_TOKEN);
+    await page.getByLabel('Token', { exact: true }).fill(ADMIN_TOKEN);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { name: 'Exports', level: 1 }).waitFor();
     const empty = await page.locator('.empty').textContent();

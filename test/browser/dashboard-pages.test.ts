@@ -208,11 +208,11 @@ describe.skipIf(CHROMIUM === null)('dashboard pages in Chromium', () => {
 
   it('signs out, forgetting the token', async () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
-    await page.getByLabel('Admin token').waitFor();
+    await page.getByLabel('Token', { exact: true }).waitFor();
     expect(await unlabelledControls(page)).toEqual([]);
     expect(await page.evaluate('sessionStorage.length')).toBe(0);
     await page.reload();
-    await page.getByLabel('Admin token').waitFor();
+    await page.getByLabel('Token', { exact: true }).waitFor();
   }, 30_000);
 
   it('requested nothing from any host but the service', () => {

@@ -205,7 +205,7 @@ export function adminApi(base: string, method: string, path: string, body?: unkn
 /** Sign in through the page, as a user does. */
 export async function signIn(page: Page, base: string): Promise<void> {
   await page.goto(base);
-  await page.getByLabel('Admin token').fill(ADMIN_TOKEN);
+  await page.getByLabel('Token', { exact: true }).fill(ADMIN_TOKEN);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('heading', { name: 'Exports', level: 1 }).waitFor();
 }

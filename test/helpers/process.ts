@@ -72,7 +72,7 @@ export async function startCli(args: string[], env: Record<string, string> = {},
       reject(new Error(`${name} did not start within 20 s:\n${out}\n${err}`));
     }, 20_000);
     const look = () => {
-      const match = /listening on (http:\/\/[^\s]+)/.exec(out);
+      const match = /listening on (https?:\/\/[^\s]+)/.exec(out);
       if (match?.[1] !== undefined) {
         clearTimeout(timer);
         proc.stdout!.off('data', look);

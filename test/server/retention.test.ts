@@ -117,7 +117,7 @@ describe('startRetention', () => {
       }),
     );
     vi.useFakeTimers({ toFake: ['setTimeout', 'setInterval', 'clearTimeout', 'clearInterval'] });
-    const retention = startRetention(t.store, { retentionHours: 168 }, logger, 60_000);
+    const retention = startRetention(t.store, { retentionHours: 168, auditRetentionDays: 365 }, logger, 60_000);
     vi.advanceTimersByTime(4_999);
     await Promise.resolve();
     expect(await left(t.store, 0)).toHaveLength(5);
@@ -136,7 +136,7 @@ describe('startRetention', () => {
     await t.store.append([event('first', 0, now - 300 * HOUR)]);
     // Only the retention timers are faked: the store's group commit still runs on real setImmediate.
     vi.useFakeTimers({ toFake: ['setTimeout', 'setInterval', 'clearTimeout', 'clearInterval'] });
-    const retention = startRetention(t.store, { retentionHours: 24 }, logger, 60_000);
+    const retention = startRetention(t.store, { retentionHours: 24, auditRetentionDays: 365 }, logger, 60_000);
     vi.advanceTimersByTime(5_000);
     await vi.waitFor(async () => expect(await allRows(t.store)).toEqual([]));
 
@@ -149,5 +149,39 @@ describe('startRetention', () => {
     vi.advanceTimersByTime(10 * 60_000);
     await new Promise((r) => setImmediate(r));
     expect((await allRows(t.store)).map((r) => r.eventId)).toEqual(['young', 'third']);
+  });
+
+  it('removes audit log entries older than CURRENTS_AUDIT_RETENTION_DAYS, on the same timer', async () => {
+    const now = Date.now();
+    const DAY = 24 * HOUR;
+    const entry = (at: number, action: string) => ({
+      at,
+      tokenName: 'alice',
+      action,
+      targetKind: 'export' as const,
+      targetId: 'exp-1',
+      changes: [],
+      detail: {},
+    });
+    await t.store.addAudit(entry(now - 400 * DAY, 'export.pause'));
+    await t.store.addAudit(entry(now - 20 * DAY, 'export.resume'));
+    await t.store.addAudit(entry(now - DAY, 'export.update'));
+    vi.useFakeTimers({ toFake: ['setTimeout', 'setInterval', 'clearTimeout', 'clearInterval'] });
+    // The default (a year) first: only the entry older than 365 days goes.
+    let retention = startRetention(t.store, t.config, pino({ level: 'silent' }), 60_000);
+    expect(t.config.auditRetentionDays).toBe(365);
+    vi.advanceTimersByTime(5_000);
+    await retention.stop();
+    expect((await t.store.listAudit({ limit: 10 })).map((e) => e.action)).toEqual(['export.update', 'export.resume']);
+
+    retention = startRetention(
+      t.store,
+      { retentionHours: 168, auditRetentionDays: 7 },
+      pino({ level: 'silent' }),
+      60_000,
+    );
+    vi.advanceTimersByTime(5_000);
+    await retention.stop();
+    expect((await t.store.listAudit({ limit: 10 })).map((e) => e.action)).toEqual(['export.update']);
   });
 });

@@ -10,6 +10,7 @@ import { describeRecords } from './contract/records.js';
 import { describeRetention } from './contract/retention.js';
 import { describeSourceObjects } from './contract/source-objects.js';
 import { describeSources } from './contract/sources.js';
+import { describeTeam } from './contract/team.js';
 
 export type { StoreFactory } from './contract/fixtures.js';
 
@@ -30,5 +31,6 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
     describeLeases(ctx);
     describeSources(ctx);
     describeSourceObjects(ctx);
+    describeTeam(ctx);
   });
 }

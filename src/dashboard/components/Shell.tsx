@@ -1,15 +1,28 @@
 import type { ReactNode } from 'react';
+import type { Identity } from '../access.js';
 import { Link, paths, type Route } from '../router.js';
 
-export function Shell({ route, onSignOut, children }: { route: Route; onSignOut: () => void; children: ReactNode }) {
+export function Shell({
+  route,
+  identity,
+  onSignOut,
+  children,
+}: {
+  route: Route;
+  identity: Identity;
+  onSignOut: () => void;
+  children: ReactNode;
+}) {
   const section =
     route.name === 'quarantine'
       ? 'quarantine'
-      : route.name === 'find'
-        ? 'find'
-        : route.name === 'sources' || route.name === 'new-source' || route.name === 'source'
-          ? 'sources'
-          : 'exports';
+      : route.name === 'tokens'
+        ? 'tokens'
+        : route.name === 'find'
+          ? 'find'
+          : route.name === 'sources' || route.name === 'new-source' || route.name === 'source'
+            ? 'sources'
+            : 'exports';
   return (
     <>
       <a className="skip" href="#main">
@@ -35,7 +48,15 @@ export function Shell({ route, onSignOut, children }: { route: Route; onSignOut:
           <Link to={paths.quarantine()} aria-current={section === 'quarantine' ? 'page' : undefined}>
             Quarantine
           </Link>
+          {identity.role === 'admin' && (
+            <Link to={paths.tokens()} aria-current={section === 'tokens' ? 'page' : undefined}>
+              Tokens
+            </Link>
+          )}
         </nav>
+        <p className="who" aria-label={`Signed in as ${identity.name}, ${identity.role}`}>
+          {identity.name} <span className="badge idle">{identity.role}</span>
+        </p>
         <button type="button" className="secondary small" onClick={onSignOut}>
           Sign out
         </button>

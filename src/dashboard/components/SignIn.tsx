@@ -1,12 +1,20 @@
 import { useState, type FormEvent } from 'react';
 import { ApiError, createApi } from '../api/client.js';
+import type { Identity } from '../access.js';
 import { useFocusHeading } from '../hooks.js';
 
 const WRONG_TOKEN =
-  'The service refused this token. Use the admin token: the value of CURRENTS_ADMIN_TOKEN, or admin_token in ' +
-  '<data folder>/tokens.json (printed once when the service first started). The ingest token does not work here.';
+  'The service refused this token. Use a token made for you (currents tokens create, or POST /v1/tokens), or the ' +
+  'admin token: the value of CURRENTS_ADMIN_TOKEN, or admin_token in <data folder>/tokens.json (printed once when ' +
+  'the service first started). The ingest token does not work here.';
 
-export function SignIn({ message, onSignedIn }: { message: string | null; onSignedIn: (token: string) => void }) {
+export function SignIn({
+  message,
+  onSignedIn,
+}: {
+  message: string | null;
+  onSignedIn: (token: string, who: Identity) => void;
+}) {
   const [token, setToken] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -16,14 +24,14 @@ export function SignIn({ message, onSignedIn }: { message: string | null; onSign
     e.preventDefault();
     const value = token.trim();
     if (value === '') {
-      setError('Enter the admin token.');
+      setError('Enter your token.');
       return;
     }
     setBusy(true);
     setError(null);
     try {
-      await createApi(value, () => undefined).get('/v1/catalog');
-      onSignedIn(value);
+      const who = await createApi(value, () => undefined).get<Identity>('/v1/whoami');
+      onSignedIn(value, who);
     } catch (err) {
       setError(err instanceof ApiError && err.status === 401 ? WRONG_TOKEN : (err as Error).message);
     } finally {
@@ -36,7 +44,9 @@ export function SignIn({ message, onSignedIn }: { message: string | null; onSign
       <h1 ref={heading} tabIndex={-1}>
         Currents → mParticle
       </h1>
-      <p className="muted">Sign in with the service's admin token to create and watch exports.</p>
+      <p className="muted">
+        Sign in with your token to watch exports; what you may change depends on its role (viewer, operator or admin).
+      </p>
       {message !== null && (
         <p className="notice warn" role="status">
           {message}
@@ -44,7 +54,7 @@ export function SignIn({ message, onSignedIn }: { message: string | null; onSign
       )}
       <form onSubmit={(e) => void submit(e)} noValidate>
         <div className="field">
-          <label htmlFor="admin-token">Admin token</label>
+          <label htmlFor="admin-token">Token</label>
           <input
             id="admin-token"
             name="admin-token"

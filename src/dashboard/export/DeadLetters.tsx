@@ -5,6 +5,7 @@ import { Notice, Time } from '../components/common.js';
 import { count, feedLabel } from '../format.js';
 import { useApi, usePoll } from '../hooks.js';
 import { Link, paths } from '../router.js';
+import { useCan } from '../access.js';
 
 /** Event ids shown per dead letter, each a link to what became of it. */
 const SHOWN_IDS = 5;
@@ -17,6 +18,7 @@ interface RetryResult {
 /** Batches mParticle refused: the payload, the error, and a way to send them again once the cause is fixed. */
 export function DeadLetters({ exportId, now, onChange }: { exportId: string; now: number; onChange: () => void }) {
   const api = useApi();
+  const mayRetry = useCan('operator');
   const base = `/v1/exports/${encodeURIComponent(exportId)}/dead-letters`;
   const { data, error, reload } = usePoll(
     (a) => a.get<{ total: number; dead_letters: DeadLetter[] }>(`${base}?limit=50`),
@@ -56,7 +58,7 @@ export function DeadLetters({ exportId, now, onChange }: { exportId: string; now
     <section aria-labelledby="dl-heading" className="panel">
       <div className="section-head">
         <h2 id="dl-heading">Dead letters {data !== null && <span className="muted">({count(data.total)})</span>}</h2>
-        {data !== null && data.total > 0 && (
+        {data !== null && data.total > 0 && mayRetry && (
           <button type="button" className="secondary" disabled={busy !== null} onClick={() => void retry('all')}>
             {busy === 'all' ? 'Retrying…' : 'Retry all'}
           </button>
@@ -76,15 +78,17 @@ export function DeadLetters({ exportId, now, onChange }: { exportId: string; now
               <span className="muted">
                 {d.attempts} attempt{d.attempts === 1 ? '' : 's'}, first <Time iso={d.created_at} now={now} />
               </span>
-              <button
-                type="button"
-                className="secondary small"
-                disabled={busy !== null}
-                onClick={() => void retry(d.id)}
-                aria-label={`Retry dead letter ${d.id}`}
-              >
-                {busy === d.id ? 'Retrying…' : 'Retry'}
-              </button>
+              {mayRetry && (
+                <button
+                  type="button"
+                  className="secondary small"
+                  disabled={busy !== null}
+                  onClick={() => void retry(d.id)}
+                  aria-label={`Retry dead letter ${d.id}`}
+                >
+                  {busy === d.id ? 'Retrying…' : 'Retry'}
+                </button>
+              )}
             </div>
             <p className="dl-error">{d.error}</p>
             <p className="muted">

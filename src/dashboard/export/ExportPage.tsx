@@ -15,6 +15,8 @@ import { StartedFrom } from './StartedFrom.js';
 import { FeedCard } from './FeedCard.js';
 import { SourcesPanel } from './SourcesPanel.js';
 import { TypeTable } from './TypeTable.js';
+import { Can } from '../access.js';
+import { History } from './History.js';
 
 const PERIODS = [1, 3, 12, 24];
 
@@ -82,23 +84,31 @@ export function ExportPage({ id }: { id: string }) {
           )}
         </h1>
         <div className="actions">
-          <Link to={paths.test(id)} className="button primary">
-            Send test events
-          </Link>
-          <Link to={paths.edit(id)} className="button secondary">
-            Edit
-          </Link>
-          <button
-            type="button"
-            className="secondary"
-            disabled={busy !== null}
-            onClick={() => void act(view.state === 'paused' ? 'resume' : 'pause')}
-          >
-            {view.state === 'paused' ? 'Resume' : 'Pause'}
-          </button>
-          <button type="button" className="danger" disabled={busy !== null} onClick={() => setConfirming(true)}>
-            Delete
-          </button>
+          <Can need="operator">
+            <Link to={paths.test(id)} className="button primary">
+              Send test events
+            </Link>
+          </Can>
+          <Can need="admin">
+            <Link to={paths.edit(id)} className="button secondary">
+              Edit
+            </Link>
+          </Can>
+          <Can need="operator">
+            <button
+              type="button"
+              className="secondary"
+              disabled={busy !== null}
+              onClick={() => void act(view.state === 'paused' ? 'resume' : 'pause')}
+            >
+              {view.state === 'paused' ? 'Resume' : 'Pause'}
+            </button>
+          </Can>
+          <Can need="admin">
+            <button type="button" className="danger" disabled={busy !== null} onClick={() => setConfirming(true)}>
+              Delete
+            </button>
+          </Can>
         </div>
       </div>
       <p className="muted summary-line">
@@ -200,6 +210,7 @@ export function ExportPage({ id }: { id: string }) {
       </section>
 
       <DeadLetters exportId={id} now={now} onChange={reload} />
+      <History exportId={id} now={now} />
       <ConfirmDelete
         open={confirming}
         name={view.name}

@@ -2,6 +2,7 @@ import type { FeedStatus } from '../api/types.js';
 import { StateBadge, Time } from '../components/common.js';
 import { count, dateTime, feedLabel, relative, slotLabel } from '../format.js';
 import { Link, paths } from '../router.js';
+import { Can } from '../access.js';
 
 export function FeedCard({ exportId, feed, now }: { exportId: string; feed: FeedStatus; now: number }) {
   const name = feedLabel(feed.id);
@@ -37,11 +38,13 @@ export function FeedCard({ exportId, feed, now }: { exportId: string; feed: Feed
             )}
             . Delivery resumes by itself once the key works again.
           </p>
-          <p>
-            <Link to={paths.edit(exportId, `feed-${firstSlot}`)}>
-              Update the {feed.slots.map(slotLabel).join(' + ')} key
-            </Link>
-          </p>
+          <Can need="admin">
+            <p>
+              <Link to={paths.edit(exportId, `feed-${firstSlot}`)}>
+                Update the {feed.slots.map(slotLabel).join(' + ')} key
+              </Link>
+            </p>
+          </Can>
         </div>
       )}
       <dl>

@@ -1,5 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import { ApiError, messageOf } from '../api/client.js';
+import { useCan } from '../access.js';
 import { Notice } from '../components/common.js';
 import { Field } from '../components/Field.js';
 import { count, dateTime } from '../format.js';
@@ -18,6 +19,7 @@ type Step =
  * sources) before confirming, then follow the replay's progress in the list below, which updates by itself.
  */
 export function Replays({ exportId, now }: { exportId: string; now: number }) {
+  const canReplay = useCan('operator');
   const api = useApi();
   const base = `/v1/exports/${encodeURIComponent(exportId)}`;
   const list = usePoll((a) => a.get<{ replays: ReplayView[] }>(`${base}/replays`), 2000, exportId);
@@ -88,6 +90,16 @@ export function Replays({ exportId, now }: { exportId: string; now: number }) {
   };
   const preview = step.kind === 'confirm' || step.kind === 'sending' ? step.preview : null;
 
+  if (!canReplay) {
+    // A viewer sees the replays and their progress; asking for one is an operator's.
+    return (
+      <section aria-labelledby="replays-heading" className="panel">
+        <h2 id="replays-heading">Replays</h2>
+        {list.error !== null && <Notice tone="warn">Could not refresh the replays: {list.error.message}</Notice>}
+        {list.data !== null && <ReplayList replays={list.data.replays} now={now} />}
+      </section>
+    );
+  }
   return (
     <section aria-labelledby="replays-heading" className="panel">
       <h2 id="replays-heading">Re-send a time range</h2>

@@ -8,12 +8,14 @@ import { Link, navigate, paths } from '../router.js';
 import { Confirm } from './Confirm.js';
 import { kindLabel, lagLabel } from './sourceForm.js';
 import { TokenOnce } from './TokenOnce.js';
+import { useCan } from '../access.js';
 
 type Action = 'pause' | 'resume' | 'token' | 'delete';
 
 /** One source: what it received, when, how far behind it is, what its worker says, and pause, resume, token, delete. */
 export function SourcePage({ id }: { id: string }) {
   const api = useApi();
+  const may = { operator: useCan('operator'), admin: useCan('admin') };
   const now = useNow(2000);
   const enc = encodeURIComponent(id);
   const { data, error, reload } = usePoll(
@@ -78,20 +80,22 @@ export function SourcePage({ id }: { id: string }) {
           </span>
         </h1>
         <div className="actions">
-          <button
-            type="button"
-            className="secondary"
-            disabled={busy !== null}
-            onClick={() => void act(view.state === 'paused' ? 'resume' : 'pause')}
-          >
-            {view.state === 'paused' ? 'Resume' : 'Pause'}
-          </button>
-          {view.kind === 'http' && !builtIn && (
+          {may.operator && (
+            <button
+              type="button"
+              className="secondary"
+              disabled={busy !== null}
+              onClick={() => void act(view.state === 'paused' ? 'resume' : 'pause')}
+            >
+              {view.state === 'paused' ? 'Resume' : 'Pause'}
+            </button>
+          )}
+          {view.kind === 'http' && !builtIn && may.admin && (
             <button type="button" className="secondary" disabled={busy !== null} onClick={() => setAsking('token')}>
               New token
             </button>
           )}
-          {!builtIn && (
+          {!builtIn && may.admin && (
             <button type="button" className="danger" disabled={busy !== null} onClick={() => setAsking('delete')}>
               Delete
             </button>

@@ -4,6 +4,7 @@ import { count } from '../format.js';
 import { useFocusHeading, useNow, usePoll, useTitle } from '../hooks.js';
 import { Link, paths } from '../router.js';
 import { kindLabel, lagLabel } from './sourceForm.js';
+import { Can } from '../access.js';
 
 /** Every source: each Braze workspace's Current as the service receives it, with what it received and its lag. */
 export function SourcesList() {
@@ -22,9 +23,11 @@ export function SourcesList() {
         <h1 id="sources-heading" ref={heading} tabIndex={-1}>
           Sources
         </h1>
-        <Link to={paths.newSource()} className="button primary">
-          Add a source
-        </Link>
+        <Can need="admin">
+          <Link to={paths.newSource()} className="button primary">
+            Add a source
+          </Link>
+        </Can>
       </div>
       <p className="muted">
         One source per Braze workspace: its Current pushes here over HTTP, or writes files to a bucket that is read. The

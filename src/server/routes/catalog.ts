@@ -58,7 +58,7 @@ export function registerCatalogRoute(api: Api): void {
     url: '/v1/catalog',
     tag: 'catalog',
     summary: 'The 100 Currents event types, grouped, with their mParticle names',
-    auth: 'admin',
+    auth: 'viewer',
     responses: {
       200: { description: 'event types', schema: z.object({ types: z.array(z.record(z.string(), z.unknown())) }) },
     },

@@ -65,7 +65,7 @@ export function registerEventRoutes(api: Api, deps: { store: Store; now: () => n
     url: '/v1/events/:id',
     tag: 'events',
     summary: 'Trace one event by its Currents id: the log row, and per export its fate and mParticle mapping',
-    auth: 'admin',
+    auth: 'viewer',
     params: z.object({ id: z.string().min(1).max(200).describe('the Currents event id') }),
     responses: {
       200: { description: 'the event and its fate in each export', schema: traceView },

@@ -1,3 +1,4 @@
+import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { eventType } from '../../catalog/catalog.js';
 import { sampleEvent } from '../../catalog/sample.js';
@@ -19,10 +20,19 @@ export function registerExportActions(api: Api, deps: ExportRouteDeps & { partit
     url: '/v1/test-credentials',
     tag: 'exports',
     summary: 'Send an empty request per feed and report which keys mParticle accepts (before creating an export)',
-    auth: 'admin',
+    auth: 'operator',
     body: testCredentialsBody,
     responses: { 200: { description: 'one result per distinct key' } },
-    handler: async ({ body }) => ({ feeds: await engine.testCredentials(body.destination, body.feeds) }),
+    handler: async ({ body, request }) => {
+      const feeds = await engine.testCredentials(body.destination, body.feeds);
+      await deps.audit.record(request, {
+        action: 'credentials.test',
+        targetKind: 'credentials',
+        targetId: null,
+        detail: { results: feeds.map((f) => ({ slots: f.slots, key: f.key, accepted: f.accepted, status: f.status })) },
+      });
+      return { feeds };
+    },
   });
 
   api.route({
@@ -30,7 +40,7 @@ export function registerExportActions(api: Api, deps: ExportRouteDeps & { partit
     url: '/v1/exports/:id/test-credentials',
     tag: 'exports',
     summary: "Check an export's stored credentials (or replacements given in the body) against mParticle",
-    auth: 'admin',
+    auth: 'operator',
     params: idParams,
     body: z
       .object({
@@ -44,7 +54,7 @@ export function registerExportActions(api: Api, deps: ExportRouteDeps & { partit
       })
       .strict(),
     responses: { 200: { description: 'one result per distinct key' } },
-    handler: async ({ params, body }) => {
+    handler: async ({ params, body, request }) => {
       const record = await loadExport(store, params.id);
       const feeds: Partial<Record<Slot, Credentials>> = {};
       for (const slot of SLOTS) {
@@ -53,7 +63,17 @@ export function registerExportActions(api: Api, deps: ExportRouteDeps & { partit
         if (given) feeds[slot] = given;
         else if (stored) feeds[slot] = { key: stored.key, secret: deps.secrets.decrypt(stored.secretEnc) };
       }
-      return { feeds: await engine.testCredentials(record.destination, feeds) };
+      const results = await engine.testCredentials(record.destination, feeds);
+      await deps.audit.record(request, {
+        action: 'export.test_credentials',
+        targetKind: 'export',
+        targetId: record.id,
+        detail: {
+          given: Object.keys(body.feeds ?? {}),
+          results: results.map((f) => ({ slots: f.slots, key: f.key, accepted: f.accepted, status: f.status })),
+        },
+      });
+      return { feeds: results };
     },
   });
 
@@ -62,11 +82,11 @@ export function registerExportActions(api: Api, deps: ExportRouteDeps & { partit
     url: '/v1/exports/:id/test-events',
     tag: 'exports',
     summary: 'Send one event of each selected type, with placeholder values, through the real pipeline',
-    auth: 'admin',
+    auth: 'operator',
     params: idParams,
     body: testEventsBody,
     responses: { 202: { description: 'the test events were stored; they reach this export only' } },
-    handler: async ({ params, body, reply }) => {
+    handler: async ({ params, body, reply, request }) => {
       const record = await loadExport(store, params.id);
       const types = body.types ?? record.events;
       const refused = types.filter((t) => !record.events.includes(t));
@@ -88,6 +108,12 @@ export function registerExportActions(api: Api, deps: ExportRouteDeps & { partit
       });
       const appended = await store.append(events);
       engine.wake();
+      await deps.audit.record(request, {
+        action: 'export.test_events',
+        targetKind: 'export',
+        targetId: record.id,
+        detail: { types, external_user_id: body.external_user_id, stored: appended.stored },
+      });
       return reply.code(202).send({
         sent: types.map((type, i) => ({
           type,
@@ -104,7 +130,7 @@ export function registerExportActions(api: Api, deps: ExportRouteDeps & { partit
     url: '/v1/exports/:id/dead-letters',
     tag: 'dead letters',
     summary: 'Batches mParticle refused, with the payload and its error',
-    auth: 'admin',
+    auth: 'viewer',
     params: idParams,
     query: z.object({
       limit: z.coerce.number().int().min(1).max(1000).default(100),
@@ -132,9 +158,15 @@ export function registerExportActions(api: Api, deps: ExportRouteDeps & { partit
     },
   });
 
-  const retryDeadLetters = async (exportId: string, ids: readonly number[] | 'all') => {
+  const retryDeadLetters = async (request: FastifyRequest, exportId: string, ids: readonly number[] | 'all') => {
     await loadExport(store, exportId);
     const result = await engine.retryDeadLetters(exportId, ids);
+    await deps.audit.record(request, {
+      action: 'export.dead_letters.retry',
+      targetKind: 'export',
+      targetId: exportId,
+      detail: { ids, delivered: result.delivered, failed: result.failed.length },
+    });
     return { delivered: result.delivered, failed: result.failed };
   };
 
@@ -143,11 +175,11 @@ export function registerExportActions(api: Api, deps: ExportRouteDeps & { partit
     url: '/v1/exports/:id/dead-letters/retry',
     tag: 'dead letters',
     summary: 'Send dead letters again: the ids given, or all',
-    auth: 'admin',
+    auth: 'operator',
     params: idParams,
     body: idsBody,
     responses: { 200: { description: 'how many were delivered, and the errors of the others' } },
-    handler: async ({ params, body }) => retryDeadLetters(params.id, body.ids ?? 'all'),
+    handler: async ({ params, body, request }) => retryDeadLetters(request, params.id, body.ids ?? 'all'),
   });
 
   api.route({
@@ -155,10 +187,10 @@ export function registerExportActions(api: Api, deps: ExportRouteDeps & { partit
     url: '/v1/exports/:id/dead-letters/:letter/retry',
     tag: 'dead letters',
     summary: 'Send one dead letter again',
-    auth: 'admin',
+    auth: 'operator',
     params: z.object({ id: z.string().min(1), letter: z.coerce.number().int().positive() }),
     responses: { 200: { description: 'delivered or the new error' } },
-    handler: async ({ params }) => retryDeadLetters(params.id, [params.letter]),
+    handler: async ({ params, request }) => retryDeadLetters(request, params.id, [params.letter]),
   });
 
   api.route({
@@ -166,7 +198,7 @@ export function registerExportActions(api: Api, deps: ExportRouteDeps & { partit
     url: '/v1/exports/:id/series',
     tag: 'exports',
     summary: 'Delivered events per minute and feed, for the chart',
-    auth: 'admin',
+    auth: 'viewer',
     params: idParams,
     query: z.object({ hours: z.coerce.number().positive().max(168).default(3) }),
     responses: { 200: { description: 'points per feed and minute' } },

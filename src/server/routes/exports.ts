@@ -8,12 +8,15 @@ import { HttpError } from '../errors.js';
 import { createExportBody, exportView, idParams, patchExportBody } from '../exports/schemas.js';
 import { applyPatch, buildExport, changeExport, checkSources, exportJson } from '../exports/service.js';
 import { exportStatus } from '../exports/status.js';
+import { diff, EMPTY, type AuditLog } from '../team/audit.js';
+import { exportSnapshot } from '../team/snapshots.js';
 
 export interface ExportRouteDeps {
   store: Store;
   secrets: SecretBox;
   engine: DeliveryEngine;
   now: () => number;
+  audit: AuditLog;
 }
 
 export async function loadExport(store: Store, id: string): Promise<ExportRecord> {
@@ -39,9 +42,15 @@ export function registerExportRoutes(api: Api, deps: ExportRouteDeps): void {
       201: { description: 'created', schema: exportView },
       400: { description: 'invalid: `fields` names each field and what it needs' },
     },
-    handler: async ({ body, reply }) => {
+    handler: async ({ body, reply, request }) => {
       const record = await buildExport(body, { store, secrets: deps.secrets, now: deps.now() });
       await store.createExport(record);
+      await deps.audit.record(request, {
+        action: 'export.create',
+        targetKind: 'export',
+        targetId: record.id,
+        changes: diff(EMPTY, exportSnapshot(record)),
+      });
       await deps.engine.refresh();
       return reply.code(201).send(exportJson(record));
     },
@@ -52,7 +61,7 @@ export function registerExportRoutes(api: Api, deps: ExportRouteDeps): void {
     url: '/v1/exports',
     tag: 'exports',
     summary: 'List exports with the state of their feeds',
-    auth: 'admin',
+    auth: 'viewer',
     responses: { 200: { description: 'exports', schema: z.object({ exports: z.array(statusView) }) } },
     handler: async () => {
       const records = await store.listExports();
@@ -90,7 +99,7 @@ export function registerExportRoutes(api: Api, deps: ExportRouteDeps): void {
     url: '/v1/exports/:id',
     tag: 'exports',
     summary: 'One export (secrets show only as set)',
-    auth: 'admin',
+    auth: 'viewer',
     params: idParams,
     responses: { 200: { description: 'the export', schema: exportView }, 404: { description: 'no such export' } },
     handler: async ({ params }) => exportJson(await loadExport(store, params.id)),
@@ -108,12 +117,20 @@ export function registerExportRoutes(api: Api, deps: ExportRouteDeps): void {
       200: { description: 'the changed export', schema: exportView },
       404: { description: 'no such export' },
     },
-    handler: async ({ params, body }) => {
+    handler: async ({ params, body, request }) => {
       const sources = await checkSources(store, body.sources ?? undefined);
       const patch = body.sources === undefined || body.sources === null ? body : { ...body, sources };
-      const record = await changeExport(store, params.id, (current) =>
-        applyPatch(current, patch, deps.secrets, deps.now()),
-      );
+      let before: ExportRecord | null = null;
+      const record = await changeExport(store, params.id, (current) => {
+        before = current;
+        return applyPatch(current, patch, deps.secrets, deps.now());
+      });
+      await deps.audit.record(request, {
+        action: 'export.update',
+        targetKind: 'export',
+        targetId: record.id,
+        changes: diff(exportSnapshot(before!), exportSnapshot(record)),
+      });
       await deps.engine.refresh();
       return exportJson(record);
     },
@@ -125,15 +142,25 @@ export function registerExportRoutes(api: Api, deps: ExportRouteDeps): void {
       url: `/v1/exports/:id/${action}`,
       tag: 'exports',
       summary: action === 'pause' ? 'Pause: hold the cursor, send nothing' : 'Resume sending from the cursor',
-      auth: 'admin',
+      auth: 'operator',
       params: idParams,
       responses: { 200: { description: 'the export', schema: exportView } },
-      handler: async ({ params }) => {
-        const record = await changeExport(store, params.id, (current) => ({
-          ...current,
-          state: action === 'pause' ? 'paused' : 'active',
-          updatedAt: Math.max(deps.now(), current.updatedAt + 1),
-        }));
+      handler: async ({ params, request }) => {
+        let before: ExportRecord | null = null;
+        const record = await changeExport(store, params.id, (current) => {
+          before = current;
+          return {
+            ...current,
+            state: action === 'pause' ? 'paused' : 'active',
+            updatedAt: Math.max(deps.now(), current.updatedAt + 1),
+          };
+        });
+        await deps.audit.record(request, {
+          action: `export.${action}`,
+          targetKind: 'export',
+          targetId: record.id,
+          changes: diff(exportSnapshot(before!), exportSnapshot(record)),
+        });
         await deps.engine.refresh();
         return exportJson(record);
       },
@@ -148,9 +175,15 @@ export function registerExportRoutes(api: Api, deps: ExportRouteDeps): void {
     auth: 'admin',
     params: idParams,
     responses: { 204: { description: 'deleted' }, 404: { description: 'no such export' } },
-    handler: async ({ params, reply }) => {
-      await loadExport(store, params.id);
+    handler: async ({ params, reply, request }) => {
+      const before = await loadExport(store, params.id);
       await store.deleteExport(params.id);
+      await deps.audit.record(request, {
+        action: 'export.delete',
+        targetKind: 'export',
+        targetId: before.id,
+        changes: diff(exportSnapshot(before), EMPTY),
+      });
       await deps.engine.refresh();
       return reply.code(204).send();
     },
@@ -161,7 +194,7 @@ export function registerExportRoutes(api: Api, deps: ExportRouteDeps): void {
     url: '/v1/exports/:id/status',
     tag: 'exports',
     summary: 'Per feed: state, backlog, hold and drop deadline; per type: delivered, skipped, dead-lettered, dropped',
-    auth: 'admin',
+    auth: 'viewer',
     params: idParams,
     responses: { 200: { description: 'status', schema: statusView } },
     handler: async ({ params }) => exportStatus(await loadExport(store, params.id), store, deps.now()),

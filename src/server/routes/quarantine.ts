@@ -3,6 +3,7 @@ import type { Store } from '../../store/port.js';
 import type { QuarantineRecord } from '../../types.js';
 import type { Api } from '../api.js';
 import { retryQuarantine } from '../quarantine.js';
+import type { AuditLog } from '../team/audit.js';
 
 const listQuery = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
@@ -33,13 +34,13 @@ export function quarantineJson(r: QuarantineRecord): z.infer<typeof record> {
   };
 }
 
-export function registerQuarantineRoutes(api: Api, deps: { store: Store; partitions: number }): void {
+export function registerQuarantineRoutes(api: Api, deps: { store: Store; partitions: number; audit: AuditLog }): void {
   api.route({
     method: 'GET',
     url: '/v1/quarantine',
     tag: 'quarantine',
     summary: 'List input refused at ingest, with reason, source and raw text',
-    auth: 'admin',
+    auth: 'viewer',
     query: listQuery,
     responses: {
       200: {
@@ -66,7 +67,7 @@ export function registerQuarantineRoutes(api: Api, deps: { store: Store; partiti
     url: '/v1/quarantine/retry',
     tag: 'quarantine',
     summary: 'Validate quarantined records again and store those that now pass',
-    auth: 'admin',
+    auth: 'operator',
     body: retryBody,
     responses: {
       200: {
@@ -79,10 +80,21 @@ export function registerQuarantineRoutes(api: Api, deps: { store: Store; partiti
         }),
       },
     },
-    handler: async ({ body }) => {
+    handler: async ({ body, request }) => {
       const summary = await retryQuarantine(deps.store, body.ids ?? 'all', {
         partitions: deps.partitions,
         now: Date.now,
+      });
+      await deps.audit.record(request, {
+        action: 'quarantine.retry',
+        targetKind: 'quarantine',
+        targetId: null,
+        detail: {
+          ids: body.ids ?? 'all',
+          retried: summary.retried,
+          stored: summary.stored,
+          still_quarantined: summary.stillQuarantined.length,
+        },
       });
       return {
         retried: summary.retried,

@@ -19,7 +19,7 @@ export function registerReplayRoutes(api: Api, deps: ExportRouteDeps & { partiti
     url: '/v1/exports/:id/replay-preview',
     tag: 'replays',
     summary: "How many events the log holds for a time range and this export's types and sources (before a replay)",
-    auth: 'admin',
+    auth: 'viewer',
     params: idParams,
     query: rangeQuery,
     responses: { 200: { description: 'the range as understood, and the events a replay of it would re-send' } },
@@ -35,11 +35,11 @@ export function registerReplayRoutes(api: Api, deps: ExportRouteDeps & { partiti
     url: '/v1/exports/:id/replay',
     tag: 'replays',
     summary: 'Re-send what the log still holds for a time range (its own source_request_id generation)',
-    auth: 'admin',
+    auth: 'operator',
     params: idParams,
     body: replayBody,
     responses: { 202: { description: 'the replay started; its progress is at GET /v1/exports/:id/replays' } },
-    handler: async ({ params, body, reply }) => {
+    handler: async ({ params, body, reply, request }) => {
       const record = await loadExport(store, params.id);
       const range = parseRange(body.from, body.to, deps.now());
       // The store numbers the replay: requests arriving together each get a generation of their own.
@@ -48,6 +48,16 @@ export function registerReplayRoutes(api: Api, deps: ExportRouteDeps & { partiti
         ...range,
         uptoSeq: await store.headSeq(),
         createdAt: deps.now(),
+      });
+      await deps.audit.record(request, {
+        action: 'export.replay',
+        targetKind: 'export',
+        targetId: record.id,
+        detail: {
+          generation: replay.generation,
+          from: new Date(range.fromTime * 1000).toISOString(),
+          to: new Date(range.toTime * 1000).toISOString(),
+        },
       });
       await engine.refresh();
       const views = await listReplayViews(store, record, deps.partitions, deps.now());
@@ -61,7 +71,7 @@ export function registerReplayRoutes(api: Api, deps: ExportRouteDeps & { partiti
     url: '/v1/exports/:id/replays',
     tag: 'replays',
     summary: "An export's replays with their progress: events to send, sent, outcomes, state, start and finish",
-    auth: 'admin',
+    auth: 'viewer',
     params: idParams,
     responses: { 200: { description: 'replays, newest first' } },
     handler: async ({ params }) => {
@@ -76,7 +86,7 @@ export function registerReplayRoutes(api: Api, deps: ExportRouteDeps & { partiti
     url: '/v1/exports/:id/replays/:generation',
     tag: 'replays',
     summary: 'One replay with its progress',
-    auth: 'admin',
+    auth: 'viewer',
     params: z.object({ id: z.string().min(1), generation: z.coerce.number().int().positive() }),
     responses: { 200: { description: 'the replay' }, 404: { description: 'no such replay' } },
     handler: async ({ params }) => {

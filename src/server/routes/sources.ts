@@ -20,6 +20,8 @@ import {
 } from '../sources/schemas.js';
 import { sourceJson } from '../sources/service.js';
 import { sourceFigures, sourceStatus } from '../sources/status.js';
+import { diff, EMPTY, type AuditLog } from '../team/audit.js';
+import { sourceSnapshot } from '../team/snapshots.js';
 
 export interface SourceRouteDeps {
   store: Store;
@@ -27,6 +29,7 @@ export interface SourceRouteDeps {
   /** The ingest route's view of the sources: told of every change made here. */
   directory: SourceDirectory;
   now: () => number;
+  audit: AuditLog;
   /** Told of every change made here (this process's storage pollers look at once rather than at their next refresh). */
   onChange?: () => void;
 }
@@ -59,9 +62,15 @@ export function registerSourceRoutes(api: Api, deps: SourceRouteDeps): void {
       400: { description: 'invalid: `fields` names each field and what it needs' },
       409: { description: 'the id is taken (also by a deleted source: ids stay reserved)' },
     },
-    handler: async ({ body, reply }) => {
+    handler: async ({ body, reply, request }) => {
       const { record, token } = await createSource(store, body, { secrets: deps.secrets, now: deps.now() });
       changed(null);
+      await deps.audit.record(request, {
+        action: 'source.create',
+        targetKind: 'source',
+        targetId: record.id,
+        changes: diff(EMPTY, sourceSnapshot(record)),
+      });
       return reply.code(201).send({ ...sourceJson(record), ...(token !== null ? { token } : {}) });
     },
   });
@@ -71,7 +80,7 @@ export function registerSourceRoutes(api: Api, deps: SourceRouteDeps): void {
     url: '/v1/sources',
     tag: 'sources',
     summary: 'List sources with what each received and its lag',
-    auth: 'admin',
+    auth: 'viewer',
     responses: { 200: { description: 'sources', schema: z.object({ sources: z.array(statusView) }) } },
     handler: async () => {
       const [records, totals] = await Promise.all([store.listSources(), store.sourceTotals()]);
@@ -99,7 +108,7 @@ export function registerSourceRoutes(api: Api, deps: SourceRouteDeps): void {
     url: '/v1/sources/:id',
     tag: 'sources',
     summary: 'One source (secrets show only as set; its token never)',
-    auth: 'admin',
+    auth: 'viewer',
     params: sourceIdParams,
     responses: { 200: { description: 'the source', schema: sourceView }, 404: { description: 'no such source' } },
     handler: async ({ params }) => sourceJson(await loadSource(store, params.id)),
@@ -123,7 +132,15 @@ export function registerSourceRoutes(api: Api, deps: SourceRouteDeps): void {
     handler: async ({ params, request }) => {
       const record = await loadSource(store, params.id);
       const now = deps.now();
-      return changed(sourceJson(await patchSource(store, record, request.body, { secrets: deps.secrets, now })));
+      const after = await patchSource(store, record, request.body, { secrets: deps.secrets, now });
+      changed(null);
+      await deps.audit.record(request, {
+        action: 'source.update',
+        targetKind: 'source',
+        targetId: record.id,
+        changes: diff(sourceSnapshot(record), sourceSnapshot(after)),
+      });
+      return sourceJson(after);
     },
   });
 
@@ -136,13 +153,21 @@ export function registerSourceRoutes(api: Api, deps: SourceRouteDeps): void {
         action === 'pause'
           ? 'Pause: pushes are answered 503 with Retry-After (Braze keeps and retries them); a bucket is not polled'
           : 'Resume taking its events',
-      auth: 'admin',
+      auth: 'operator',
       params: sourceIdParams,
       responses: { 200: { description: 'the source', schema: sourceView }, 404: { description: 'no such source' } },
-      handler: async ({ params }) => {
+      handler: async ({ params, request }) => {
         const record = await loadSource(store, params.id);
         const state = action === 'pause' ? 'paused' : 'active';
-        return changed(sourceJson(await setSourceState(store, record, state, deps.now())));
+        const after = await setSourceState(store, record, state, deps.now());
+        changed(null);
+        await deps.audit.record(request, {
+          action: `source.${action}`,
+          targetKind: 'source',
+          targetId: record.id,
+          changes: diff(sourceSnapshot(record), sourceSnapshot(after)),
+        });
+        return sourceJson(after);
       },
     });
   }
@@ -159,10 +184,17 @@ export function registerSourceRoutes(api: Api, deps: SourceRouteDeps): void {
       404: { description: 'no such source' },
       409: { description: 'the default source, or not an http source' },
     },
-    handler: async ({ params }) => {
+    handler: async ({ params, request }) => {
       const record = await loadSource(store, params.id);
-      const { token } = await newSourceToken(store, record, deps.now());
-      return changed({ id: record.id, token });
+      const { record: after, token } = await newSourceToken(store, record, deps.now());
+      changed(null);
+      await deps.audit.record(request, {
+        action: 'source.token',
+        targetKind: 'source',
+        targetId: record.id,
+        changes: diff(sourceSnapshot(record), sourceSnapshot(after)),
+      });
+      return { id: record.id, token };
     },
   });
 
@@ -178,9 +210,16 @@ export function registerSourceRoutes(api: Api, deps: SourceRouteDeps): void {
       404: { description: 'no such source' },
       409: { description: 'the default source, or an export names it in its sources' },
     },
-    handler: async ({ params, reply }) => {
-      await removeSource(store, await loadSource(store, params.id), deps.now());
+    handler: async ({ params, reply, request }) => {
+      const before = await loadSource(store, params.id);
+      await removeSource(store, before, deps.now());
       changed(null);
+      await deps.audit.record(request, {
+        action: 'source.delete',
+        targetKind: 'source',
+        targetId: before.id,
+        changes: diff(sourceSnapshot(before), EMPTY),
+      });
       return reply.code(204).send();
     },
   });
@@ -190,7 +229,7 @@ export function registerSourceRoutes(api: Api, deps: SourceRouteDeps): void {
     url: '/v1/sources/:id/status',
     tag: 'sources',
     summary: 'What it received and when, its lag, what its worker says, and the exports taking its events',
-    auth: 'admin',
+    auth: 'viewer',
     params: sourceIdParams,
     responses: { 200: { description: 'status', schema: statusView }, 404: { description: 'no such source' } },
     handler: async ({ params }) => sourceStatus(await loadSource(store, params.id), store, deps.now()),

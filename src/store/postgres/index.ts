@@ -17,6 +17,7 @@ import { makeReader } from './read.js';
 import { makeRetention } from './retention.js';
 import { makeSourceObjects } from './source-objects.js';
 import { makeSourceKeys, makeSources, type PgSourceKeys } from './sources.js';
+import { makeTeam } from './team.js';
 
 export interface PostgresStoreOptions {
   /** postgres://user:password@host:port/database (the password never appears in messages or logs). */
@@ -82,6 +83,7 @@ function storeOn(db: Db, chunks: ReturnType<typeof makeChunks>, sourceKeys: PgSo
   const delivery = makeDeliveryState(db);
   const history = makeHistory(db);
   const leases = makeLeases(db);
+  const team = makeTeam(db);
 
   const commits = new AsyncGroupCommit<readonly NewEvent[], AppendResult>(
     async (calls) => {
@@ -153,6 +155,7 @@ function storeOn(db: Db, chunks: ReturnType<typeof makeChunks>, sourceKeys: PgSo
     ...mapOps(delivery, op),
     ...mapOps(history, op),
     ...mapOps(leases, op),
+    ...mapOps(team, op),
 
     ping: op(async () => {
       const [r] = await db.query<{ standby: boolean; ro: string }>(

@@ -18,6 +18,7 @@ import { makeReader } from './read.js';
 import { makeRetention } from './retention.js';
 import { makeSourceObjects } from './source-objects.js';
 import { makeSourceKeys, makeSources } from './sources.js';
+import { makeTeam } from './team.js';
 
 export interface SqliteStoreOptions {
   /** The database file; its folder is created when missing. */
@@ -107,6 +108,7 @@ function storeOn(db: Database.Database, options: SqliteStoreOptions): Store {
   const delivery = makeDeliveryState(db);
   const history = makeHistory(db, delivery.addCounters, delivery.addDeliveredPoint);
   const leases = makeLeases(db);
+  const team = makeTeam(db);
 
   const commits = new GroupCommit<readonly NewEvent[], AppendResult>(
     (calls) => {
@@ -171,6 +173,7 @@ function storeOn(db: Database.Database, options: SqliteStoreOptions): Store {
     ...mapOps(sourceObjects, op),
     ...mapOps(history, op),
     ...mapOps(leases, op),
+    ...mapOps(team, op),
     getCursors: op(delivery.getCursors),
     putCursors: op(delivery.putCursors),
     replaceCursors: op(delivery.replaceCursors),

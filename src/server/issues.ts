@@ -41,6 +41,8 @@ function typeOf(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'string') return 'text';
+  // A number read from text that holds none (z.coerce.number of "abc").
+  if (typeof value === 'number' && Number.isNaN(value)) return 'text that holds no number';
   if (typeof value === 'object') return 'an object';
   return `a ${typeof value}`;
 }

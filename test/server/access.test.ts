@@ -112,7 +112,7 @@ function pathOf(method: string, url: string): { path: string; real: boolean } {
       real = false;
       return 'nothing-here';
     }
-    if (name === 'letter') {
+    if (name === 'letter' || name === 'generation') {
       real = false;
       return '1';
     }
@@ -121,6 +121,8 @@ function pathOf(method: string, url: string): { path: string; real: boolean } {
     real = false;
     return 'nothing-here';
   });
+  // A preview reads a range: without one it is a 400 that says so.
+  if (url.endsWith('/replay-preview')) return { path: `${path}?from=2026-11-01T00:00:00Z`, real };
   return { path, real };
 }
 

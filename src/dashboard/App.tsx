@@ -64,7 +64,7 @@ function page(route: Route): ReactNode {
     case 'test':
       return <TestEvents key={route.id} id={route.id} />;
     case 'quarantine':
-      return <Quarantine />;
+      return <Quarantine event={route.event} dismissed={route.dismissed} />;
     case 'sources':
       return <SourcesList />;
     case 'new-source':

@@ -109,6 +109,20 @@ describe('creating an export', () => {
     expect(Object.keys(localErrors(s)).sort()).toEqual(['f-base-url', 'f-events', 'f-hold', 'f-name']);
     expect(localErrors(filled())).toEqual({});
   });
+
+  it('finds every problem of an empty form at once: name, email, feeds, events', () => {
+    const empty = { ...emptyForm(catalog), events: new Set<string>() };
+    expect(Object.keys(localErrors(empty)).sort()).toEqual(['f-contact-email', 'f-events', 'f-feeds', 'f-name']);
+    const halfFeed = {
+      ...filled(),
+      contactEmail: 'ops@',
+      feeds: { ...filled().feeds, android: { ...filled().feeds.android, key: 'k' } },
+    };
+    const errors = localErrors(halfFeed);
+    expect(errors['f-contact-email']).toMatch(/full email address/);
+    expect(errors['f-android-secret']).toBe('Give the Android feed’s server-to-server secret.');
+    expect(errors).not.toHaveProperty('f-feeds');
+  });
 });
 
 describe('editing an export', () => {

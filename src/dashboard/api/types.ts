@@ -190,27 +190,13 @@ export interface CredentialCheck {
   message: string;
 }
 
-export interface QuarantineRecord {
-  id: number;
-  reason: string;
-  source: Record<string, unknown>;
-  event_type: string | null;
-  received_at: string;
-  raw: string;
-}
-
-export interface QuarantinePage {
-  total: number;
-  records: QuarantineRecord[];
-  next_after: number | null;
-}
-
-export interface QuarantineRetry {
-  retried: number;
-  stored: number;
-  duplicates: number;
-  still_quarantined: { id: number; reason: string }[];
-}
+/** The quarantine API's shapes, from the zod schemas the service validates and documents with. */
+export type {
+  QuarantineDismiss,
+  QuarantinePage,
+  QuarantineRecordView as QuarantineRecord,
+  QuarantineRetry,
+} from '../../server/schemas/quarantine.js';
 
 export interface TestEventsResult {
   sent: { type: string; id: string; mparticle_name: string | null }[];

@@ -48,6 +48,19 @@ export default tseslint.config(
       '@typescript-eslint/await-thenable': 'error',
       '@typescript-eslint/switch-exhaustiveness-check': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      // The dashboard talks to the API only: it takes the API's types from the service's schemas, never its code.
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['../**/server/**', '../**/store/**', '../**/ingest/**', '../**/delivery/**', 'zod'],
+              allowTypeImports: true,
+              message: 'the dashboard may import the service (and zod) for types only: use `import type`',
+            },
+          ],
+        },
+      ],
     },
   },
 );

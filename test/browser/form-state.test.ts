@@ -22,6 +22,7 @@ const catalog: CatalogType[] = [
     mappable: true,
     default_selected: true,
     mparticle_name: 'Email Sends',
+    channel_qualified_name: 'Email Sends',
     platform_bound: false,
   },
   {
@@ -31,6 +32,7 @@ const catalog: CatalogType[] = [
     mappable: true,
     default_selected: false,
     mparticle_name: 'Email Opens',
+    channel_qualified_name: 'Email Opens',
     platform_bound: false,
   },
   {
@@ -40,6 +42,7 @@ const catalog: CatalogType[] = [
     mappable: false,
     default_selected: false,
     mparticle_name: null,
+    channel_qualified_name: null,
     platform_bound: true,
   },
 ];

@@ -3,6 +3,8 @@ import type { z } from 'zod';
 import { traceView } from '../../src/server/schemas/events.js';
 import { exportStatusView, exportView, listedExportView } from '../../src/server/schemas/exports.js';
 import { quarantinePage } from '../../src/server/schemas/quarantine.js';
+import { catalogTypeView } from '../../src/server/schemas/catalog.js';
+import { listedSourceView, sourceStatusView } from '../../src/server/schemas/sources.js';
 import { sourceView } from '../../src/server/sources/schemas.js';
 import { adminHeaders, pushHeaders, startTestApp, type TestApp } from '../helpers/app.js';
 import { nestedEvent } from '../helpers/events.js';
@@ -26,7 +28,7 @@ function matches(schema: z.ZodType, body: unknown): void {
 }
 
 describe('answers match the schemas the dashboard takes its types from', () => {
-  it('exports, their list and status, an event trace, a source and the quarantine', async () => {
+  it('exports, their list and status, an event trace, sources, their status, the catalog and the quarantine', async () => {
     const t = await startTestApp();
     current = t;
     const get = async (url: string) => {
@@ -66,6 +68,12 @@ describe('answers match the schemas the dashboard takes its types from', () => {
     matches(exportStatusView, await get(`/v1/exports/${id}/status`));
     matches(traceView, await get('/v1/events/schema-1'));
     matches(sourceView, await get('/v1/sources/default'));
+    const sources = (await get('/v1/sources')) as { sources: unknown[] };
+    for (const s of sources.sources) matches(listedSourceView, s);
+    matches(sourceStatusView, await get('/v1/sources/default/status'));
+    const catalog = (await get('/v1/catalog')) as { types: unknown[] };
+    expect(catalog.types).toHaveLength(100);
+    for (const t of catalog.types) matches(catalogTypeView, t);
     matches(quarantinePage, await get('/v1/quarantine'));
   });
 });

@@ -5,7 +5,6 @@
  */
 
 import type { z } from 'zod';
-import type { SourceFigures } from '../../server/schemas/exports.js';
 import type { sourceView } from '../../server/sources/schemas.js';
 
 export type {
@@ -17,6 +16,8 @@ export type {
   TypeStatus,
 } from '../../server/schemas/exports.js';
 export type { EventTrace, Fate } from '../../server/schemas/events.js';
+export type { ListedSource, SourceStatusView } from '../../server/schemas/sources.js';
+export type { CatalogType } from '../../server/schemas/catalog.js';
 
 /** GET /v1/sources/:id: a source's settings; secrets only as "set", its token never. */
 export type SourceView = z.infer<typeof sourceView>;
@@ -32,20 +33,6 @@ export type Pod = (typeof PODS)[number];
 export type Destination = { pod: Pod } | { base_url: string };
 
 export type SourceKind = 'http' | 's3' | 'azure_blob' | 'gcs';
-
-export interface ListedSource extends SourceView, SourceFigures {
-  last_error: string | null;
-}
-
-export interface SourceStatusView extends SourceFigures {
-  id: string;
-  message: string | null;
-  last_error: string | null;
-  last_error_at: string | null;
-  last_run_at: string | null;
-  newest_object_at: string | null;
-  exports: { id: string; name: string }[];
-}
 
 export interface SeriesPoint {
   feed: string;
@@ -65,16 +52,6 @@ export interface DeadLetter {
   created_at: string;
   last_attempt_at: string | null;
   batch: unknown;
-}
-
-export interface CatalogType {
-  type: string;
-  group: string;
-  group_order: number;
-  mappable: boolean;
-  default_selected: boolean;
-  mparticle_name: string | null;
-  platform_bound: boolean;
 }
 
 export interface CredentialCheck {

@@ -4,6 +4,12 @@ import { traceView } from '../../src/server/schemas/events.js';
 import { exportStatusView, exportView, listedExportView } from '../../src/server/schemas/exports.js';
 import { quarantinePage } from '../../src/server/schemas/quarantine.js';
 import { catalogTypeView } from '../../src/server/schemas/catalog.js';
+import {
+  credentialChecks,
+  deadLetterPage,
+  seriesView,
+  testEventsResult,
+} from '../../src/server/schemas/export-actions.js';
 import { listedSourceView, sourceStatusView } from '../../src/server/schemas/sources.js';
 import { sourceView } from '../../src/server/sources/schemas.js';
 import { adminHeaders, pushHeaders, startTestApp, type TestApp } from '../helpers/app.js';
@@ -75,5 +81,14 @@ describe('answers match the schemas the dashboard takes its types from', () => {
     expect(catalog.types).toHaveLength(100);
     for (const t of catalog.types) matches(catalogTypeView, t);
     matches(quarantinePage, await get('/v1/quarantine'));
+    matches(deadLetterPage, await get(`/v1/exports/${id}/dead-letters`));
+    matches(seriesView, await get(`/v1/exports/${id}/series`));
+    const post = async (url: string, payload: Record<string, unknown>, status: number) => {
+      const res = await t.app.inject({ method: 'POST', url, headers: adminHeaders, payload });
+      expect(res.statusCode, url).toBe(status);
+      return res.json<unknown>();
+    };
+    matches(testEventsResult, await post(`/v1/exports/${id}/test-events`, {}, 202));
+    matches(credentialChecks, await post(`/v1/exports/${id}/test-credentials`, { feeds: {} }, 200));
   });
 });

@@ -18,6 +18,12 @@ export type {
 export type { EventTrace, Fate } from '../../server/schemas/events.js';
 export type { ListedSource, SourceStatusView } from '../../server/schemas/sources.js';
 export type { CatalogType } from '../../server/schemas/catalog.js';
+export type {
+  CredentialCheck,
+  DeadLetter,
+  SeriesPoint,
+  TestEventsResult,
+} from '../../server/schemas/export-actions.js';
 
 /** GET /v1/sources/:id: a source's settings; secrets only as "set", its token never. */
 export type SourceView = z.infer<typeof sourceView>;
@@ -34,34 +40,6 @@ export type Destination = { pod: Pod } | { base_url: string };
 
 export type SourceKind = 'http' | 's3' | 'azure_blob' | 'gcs';
 
-export interface SeriesPoint {
-  feed: string;
-  /** Start of the minute, ms since the epoch. */
-  minute: number;
-  count: number;
-}
-
-export interface DeadLetter {
-  id: number;
-  feed: string;
-  status: number | null;
-  error: string;
-  event_ids: string[];
-  types: string[];
-  attempts: number;
-  created_at: string;
-  last_attempt_at: string | null;
-  batch: unknown;
-}
-
-export interface CredentialCheck {
-  slots: Slot[];
-  key: string;
-  accepted: boolean;
-  status: number | null;
-  message: string;
-}
-
 /** The quarantine API's shapes, from the zod schemas the service validates and documents with. */
 export type {
   QuarantineDismiss,
@@ -69,8 +47,3 @@ export type {
   QuarantineRecordView as QuarantineRecord,
   QuarantineRetry,
 } from '../../server/schemas/quarantine.js';
-
-export interface TestEventsResult {
-  sent: { type: string; id: string; mparticle_name: string | null }[];
-  stored: number;
-}

@@ -66,7 +66,7 @@ export interface LogRow extends NewEvent {
 
 /** Where a quarantined input came from. */
 export type QuarantineSource =
-  | { kind: 'http'; requestId: string; index: number; sourceId?: string }
+  | { kind: 'http'; requestId: string; index: number; sourceId?: string; /** events in that request */ of?: number }
   | { kind: 'file'; path: string; offset: number; index?: number; sourceId?: string }
   | { kind: 'retry'; quarantineId: number };
 
@@ -77,10 +77,17 @@ export interface NewQuarantine {
   raw: string;
   eventType: string | null;
   receivedAt: number;
+  /** The validation that refused it (service version and catalog, see ingest/validator.ts). */
+  validator?: string;
 }
 
-export interface QuarantineRecord extends NewQuarantine {
+export interface QuarantineRecord extends Omit<NewQuarantine, 'validator'> {
   id: number;
+  /** Null on records kept before the validation was recorded: whether a retry could pass is then unknown. */
+  validator: string | null;
+  /** Set when a person dismissed the record (it will never pass): it leaves the list and the counts, but is kept. */
+  dismissedAt: number | null;
+  dismissedNote: string | null;
 }
 
 /** mParticle pods and their hosts. */

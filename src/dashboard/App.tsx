@@ -41,9 +41,12 @@ export function App() {
   useEffect(() => {
     if (api === null || identity !== null) return;
     let stale = false;
-    setWhoError(null);
     api.get<Identity>('/v1/whoami').then(
-      (who) => !stale && setIdentity(who),
+      (who) => {
+        if (stale) return;
+        setWhoError(null);
+        setIdentity(who);
+      },
       (e: unknown) => !stale && !(e instanceof ApiError && e.status === 401) && setWhoError(e as Error),
     );
     return () => {
@@ -68,7 +71,13 @@ export function App() {
     return (
       <main id="main">
         {whoError !== null ? (
-          <LoadError error={whoError} retry={() => setAttempt((n) => n + 1)} />
+          <LoadError
+            error={whoError}
+            retry={() => {
+              setWhoError(null);
+              setAttempt((n) => n + 1);
+            }}
+          />
         ) : (
           <Loading what="who you are" />
         )}
@@ -108,7 +117,7 @@ function page(route: Route, may: { operator: boolean; admin: boolean }): ReactNo
       if (!may.operator) return <NotAllowed need="operator" what="Sending test events" />;
       return <TestEvents key={route.id} id={route.id} />;
     case 'quarantine':
-      return <Quarantine />;
+      return <Quarantine event={route.event} dismissed={route.dismissed} />;
     case 'tokens':
       if (!may.admin) return <NotAllowed need="admin" what="Managing tokens" />;
       return <Tokens />;

@@ -1,5 +1,7 @@
 import { useState, type FormEvent } from 'react';
+import { ApiError } from './api/client.js';
 import type { EventTrace, Fate } from './api/types.js';
+import { NotInLog } from './NotInLog.js';
 import { Loading, LoadError, Time } from './components/common.js';
 import { dateTime } from './format.js';
 import { useFocusHeading, useNow, usePoll, useTitle } from './hooks.js';
@@ -82,6 +84,7 @@ function TraceOf({ id }: { id: string }) {
     5000,
     id,
   );
+  if (error instanceof ApiError && error.status === 404) return <NotInLog id={id} />;
   if (error !== null) return <LoadError error={error} retry={reload} />;
   if (data === null) return <Loading what="the event" />;
   const { log } = data;

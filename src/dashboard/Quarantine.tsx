@@ -1,60 +1,61 @@
 import { useState } from 'react';
 import { messageOf } from './api/client.js';
-import type { QuarantinePage, QuarantineRecord, QuarantineRetry } from './api/types.js';
-import { LoadError, Loading, Notice, Time } from './components/common.js';
+import type { QuarantineDismiss, QuarantinePage, QuarantineRecord, QuarantineRetry } from './api/types.js';
+import { LoadError, Loading, Notice } from './components/common.js';
 import { count } from './format.js';
 import { useApi, useFocusHeading, useNow, usePoll, useTitle } from './hooks.js';
-import { Can, useCan } from './access.js';
+import { useCan } from './access.js';
+import { QuarantineEntry } from './QuarantineEntry.js';
+import { Link, paths } from './router.js';
 
 const PAGE = 100;
 
-function sourceLabel(source: Record<string, unknown>): string {
-  return Object.entries(source)
-    .map(([k, v]) => `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`)
-    .join(', ');
+type Result = { tone: 'ok' | 'bad' | 'warn'; text: string; still: QuarantineRetry['still_quarantined'] };
+
+async function loadPages(
+  get: (path: string) => Promise<QuarantinePage>,
+  pages: number,
+  filter: string,
+): Promise<QuarantinePage & { more: boolean }> {
+  let records: QuarantineRecord[] = [];
+  let after = 0;
+  let page: QuarantinePage | null = null;
+  for (let i = 0; i < pages; i++) {
+    page = await get(`/v1/quarantine?limit=${PAGE}&after=${after}${filter}`);
+    records = records.concat(page.records);
+    if (page.next_after === null) break;
+    after = page.next_after;
+  }
+  return { ...page!, records, more: page!.next_after !== null };
 }
 
-/** Input refused at ingest, why, and a retry once the cause (usually the catalog or the sender) is fixed. */
-export function Quarantine() {
+/**
+ * Input refused at ingest, why, and where it came from; a retry once the cause (the catalog, the sender) is fixed,
+ * or a dismissal of what will never pass (kept, but out of the list and the counts).
+ */
+export function Quarantine({ event, dismissed }: { event: string | null; dismissed: boolean }) {
   const api = useApi();
   const mayRetry = useCan('operator');
   const now = useNow();
-  const heading = useFocusHeading<HTMLHeadingElement>('quarantine');
-  useTitle('Quarantine');
+  const heading = useFocusHeading<HTMLHeadingElement>(`quarantine-${event ?? ''}-${dismissed}`);
+  useTitle(dismissed ? 'Dismissed quarantine records' : 'Quarantine');
   const [pages, setPages] = useState(1);
+  const filter =
+    (event !== null ? `&event_id=${encodeURIComponent(event)}` : '') + (dismissed ? '&dismissed=true' : '');
   const { data, error, reload } = usePoll(
-    async (a) => {
-      let records: QuarantineRecord[] = [];
-      let after = 0;
-      let page: QuarantinePage = { total: 0, records: [], next_after: null };
-      for (let i = 0; i < pages; i++) {
-        page = await a.get<QuarantinePage>(`/v1/quarantine?limit=${PAGE}&after=${after}`);
-        records = records.concat(page.records);
-        if (page.next_after === null) break;
-        after = page.next_after;
-      }
-      return { total: page.total, records, more: page.next_after !== null };
-    },
+    (a) => loadPages((path) => a.get<QuarantinePage>(path), pages, filter),
     5000,
-    `q-${pages}`,
+    `q-${pages}${filter}`,
   );
   const [picked, setPicked] = useState<ReadonlySet<number>>(new Set());
   const [busy, setBusy] = useState(false);
-  const [result, setResult] = useState<{
-    tone: 'ok' | 'bad' | 'warn';
-    text: string;
-    still: QuarantineRetry['still_quarantined'];
-  } | null>(null);
+  const [result, setResult] = useState<Result | null>(null);
 
-  const retry = async (ids: number[] | 'all') => {
+  const act = async (run: () => Promise<Result>) => {
     setBusy(true);
     setResult(null);
     try {
-      const r = await api.post<QuarantineRetry>('/v1/quarantine/retry', ids === 'all' ? {} : { ids });
-      const text =
-        `Retried ${count(r.retried)}: ${count(r.stored)} stored, ${count(r.duplicates)} already in the log, ` +
-        `${count(r.still_quarantined.length)} still refused.`;
-      setResult({ tone: r.still_quarantined.length === 0 ? 'ok' : 'warn', text, still: r.still_quarantined });
+      setResult(await run());
       setPicked(new Set());
     } catch (e) {
       setResult({ tone: 'bad', text: messageOf(e), still: [] });
@@ -64,6 +65,31 @@ export function Quarantine() {
     }
   };
 
+  const retry = (ids: number[] | 'all') =>
+    act(async () => {
+      const r = await api.post<QuarantineRetry>('/v1/quarantine/retry', ids === 'all' ? {} : { ids });
+      const text =
+        `Retried ${count(r.retried)}: ${count(r.stored)} stored, ${count(r.duplicates)} already in the log, ` +
+        `${count(r.still_quarantined.length)} still refused.`;
+      return { tone: r.still_quarantined.length === 0 ? 'ok' : 'warn', text, still: r.still_quarantined };
+    });
+
+  const dismiss = (ids: number[]) =>
+    act(async () => {
+      const r = await api.post<QuarantineDismiss>('/v1/quarantine/dismiss', {
+        ids,
+        note: 'dismissed in the dashboard',
+      });
+      const which = r.dismissed.map((id) => `#${id}`).join(', ');
+      return {
+        tone: 'ok',
+        text:
+          `Dismissed ${which}: kept with the time and a note, but no longer listed or counted. ` +
+          '“Dismissed records” lists them.',
+        still: [],
+      };
+    });
+
   const toggle = (id: number, on: boolean) => {
     const next = new Set(picked);
     if (on) next.add(id);
@@ -71,14 +97,24 @@ export function Quarantine() {
     setPicked(next);
   };
 
+  const futile = data?.retry_would_fail === true;
+  const title = dismissed ? 'Dismissed quarantine records' : 'Quarantine';
   return (
     <section aria-labelledby="q-heading">
       <div className="page-head">
         <h1 id="q-heading" ref={heading} tabIndex={-1}>
-          Quarantine {data !== null && <span className="muted">({count(data.total)})</span>}
+          {title} {data !== null && event === null && <span className="muted">({count(data.total)})</span>}
         </h1>
-        <Can need="operator">
+        {!dismissed && mayRetry && (
           <div className="actions">
+            <button
+              type="button"
+              className="secondary"
+              disabled={busy || picked.size === 0}
+              onClick={() => void dismiss([...picked])}
+            >
+              Dismiss selected ({picked.size})
+            </button>
             <button
               type="button"
               className="secondary"
@@ -89,19 +125,42 @@ export function Quarantine() {
             </button>
             <button
               type="button"
-              className="primary"
+              className={futile ? 'secondary' : 'primary'}
               disabled={busy || data === null || data.total === 0}
+              aria-describedby={futile ? 'q-futile' : undefined}
               onClick={() => void retry('all')}
             >
               Retry all
             </button>
           </div>
-        </Can>
+        )}
       </div>
       <p className="muted">
-        Input the service refused at ingest, with the reason. A retry validates the records again and stores those that
-        now pass.
+        {dismissed
+          ? 'Records a person dismissed because they will never pass. They are kept, with when and why, but not retried or counted.'
+          : 'Input the service refused at ingest, with the reason. A retry validates the records again and stores those that now pass; dismiss those that never will.'}{' '}
+        {dismissed ? (
+          <Link to={paths.quarantine()}>Back to the quarantine</Link>
+        ) : (
+          data !== null &&
+          data.dismissed > 0 && (
+            <Link to={paths.quarantine({ dismissed: true })}>Dismissed records ({count(data.dismissed)})</Link>
+          )
+        )}
       </p>
+      {event !== null && (
+        <Notice tone="info">
+          <p>
+            Showing the records of event <code>{event}</code> only.{' '}
+            <Link to={paths.quarantine()}>Show every record</Link>
+          </p>
+        </Notice>
+      )}
+      {!dismissed && futile && data?.retry_note && (
+        <Notice tone="info" id="q-futile">
+          <p>{data.retry_note}</p>
+        </Notice>
+      )}
       {result !== null && (
         <Notice tone={result.tone} alert={result.tone === 'bad'}>
           <p>{result.text}</p>
@@ -118,36 +177,26 @@ export function Quarantine() {
       )}
       {error !== null && <LoadError error={error} retry={reload} />}
       {data === null && error === null && <Loading what="the quarantine" />}
-      {data !== null && data.records.length === 0 && <p className="empty">Nothing has been refused at ingest.</p>}
+      {data !== null && data.records.length === 0 && (
+        <p className="empty">
+          {event !== null
+            ? 'No record of this event is in the quarantine.'
+            : dismissed
+              ? 'Nothing has been dismissed.'
+              : 'Nothing has been refused at ingest.'}
+        </p>
+      )}
       <ul className="quarantine">
         {data?.records.map((r) => (
-          <li key={r.id} className="q-record" data-record={r.id}>
-            <div className="check">
-              {mayRetry && (
-                <input
-                  type="checkbox"
-                  id={`q-${r.id}`}
-                  checked={picked.has(r.id)}
-                  onChange={(e) => toggle(r.id, e.target.checked)}
-                />
-              )}
-              <label htmlFor={`q-${r.id}`}>
-                <strong>#{r.id}</strong> {r.event_type !== null ? <code>{r.event_type}</code> : 'unknown type'}
-              </label>
-              <span className="muted">
-                {' '}
-                received <Time iso={r.received_at} now={now} />
-              </span>
-            </div>
-            <p className="q-reason">{r.reason}</p>
-            <p className="muted">From {sourceLabel(r.source)}</p>
-            <details>
-              <summary>Raw input</summary>
-              <pre tabIndex={0} aria-label={`Raw input of record ${r.id}`}>
-                {r.raw}
-              </pre>
-            </details>
-          </li>
+          <QuarantineEntry
+            key={r.id}
+            record={r}
+            now={now}
+            picked={picked.has(r.id)}
+            busy={busy}
+            onPick={dismissed || !mayRetry ? null : (on) => toggle(r.id, on)}
+            onDismiss={dismissed || !mayRetry ? null : () => void dismiss([r.id])}
+          />
         ))}
       </ul>
       {data?.more && (

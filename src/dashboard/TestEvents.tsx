@@ -8,7 +8,19 @@ import { count } from './format.js';
 import { useApi, useFocusHeading, usePoll, useTitle } from './hooks.js';
 import { Link, paths } from './router.js';
 
-type Counts = Record<string, Pick<TypeStatus, 'delivered' | 'dead_lettered' | 'skipped_no_external_user_id'>>;
+type Counts = Record<
+  string,
+  Pick<TypeStatus, 'delivered' | 'dead_lettered' | 'skipped_no_external_user_id' | 'mparticle_name'>
+>;
+
+/** A type as the export page and the form show it: its mParticle event name, then its Currents type. */
+function TypeName({ type, name }: { type: string; name: string | null | undefined }) {
+  return (
+    <>
+      <span className="mp-name">{name ?? '(mParticle uninstall)'}</span> <code className="type">{type}</code>
+    </>
+  );
+}
 
 function countsOf(status: ExportStatus): Counts {
   return Object.fromEntries(status.event_types.map((t) => [t.type, t]));
@@ -106,7 +118,7 @@ export function TestEvents({ id }: { id: string }) {
                   onChange={(e) => toggle(t, e.target.checked)}
                 />
                 <label htmlFor={`t-${t}`}>
-                  <code>{t}</code>
+                  <TypeName type={t} name={counts[t]?.mparticle_name} />
                 </label>
               </li>
             ))}
@@ -135,7 +147,8 @@ function Arrivals({ sent, counts }: { sent: { result: TestEventsResult; before: 
   const rows = sent.result.sent.map((s) => {
     const was = sent.before[s.type];
     const is = counts[s.type];
-    const delta = (k: keyof Counts[string]) => Math.max(0, (is?.[k] ?? 0) - (was?.[k] ?? 0));
+    const delta = (k: 'delivered' | 'dead_lettered' | 'skipped_no_external_user_id') =>
+      Math.max(0, (is?.[k] ?? 0) - (was?.[k] ?? 0));
     return {
       ...s,
       delivered: delta('delivered'),
@@ -154,7 +167,6 @@ function Arrivals({ sent, counts }: { sent: { result: TestEventsResult; before: 
         <thead>
           <tr>
             <th scope="col">Event type</th>
-            <th scope="col">mParticle event</th>
             <th scope="col">Since sending</th>
           </tr>
         </thead>
@@ -162,12 +174,11 @@ function Arrivals({ sent, counts }: { sent: { result: TestEventsResult; before: 
           {rows.map((r) => (
             <tr key={r.id} data-type={r.type}>
               <th scope="row" data-label="Event type">
-                <code>{r.type}</code>{' '}
+                <TypeName type={r.type} name={r.mparticle_name} />{' '}
                 <Link to={paths.event(r.id)} aria-label={`Trace the ${r.type} test event`}>
                   trace
                 </Link>
               </th>
-              <td data-label="mParticle event">{r.mparticle_name ?? '—'}</td>
               <td data-label="Since sending">
                 {r.delivered > 0 ? (
                   <span className="badge ok">Delivered</span>

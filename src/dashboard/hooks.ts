@@ -22,11 +22,17 @@ export interface Polled<T> {
  */
 export function usePoll<T>(load: (api: Api) => Promise<T>, intervalMs: number, key: string): Polled<T> {
   const api = useApi();
-  const [data, setData] = useState<T | null>(null);
-  const [error, setError] = useState<Error | null>(null);
+  // What was loaded, and for which key: a new key shows nothing until its own answer arrives.
+  const [state, setState] = useState<{ key: string; data: T | null; error: Error | null }>({
+    key,
+    data: null,
+    error: null,
+  });
   const wake = useRef<() => void>(() => undefined);
   const loadRef = useRef(load);
-  loadRef.current = load;
+  useEffect(() => {
+    loadRef.current = load;
+  });
 
   useEffect(() => {
     let stopped = false;
@@ -42,12 +48,11 @@ export function usePoll<T>(load: (api: Api) => Promise<T>, intervalMs: number, k
       window.clearTimeout(timer);
       try {
         const value = await loadRef.current(api);
-        if (!stopped) {
-          setData(value);
-          setError(null);
-        }
+        if (!stopped) setState({ key, data: value, error: null });
       } catch (e) {
-        if (!stopped) setError(e instanceof Error ? e : new Error(String(e)));
+        const error = e instanceof Error ? e : new Error(String(e));
+        // A failed reload keeps what was shown, with the error beside it.
+        if (!stopped) setState((s) => ({ key, data: s.key === key ? s.data : null, error }));
       } finally {
         running = false;
         if (!stopped) {
@@ -61,8 +66,6 @@ export function usePoll<T>(load: (api: Api) => Promise<T>, intervalMs: number, k
       }
     };
     wake.current = () => void tick();
-    setData(null);
-    setError(null);
     void tick();
     return () => {
       stopped = true;
@@ -71,7 +74,8 @@ export function usePoll<T>(load: (api: Api) => Promise<T>, intervalMs: number, k
   }, [api, intervalMs, key]);
 
   const reload = useCallback(() => wake.current(), []);
-  return { data, error, reload };
+  const current = state.key === key;
+  return { data: current ? state.data : null, error: current ? state.error : null, reload };
 }
 
 /** The current time, refreshed every few seconds, for "3 min ago" texts. */

@@ -7,7 +7,7 @@ export type Route =
   | { name: 'export'; id: string }
   | { name: 'edit'; id: string; focus: string | null }
   | { name: 'test'; id: string }
-  | { name: 'quarantine' }
+  | { name: 'quarantine'; event: string | null; dismissed: boolean }
   | { name: 'tokens' }
   | { name: 'sources' }
   | { name: 'new-source' }
@@ -15,13 +15,16 @@ export type Route =
   | { name: 'find'; id: string | null }
   | { name: 'missing'; path: string };
 
-export function parseRoute(pathname: string, hash = ''): Route {
+export function parseRoute(pathname: string, hash = '', search = ''): Route {
   const parts = pathname
     .split('/')
     .filter((p) => p !== '')
     .map(decodeURIComponent);
   if (parts.length === 0) return { name: 'list' };
-  if (parts[0] === 'quarantine' && parts.length === 1) return { name: 'quarantine' };
+  if (parts[0] === 'quarantine' && parts.length === 1) {
+    const query = new URLSearchParams(search);
+    return { name: 'quarantine', event: query.get('event'), dismissed: query.get('dismissed') === 'true' };
+  }
   if (parts[0] === 'tokens' && parts.length === 1) return { name: 'tokens' };
   if (parts[0] === 'sources') {
     if (parts.length === 1) return { name: 'sources' };
@@ -46,7 +49,12 @@ export const paths = {
   export: (id: string) => `/exports/${encodeURIComponent(id)}`,
   edit: (id: string, focus?: string) => `/exports/${encodeURIComponent(id)}/edit${focus ? `#${focus}` : ''}`,
   test: (id: string) => `/exports/${encodeURIComponent(id)}/test-events`,
-  quarantine: () => '/quarantine',
+  quarantine: (opts: { event?: string; dismissed?: boolean } = {}) => {
+    const query = new URLSearchParams();
+    if (opts.event !== undefined) query.set('event', opts.event);
+    if (opts.dismissed === true) query.set('dismissed', 'true');
+    return `/quarantine${query.size > 0 ? `?${query.toString()}` : ''}`;
+  },
   tokens: () => '/tokens',
   sources: () => '/sources',
   newSource: () => '/sources/new',
@@ -64,7 +72,7 @@ export function navigate(to: string, replace = false): void {
 }
 
 export function useRoute(): Route {
-  const read = () => parseRoute(location.pathname, location.hash);
+  const read = () => parseRoute(location.pathname, location.hash, location.search);
   const [route, setRoute] = useState<Route>(read);
   useEffect(() => {
     const update = () => setRoute(read());

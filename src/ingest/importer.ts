@@ -1,5 +1,6 @@
 import { validateEvent } from '../catalog/validate.js';
 import type { NewEvent, NewQuarantine } from '../types.js';
+import { validatorVersion } from './validator.js';
 import { MissingTally, type MissingCount } from './missing.js';
 import { flatten, toNewEvent } from './normalize.js';
 import { knownTypeOf } from './push.js';
@@ -186,6 +187,7 @@ export class Importer {
       raw: item.text ?? JSON.stringify(value) ?? String(value),
       eventType: knownTypeOf(value),
       receivedAt,
+      validator: validatorVersion(),
     });
   }
 
@@ -196,6 +198,7 @@ export class Importer {
       raw: bad.raw,
       eventType: null,
       receivedAt,
+      validator: validatorVersion(),
     });
   }
 
@@ -209,6 +212,7 @@ export class Importer {
       raw: `(the bytes of ${failure.path} from ${failure.offset} on could not be decoded)`,
       eventType,
       receivedAt: this.now(),
+      validator: validatorVersion(),
     });
   }
 

@@ -1,6 +1,7 @@
 import { eventType } from '../catalog/catalog.js';
 import { validateEvent } from '../catalog/validate.js';
 import type { NewEvent, NewQuarantine } from '../types.js';
+import { validatorVersion } from './validator.js';
 import type { Lacking } from './missing.js';
 import { flatten, toNewEvent } from './normalize.js';
 
@@ -97,10 +98,11 @@ export function parsePush(body: unknown, ctx: PushContext): PushResult {
     rejected.push({ index, reason });
     quarantined.push({
       reason,
-      source: { kind: 'http', requestId: ctx.requestId, index, sourceId: ctx.source },
+      source: { kind: 'http', requestId: ctx.requestId, index, of: list.length, sourceId: ctx.source },
       raw: JSON.stringify(item) ?? String(item),
       eventType: knownTypeOf(item),
       receivedAt: ctx.receivedAt,
+      validator: validatorVersion(),
     });
   }
   return { ok: true, events, eventIndexes, quarantined, rejected, lacking };

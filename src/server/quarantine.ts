@@ -1,4 +1,5 @@
 import { retryQuarantined } from '../ingest/retry.js';
+import { validatorVersion } from '../ingest/validator.js';
 import type { Store } from '../store/port.js';
 import { DEFAULT_SOURCE, type NewEvent, type QuarantineRecord } from '../types.js';
 
@@ -43,7 +44,10 @@ export async function retryQuarantine(
         fixedIds.push(record.id);
       } else {
         summary.stillQuarantined.push({ id: record.id, reason: result.reason });
-        if (result.reason !== record.reason) await store.updateQuarantineReason(record.id, result.reason);
+        // Refused again, now by the running validation: a retry before it changes would fail the same way.
+        if (result.reason !== record.reason || record.validator !== validatorVersion()) {
+          await store.updateQuarantineReason(record.id, result.reason, validatorVersion());
+        }
       }
     }
     if (events.length > 0) {
@@ -61,4 +65,19 @@ export async function retryQuarantine(
 /** The source a quarantined record came from (records kept before sources existed came through `default`). */
 function sourceOf(record: QuarantineRecord): string {
   return record.source.kind === 'retry' ? DEFAULT_SOURCE : (record.source.sourceId ?? DEFAULT_SOURCE);
+}
+
+/**
+ * Whether a retry of every open record would fail again: true when each was last refused by the running validation
+ * (same service version and catalog). Records kept before the validation was recorded make it false.
+ */
+export async function retryWouldFail(store: Store): Promise<{ open: number; dismissed: number; unchanged: boolean }> {
+  const counts = await store.quarantineCounts(validatorVersion());
+  return { open: counts.open, dismissed: counts.dismissed, unchanged: counts.open > 0 && counts.refusedByOther === 0 };
+}
+
+/** Source ids to names, for describing where records came from. */
+export async function sourceNames(store: Store): Promise<(id: string) => string | undefined> {
+  const names = new Map((await store.listSources()).map((s) => [s.id, s.name]));
+  return (id) => names.get(id);
 }

@@ -140,6 +140,16 @@ export interface QuarantineQuery {
   limit: number;
   /** Return records with id greater than this (paging). */
   afterId?: number;
+  /** true: only the dismissed records; otherwise only those still open. */
+  dismissed?: boolean;
+}
+
+export interface QuarantineCounts {
+  /** Records not dismissed. */
+  open: number;
+  dismissed: number;
+  /** Open records last refused by another validation than the one given (or by an unrecorded one). */
+  refusedByOther: number;
 }
 
 export interface DeadLetterQuery {
@@ -198,9 +208,16 @@ export interface QuarantinePort {
   getQuarantine(ids: readonly number[]): Promise<QuarantineRecord[]>;
   /** Remove records (after a successful retry). */
   deleteQuarantine(ids: readonly number[]): Promise<void>;
-  /** Replace the reason of records that failed again. */
-  updateQuarantineReason(id: number, reason: string): Promise<void>;
+  /** Replace the reason (and the validation that refused it, when given) of a record that failed again. */
+  updateQuarantineReason(id: number, reason: string, validator?: string): Promise<void>;
+  /** Open (not dismissed) records. */
   countQuarantine(): Promise<number>;
+  quarantineCounts(validator: string): Promise<QuarantineCounts>;
+  /**
+   * Mark open records dismissed at `at` with a note (who or why); they are kept but leave the list and the counts.
+   * Returns the ids that were open and are now dismissed.
+   */
+  dismissQuarantine(ids: readonly number[], at: number, note: string): Promise<number[]>;
 }
 
 export interface ExportPort {

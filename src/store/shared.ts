@@ -45,9 +45,13 @@ export interface QuarantineRow {
   raw: string;
   event_type: string | null;
   received_at: number;
+  validator: string | null;
+  dismissed_at: number | null;
+  dismissed_note: string | null;
 }
 
-export const QUARANTINE_COLUMNS = 'id, reason, source, raw, event_type, received_at';
+export const QUARANTINE_COLUMNS =
+  'id, reason, source, raw, event_type, received_at, validator, dismissed_at, dismissed_note';
 
 export const toQuarantineRecord = (r: QuarantineRow): QuarantineRecord => ({
   id: r.id,
@@ -56,6 +60,9 @@ export const toQuarantineRecord = (r: QuarantineRow): QuarantineRecord => ({
   raw: r.raw,
   eventType: r.event_type,
   receivedAt: r.received_at,
+  validator: r.validator,
+  dismissedAt: r.dismissed_at === null ? null : Number(r.dismissed_at),
+  dismissedNote: r.dismissed_note,
 });
 
 /** Records from files are fingerprinted by where they came from and what they were; HTTP input is never merged. */

@@ -130,11 +130,11 @@ describe.skipIf(CHROMIUM === null)('dashboard in Chromium', () => {
     expect(results).toHaveLength(3);
     for (const r of results) expect(r).toMatch(/^Accepted/);
 
-    // The API refuses the email; its message appears next to the field, and the summary links to it.
+    // The form refuses the email before sending; its message appears next to the field, and the summary links to it.
     await page.getByRole('button', { name: 'Launch' }).click();
     const emailError = page.locator('#f-contact-email-error');
     await emailError.waitFor();
-    expect(await emailError.textContent()).toMatch(/valid email address/);
+    expect(await emailError.textContent()).toMatch(/full email address/);
     expect(await page.getByLabel('Contact email').getAttribute('aria-invalid')).toBe('true');
     expect(await page.getByRole('alert').textContent()).toMatch(/One thing needs fixing/);
     await screenshots(page, '04-create-field-error');

@@ -161,7 +161,7 @@ describe.skipIf(CHROMIUM === null)('dashboard pages in Chromium', () => {
     await page.keyboard.press('Control+A');
     await page.keyboard.type('no-such-event');
     await page.keyboard.press('Enter');
-    await page.getByText('the log holds no event with id no-such-event').waitFor();
+    await page.getByText('The log holds no event no-such-event.').waitFor();
   }, 60_000);
 
   it('labels every control on every page and is readable at desktop and phone sizes', async () => {

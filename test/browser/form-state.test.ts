@@ -22,6 +22,7 @@ const catalog: CatalogType[] = [
     mappable: true,
     default_selected: true,
     mparticle_name: 'Email Sends',
+    channel_qualified_name: 'Email Sends',
     platform_bound: false,
   },
   {
@@ -31,6 +32,7 @@ const catalog: CatalogType[] = [
     mappable: true,
     default_selected: false,
     mparticle_name: 'Email Opens',
+    channel_qualified_name: 'Email Opens',
     platform_bound: false,
   },
   {
@@ -40,6 +42,7 @@ const catalog: CatalogType[] = [
     mappable: false,
     default_selected: false,
     mparticle_name: null,
+    channel_qualified_name: null,
     platform_bound: true,
   },
 ];
@@ -60,6 +63,7 @@ const stored: ExportView = {
   sources: ['brand-a'],
   state: 'active',
   start_seq: 0,
+  from: null,
   created_at: '2026-01-01T00:00:00.000Z',
   updated_at: '2026-01-01T00:00:00.000Z',
 };
@@ -109,6 +113,20 @@ describe('creating an export', () => {
     const s = { ...filled(), name: '  ', baseUrl: 'sandbox', holdWindowHours: '-1', events: new Set<string>() };
     expect(Object.keys(localErrors(s)).sort()).toEqual(['f-base-url', 'f-events', 'f-hold', 'f-name']);
     expect(localErrors(filled())).toEqual({});
+  });
+
+  it('finds every problem of an empty form at once: name, email, feeds, events', () => {
+    const empty = { ...emptyForm(catalog), events: new Set<string>() };
+    expect(Object.keys(localErrors(empty)).sort()).toEqual(['f-contact-email', 'f-events', 'f-feeds', 'f-name']);
+    const halfFeed = {
+      ...filled(),
+      contactEmail: 'ops@',
+      feeds: { ...filled().feeds, android: { ...filled().feeds.android, key: 'k' } },
+    };
+    const errors = localErrors(halfFeed);
+    expect(errors['f-contact-email']).toMatch(/full email address/);
+    expect(errors['f-android-secret']).toBe('Give the Android feed’s server-to-server secret.');
+    expect(errors).not.toHaveProperty('f-feeds');
   });
 });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { partitionOf } from '../../src/ingest/normalize.js';
+import { validatorVersion } from '../../src/ingest/validator.js';
 import { parsePush, type PushResult } from '../../src/ingest/push.js';
 import { sampleEvent } from '../catalog/samples.js';
 
@@ -85,10 +86,11 @@ describe('parsePush: events', () => {
     const q = result.quarantined[2]!;
     expect(q).toEqual({
       reason: result.rejected[2]!.reason,
-      source: { kind: 'http', requestId: 'req-1', index: 4, sourceId: 'brand-a' },
+      source: { kind: 'http', requestId: 'req-1', index: 4, of: 6, sourceId: 'brand-a' },
       raw: JSON.stringify(badField),
       eventType: 'users.messages.email.Send',
       receivedAt: ctx.receivedAt,
+      validator: validatorVersion(),
     });
     expect(result.quarantined[0]).toMatchObject({ raw: '"junk"', eventType: null });
     expect(result.quarantined[1]!.eventType).toBeNull();

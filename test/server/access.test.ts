@@ -24,6 +24,7 @@ const POLICY: Record<string, Access> = {
   'GET /v1/events/:id': 'viewer',
   'GET /v1/quarantine': 'viewer',
   'POST /v1/quarantine/retry': 'operator',
+  'POST /v1/quarantine/dismiss': 'operator',
   'POST /v1/exports': 'admin',
   'GET /v1/exports': 'viewer',
   'GET /v1/exports/:id': 'viewer',

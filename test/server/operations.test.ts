@@ -188,7 +188,7 @@ describe('quarantine API', () => {
       expect(body.total).toBe(5);
       for (const r of body.records) {
         seen.push(r.source.index);
-        expect(r.source).toEqual({ kind: 'http', requestId, index: r.source.index, sourceId: 'default' });
+        expect(r.source).toEqual({ kind: 'http', requestId, index: r.source.index, of: 5, sourceId: 'default' });
         expect(r.reason).toContain('field "time" must be an integer (got string)');
         expect(JSON.parse(r.raw)).toMatchObject({ id: `q-${r.source.index}`, time: 'yesterday' });
       }

@@ -240,7 +240,13 @@ describe('POST /v1/currents: events', () => {
     records.forEach((record, i) => {
       const { index, reason } = body.quarantined[i]!;
       expect(record.reason).toBe(reason);
-      expect(record.source).toEqual({ kind: 'http', requestId: body.request_id, index, sourceId: 'default' });
+      expect(record.source).toEqual({
+        kind: 'http',
+        requestId: body.request_id,
+        index,
+        of: events.length,
+        sourceId: 'default',
+      });
       expect(JSON.parse(record.raw)).toEqual(events[index]);
     });
     expect(records[0]!.eventType).toBe('users.messages.email.Send');

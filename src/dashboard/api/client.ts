@@ -71,11 +71,17 @@ export function createApi(token: string, onUnauthorized: () => void, fetchImpl: 
 function errorOf(status: number, json: unknown): ApiError {
   const body = (typeof json === 'object' && json !== null ? json : {}) as {
     error?: unknown;
+    message?: unknown;
     code?: unknown;
     fields?: unknown;
   };
+  // `message` is the sentence that says what to change; `error` is what older services answered with.
   const message =
-    typeof body.error === 'string' ? body.error : `The service answered ${status}. See its log for details.`;
+    typeof body.message === 'string'
+      ? body.message
+      : typeof body.error === 'string'
+        ? body.error
+        : `The service answered ${status}. See its log for details.`;
   const code = typeof body.code === 'string' ? body.code : `http_${status}`;
   const fields: Record<string, string> = {};
   if (typeof body.fields === 'object' && body.fields !== null) {

@@ -1,22 +1,25 @@
 import { count, feedLabel } from '../format.js';
 import { MINUTE, niceMax, type Line } from './series.js';
 
-const W = 720;
-const H = 240;
-const PAD = { left: 48, right: 12, top: 12, bottom: 28 };
+/** The plot's own coordinates; the SVG stretches to its box, so only lines are drawn in them, never text. */
+const W = 1000;
+const H = 100;
 
 function clock(ms: number): string {
   return new Date(ms).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' });
 }
 
-/** Delivered events per minute, one line per feed, drawn as SVG (no chart library, nothing fetched). */
+const pct = (n: number) => `${n.toFixed(3)}%`;
+
+/**
+ * Delivered events per minute, one line per feed (no chart library, nothing fetched). The lines are an SVG stretched
+ * over the plot; the axis labels are HTML placed over it, so they keep their CSS size on a phone as on a desktop.
+ */
 export function DeliveryChart({ lines, hours, now }: { lines: Line[]; hours: number; now: number }) {
   const minutes = Math.round(hours * 60);
   const top = niceMax(Math.max(0, ...lines.flatMap((l) => l.values)));
-  const plotW = W - PAD.left - PAD.right;
-  const plotH = H - PAD.top - PAD.bottom;
-  const x = (i: number) => PAD.left + (minutes <= 1 ? 0 : (i / (minutes - 1)) * plotW);
-  const y = (v: number) => PAD.top + plotH - (v / top) * plotH;
+  const xf = (i: number) => (minutes <= 1 ? 0 : i / (minutes - 1));
+  const yf = (v: number) => 1 - v / top;
   const end = now - (now % MINUTE);
   const start = end - (minutes - 1) * MINUTE;
   const xTicks = hours <= 1 ? 15 : hours <= 3 ? 30 : hours <= 12 ? 120 : 240;
@@ -25,39 +28,46 @@ export function DeliveryChart({ lines, hours, now }: { lines: Line[]; hours: num
   const summary = lines.length
     ? lines.map((l) => `${feedLabel(l.feed)}: ${count(l.total)} delivered`).join('; ')
     : 'no feeds';
+  const levels = [0, 0.25, 0.5, 0.75, 1];
 
   return (
     <figure className="chart">
-      <svg
-        viewBox={`0 0 ${W} ${H}`}
+      <div
+        className="chart-box"
         role="img"
         aria-label={`Delivered events per minute over the last ${hours} hours. ${summary}.`}
-        preserveAspectRatio="xMidYMid meet"
       >
-        {[0, 0.25, 0.5, 0.75, 1].map((f) => (
-          <g key={f}>
-            <line x1={PAD.left} x2={W - PAD.right} y1={y(top * f)} y2={y(top * f)} className="grid" />
-            <text x={PAD.left - 6} y={y(top * f) + 4} textAnchor="end" className="axis">
+        <div className="chart-plot">
+          <svg viewBox={`0 0 ${W} ${H}`} preserveAspectRatio="none" aria-hidden="true" focusable="false">
+            {levels.map((f) => (
+              <line key={f} x1={0} x2={W} y1={yf(top * f) * H} y2={yf(top * f) * H} className="grid" />
+            ))}
+            {lines.map((l) => (
+              <path
+                key={l.feed}
+                d={l.values
+                  .map((v, i) => `${i === 0 ? 'M' : 'L'}${(xf(i) * W).toFixed(1)},${(yf(v) * H).toFixed(2)}`)
+                  .join('')}
+                fill="none"
+                stroke={l.colour}
+                strokeWidth="2"
+                strokeLinejoin="round"
+                vectorEffect="non-scaling-stroke"
+              />
+            ))}
+          </svg>
+          {levels.map((f) => (
+            <span key={f} className="axis y" style={{ top: pct(yf(top * f) * 100) }} aria-hidden="true">
               {count(Math.round(top * f))}
-            </text>
-          </g>
-        ))}
-        {ticks.map((i) => (
-          <text key={i} x={x(i)} y={H - 8} textAnchor="middle" className="axis">
-            {clock(start + i * MINUTE)}
-          </text>
-        ))}
-        {lines.map((l) => (
-          <path
-            key={l.feed}
-            d={l.values.map((v, i) => `${i === 0 ? 'M' : 'L'}${x(i).toFixed(1)},${y(v).toFixed(1)}`).join('')}
-            fill="none"
-            stroke={l.colour}
-            strokeWidth="2"
-            strokeLinejoin="round"
-          />
-        ))}
-      </svg>
+            </span>
+          ))}
+          {ticks.map((i) => (
+            <span key={i} className="axis x" style={{ left: pct(xf(i) * 100) }} aria-hidden="true">
+              {clock(start + i * MINUTE)}
+            </span>
+          ))}
+        </div>
+      </div>
       <figcaption>
         <ul className="legend">
           {lines.map((l) => (

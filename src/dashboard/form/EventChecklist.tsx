@@ -47,7 +47,12 @@ export function EventChecklist({
   };
 
   return (
-    <fieldset className="group events" id="f-events" tabIndex={-1} aria-describedby="f-events-count">
+    <fieldset
+      className={`group events${error !== undefined ? ' invalid' : ''}`}
+      id="f-events"
+      tabIndex={-1}
+      aria-describedby={error !== undefined ? 'f-events-count f-events-error' : 'f-events-count'}
+    >
       <legend>Events to export</legend>
       <p className="hint" id="f-events-count" aria-live="polite">
         {chosen} of {mappable.length} event types selected. Each is sent as the mParticle event named beside it.

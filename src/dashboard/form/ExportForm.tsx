@@ -71,8 +71,12 @@ function LoadedForm({
 }: Loaded & { id: string | null; focus: string | null; heading: string }) {
   const api = useApi();
   const [state, setState] = useState<FormState>(() => (current ? formFromExport(current) : emptyForm(catalog)));
-  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [serverErrors, setServerErrors] = useState<Record<string, string>>({});
   const [summary, setSummary] = useState<string[]>([]);
+  const [lead, setLead] = useState<string | null>(null);
+  /** After a first try to save, the local checks run as the user types: a fixed field loses its mark at once. */
+  const [tried, setTried] = useState(false);
+  const errors = tried ? { ...serverErrors, ...localErrors(state) } : serverErrors;
   const [busy, setBusy] = useState<'save' | 'test' | null>(null);
   const [checks, setChecks] = useState<CredentialCheck[] | null>(null);
   const [checkNote, setCheckNote] = useState<string | null>(null);
@@ -94,12 +98,14 @@ function LoadedForm({
   const setFeed = (slot: Slot, change: Partial<FeedInput>) =>
     setState((s) => ({ ...s, feeds: { ...s.feeds, [slot]: { ...s.feeds[slot], ...change } } }));
 
-  const showErrors = (fieldErrors: Record<string, string>, general: string[]) => {
-    setErrors(fieldErrors);
+  const showErrors = (fieldErrors: Record<string, string>, general: string[], said: string | null = null) => {
+    setServerErrors(fieldErrors);
     setSummary(general);
+    setLead(said);
     requestAnimationFrame(() => summaryRef.current?.focus());
   };
 
+  /** The service's answer: its sentence at the top, and each field it names marked (those it cannot place listed). */
   const apiErrors = (e: unknown) => {
     if (e instanceof ApiError && Object.keys(e.fields).length > 0) {
       const fieldErrors: Record<string, string> = {};
@@ -110,7 +116,7 @@ function LoadedForm({
         if (field === null) general.push(`${path}: ${text}`);
         else fieldErrors[field] ??= text;
       }
-      showErrors(fieldErrors, general);
+      showErrors(fieldErrors, general, e.message);
     } else {
       showErrors({}, [messageOf(e)]);
     }
@@ -118,9 +124,9 @@ function LoadedForm({
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    const local = localErrors(state);
-    if (Object.keys(local).length > 0) {
-      showErrors(local, []);
+    setTried(true);
+    if (Object.keys(localErrors(state)).length > 0) {
+      showErrors({}, []);
       return;
     }
     setBusy('save');
@@ -141,8 +147,9 @@ function LoadedForm({
     setBusy('test');
     setChecks(null);
     setCheckNote(null);
-    setErrors({});
+    setServerErrors({});
     setSummary([]);
+    setLead(null);
     try {
       const test = credentialTest(id, state);
       const r = await api.post<{ feeds: CredentialCheck[] }>(test.path, test.body);
@@ -169,7 +176,7 @@ function LoadedForm({
       <h1 id="form-heading" ref={headingRef} tabIndex={-1}>
         {heading}
       </h1>
-      <ErrorSummary anchor={summaryRef} fields={errors} general={summary} />
+      <ErrorSummary anchor={summaryRef} fields={errors} general={summary} lead={lead} />
       <form onSubmit={(e) => void submit(e)} noValidate className="export-form">
         <fieldset className="group">
           <legend>Integration details</legend>

@@ -25,7 +25,12 @@ export function FeedFields({
 }) {
   const secretInputs = useRef<Partial<Record<Slot, HTMLInputElement | null>>>({});
   return (
-    <fieldset className="group" id="f-feeds" tabIndex={-1} aria-describedby="f-feeds-hint">
+    <fieldset
+      className={`group${errors['f-feeds'] !== undefined ? ' invalid' : ''}`}
+      id="f-feeds"
+      tabIndex={-1}
+      aria-describedby={errors['f-feeds'] !== undefined ? 'f-feeds-hint f-feeds-error' : 'f-feeds-hint'}
+    >
       <legend>Feed credentials</legend>
       <p className="hint" id="f-feeds-hint">
         The server-to-server key and secret of each platform feed of mParticle's Braze integration. Give at least one;

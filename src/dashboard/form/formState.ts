@@ -1,5 +1,6 @@
 import type { CatalogType, Destination, ExportView, Pod, Slot } from '../api/types.js';
 import { SLOTS } from '../api/types.js';
+import { slotLabel } from '../format.js';
 
 /** The create/edit form as plain data, and its translation to the API's request bodies and back. */
 
@@ -154,24 +155,58 @@ export function patchBody(s: FormState): Record<string, unknown> {
   };
 }
 
-/** Checks that need no round trip; the API checks everything again and its messages win. */
+/**
+ * Every check that needs no round trip, all at once (each field that needs fixing is marked together, not a few at
+ * a time); the API checks everything again and its messages win.
+ */
 export function localErrors(s: FormState): Record<string, string> {
   const errors: Record<string, string> = {};
   if (s.name.trim() === '') errors['f-name'] = 'Give the export a name.';
+  else if (s.name.trim().length > 200) errors['f-name'] = 'Shorten the name to at most 200 characters.';
+  const email = s.contactEmail.trim();
+  if (email === '') {
+    errors['f-contact-email'] = 'Give a contact email: it is told when mParticle refuses a feed’s credentials.';
+  } else if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) {
+    errors['f-contact-email'] = 'Give a full email address such as data-team@example.com.';
+  }
   if (s.destinationKind === 'base_url' && !/^https?:\/\/[^/\s]+/.test(s.baseUrl.trim())) {
     errors['f-base-url'] = 'Give a full base URL such as http://127.0.0.1:7701 (without /v2).';
   }
+  Object.assign(errors, feedErrors(s));
   const hours = Number(s.holdWindowHours);
   if (s.holdWindowHours.trim() === '' || !Number.isFinite(hours) || hours <= 0 || hours > 720) {
     errors['f-hold'] = 'Give the hold window in hours, more than 0 and at most 720 (48 is the default).';
   }
-  if (s.events.size === 0) errors['f-events'] = 'Select at least one event type.';
   if (s.sources !== null && s.sources.size === 0) {
     errors['f-sources'] = 'Tick at least one source, or take every source.';
   }
   if (s.startKind === 'time' && (s.startTime.trim() === '' || Number.isNaN(new Date(s.startTime).getTime()))) {
     errors['f-from'] = 'Give the date and time to start from, or start now or from the earliest event.';
   }
+  if (s.events.size === 0) errors['f-events'] = 'Select at least one event type to export.';
+  return errors;
+}
+
+/** A feed needs its key and its secret together; an export needs at least one feed it keeps. */
+function feedErrors(s: FormState): Record<string, string> {
+  const errors: Record<string, string> = {};
+  let kept = 0;
+  for (const slot of SLOTS) {
+    const f = s.feeds[slot];
+    if (f.remove) continue;
+    const key = f.key.trim();
+    const label = slotLabel(slot);
+    if (f.existing) {
+      kept += 1;
+      if (key === '') errors[`f-${slot}-key`] = `Give the ${label} feed’s key, or remove the feed.`;
+      continue;
+    }
+    if (key === '' && f.secret === '') continue;
+    kept += 1;
+    if (key === '') errors[`f-${slot}-key`] = `Give the ${label} feed’s server-to-server key, or clear its secret.`;
+    if (f.secret === '') errors[`f-${slot}-secret`] = `Give the ${label} feed’s server-to-server secret.`;
+  }
+  if (kept === 0) errors['f-feeds'] = 'Give the key and secret of at least one feed (Unbound takes every event).';
   return errors;
 }
 

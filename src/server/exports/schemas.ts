@@ -182,34 +182,7 @@ export const idsBody = z
   .object({ ids: z.array(z.number().int().positive()).min(1).optional().describe('default: all') })
   .strict();
 
-export const feedView = z.object({
-  key: z.string(),
-  secret_set: z.boolean(),
-});
-
-export const exportView = z.object({
-  id: z.string(),
-  name: z.string(),
-  contact_email: z.string(),
-  destination: z.record(z.string(), z.string()),
-  environment: z.string(),
-  feeds: z.record(z.string(), feedView),
-  events: z.array(z.string()),
-  identity: z.string(),
-  event_names: z.record(z.string(), z.string()),
-  merge_batches: z.boolean(),
-  hold_window_hours: z.number(),
-  rate_limit: z.number(),
-  sources: z.array(z.string()).nullable().describe('null: every source'),
-  state: z.enum(['active', 'paused']),
-  start_seq: z.number(),
-  from: z
-    .string()
-    .nullable()
-    .describe('where it started, as created: "now", "earliest" or a time (null for exports made before it was kept)'),
-  created_at: z.string(),
-  updated_at: z.string(),
-});
+export { exportView, feedView } from '../schemas/exports.js';
 
 export type CreateExportBody = z.output<typeof createExportBody>;
 export type PatchExportBody = z.output<typeof patchExportBody>;

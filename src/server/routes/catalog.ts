@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { EVENT_TYPES, type EventTypeInfo } from '../../catalog/catalog.js';
 import { channelQualifiedNames } from '../../mparticle/index.js';
 import type { Api } from '../api.js';
+import { catalogTypeView } from '../schemas/catalog.js';
 
 /**
  * The event catalog as the dashboard's checklist needs it, grouped as Braze's mParticle page groups it: Behaviors,
@@ -60,7 +61,7 @@ export function registerCatalogRoute(api: Api): void {
     summary: 'The 100 Currents event types, grouped, with their mParticle names',
     auth: 'viewer',
     responses: {
-      200: { description: 'event types', schema: z.object({ types: z.array(z.record(z.string(), z.unknown())) }) },
+      200: { description: 'event types', schema: z.object({ types: z.array(catalogTypeView) }) },
     },
     handler: async () => ({ types }),
   });

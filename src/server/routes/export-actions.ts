@@ -10,6 +10,7 @@ import type { Api } from '../api.js';
 import { HttpError } from '../errors.js';
 import { idParams, idsBody, testCredentialsBody, testEventsBody } from '../exports/schemas.js';
 import { loadExport, type ExportRouteDeps } from './exports.js';
+import { credentialChecks, deadLetterPage, seriesView, testEventsResult } from '../schemas/export-actions.js';
 
 /** What an export's page can do besides editing: check keys, send test events, dead letters, the chart (replays: replays.ts). */
 export function registerExportActions(api: Api, deps: ExportRouteDeps & { partitions: number }): void {
@@ -22,7 +23,7 @@ export function registerExportActions(api: Api, deps: ExportRouteDeps & { partit
     summary: 'Send an empty request per feed and report which keys mParticle accepts (before creating an export)',
     auth: 'operator',
     body: testCredentialsBody,
-    responses: { 200: { description: 'one result per distinct key' } },
+    responses: { 200: { description: 'one result per distinct key', schema: credentialChecks } },
     handler: async ({ body, request }) => {
       const feeds = await engine.testCredentials(body.destination, body.feeds);
       await deps.audit.record(request, {
@@ -53,7 +54,7 @@ export function registerExportActions(api: Api, deps: ExportRouteDeps & { partit
           .optional(),
       })
       .strict(),
-    responses: { 200: { description: 'one result per distinct key' } },
+    responses: { 200: { description: 'one result per distinct key', schema: credentialChecks } },
     handler: async ({ params, body, request }) => {
       const record = await loadExport(store, params.id);
       const feeds: Partial<Record<Slot, Credentials>> = {};
@@ -85,7 +86,9 @@ export function registerExportActions(api: Api, deps: ExportRouteDeps & { partit
     auth: 'operator',
     params: idParams,
     body: testEventsBody,
-    responses: { 202: { description: 'the test events were stored; they reach this export only' } },
+    responses: {
+      202: { description: 'the test events were stored; they reach this export only', schema: testEventsResult },
+    },
     handler: async ({ params, body, reply, request }) => {
       const record = await loadExport(store, params.id);
       const types = body.types ?? record.events;
@@ -136,7 +139,7 @@ export function registerExportActions(api: Api, deps: ExportRouteDeps & { partit
       limit: z.coerce.number().int().min(1).max(1000).default(100),
       after: z.coerce.number().int().min(0).default(0),
     }),
-    responses: { 200: { description: 'a page of dead letters' } },
+    responses: { 200: { description: 'a page of dead letters', schema: deadLetterPage } },
     handler: async ({ params, query }) => {
       await loadExport(store, params.id);
       const letters = await store.listDeadLetters(params.id, { limit: query.limit, afterId: query.after });
@@ -201,7 +204,7 @@ export function registerExportActions(api: Api, deps: ExportRouteDeps & { partit
     auth: 'viewer',
     params: idParams,
     query: z.object({ hours: z.coerce.number().positive().max(168).default(3) }),
-    responses: { 200: { description: 'points per feed and minute' } },
+    responses: { 200: { description: 'points per feed and minute', schema: seriesView } },
     handler: async ({ params, query }) => {
       await loadExport(store, params.id);
       const since = deps.now() - query.hours * 3_600_000;

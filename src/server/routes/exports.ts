@@ -6,6 +6,7 @@ import type { ExportRecord } from '../../types.js';
 import type { Api } from '../api.js';
 import { HttpError } from '../errors.js';
 import { createExportBody, exportView, idParams, patchExportBody } from '../exports/schemas.js';
+import { exportStatusView, listedExportView } from '../schemas/exports.js';
 import { applyPatch, buildExport, changeExport, checkSources, exportJson } from '../exports/service.js';
 import { exportStatus } from '../exports/status.js';
 import { diff, EMPTY, type AuditLog } from '../team/audit.js';
@@ -24,8 +25,6 @@ export async function loadExport(store: Store, id: string): Promise<ExportRecord
   if (record === null) throw new HttpError(404, 'not_found', `no export with id ${id}; GET /v1/exports lists them`);
   return record;
 }
-
-const statusView = z.record(z.string(), z.unknown()).describe('feeds, event types, drops, errors, warnings');
 
 /** Exports CRUD, pause and resume, and status (admin token). */
 export function registerExportRoutes(api: Api, deps: ExportRouteDeps): void {
@@ -62,7 +61,7 @@ export function registerExportRoutes(api: Api, deps: ExportRouteDeps): void {
     tag: 'exports',
     summary: 'List exports with the state of their feeds',
     auth: 'viewer',
-    responses: { 200: { description: 'exports', schema: z.object({ exports: z.array(statusView) }) } },
+    responses: { 200: { description: 'exports', schema: z.object({ exports: z.array(listedExportView) }) } },
     handler: async () => {
       const records = await store.listExports();
       const now = deps.now();
@@ -196,7 +195,7 @@ export function registerExportRoutes(api: Api, deps: ExportRouteDeps): void {
     summary: 'Per feed: state, backlog, hold and drop deadline; per type: delivered, skipped, dead-lettered, dropped',
     auth: 'viewer',
     params: idParams,
-    responses: { 200: { description: 'status', schema: statusView } },
+    responses: { 200: { description: 'status', schema: exportStatusView } },
     handler: async ({ params }) => exportStatus(await loadExport(store, params.id), store, deps.now()),
   });
 }

@@ -1,36 +1,32 @@
 import { z } from 'zod';
+import { describeOrigin, type SourceName } from '../../ingest/quarantine-origin.js';
 import type { Store } from '../../store/port.js';
 import type { QuarantineRecord } from '../../types.js';
 import type { Api } from '../api.js';
-import { retryQuarantine } from '../quarantine.js';
+import { retryQuarantine, retryWouldFail, sourceNames } from '../quarantine.js';
+import { packageVersion } from '../../version.js';
+import {
+  quarantineDismiss,
+  quarantineDismissBody,
+  quarantineListQuery,
+  quarantinePage,
+  quarantineRecord,
+  quarantineRetry,
+  quarantineRetryBody,
+} from '../schemas/quarantine.js';
 import type { AuditLog } from '../team/audit.js';
 
-const listQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
-  after: z.coerce.number().int().min(0).default(0).describe('return records with an id above this (paging)'),
-});
-
-const retryBody = z.object({
-  ids: z.array(z.number().int().positive()).min(1).optional().describe('records to retry; all when absent'),
-});
-
-const record = z.object({
-  id: z.number().int(),
-  reason: z.string(),
-  source: z.record(z.string(), z.unknown()),
-  event_type: z.string().nullable(),
-  received_at: z.string(),
-  raw: z.string(),
-});
-
-export function quarantineJson(r: QuarantineRecord): z.infer<typeof record> {
+export function quarantineJson(r: QuarantineRecord, name: SourceName): z.infer<typeof quarantineRecord> {
   return {
     id: r.id,
     reason: r.reason,
+    origin: describeOrigin(r.source, name),
     source: r.source,
     event_type: r.eventType,
     received_at: new Date(r.receivedAt).toISOString(),
     raw: r.raw,
+    dismissed_at: r.dismissedAt === null ? null : new Date(r.dismissedAt).toISOString(),
+    dismissed_note: r.dismissedNote,
   };
 }
 
@@ -39,25 +35,30 @@ export function registerQuarantineRoutes(api: Api, deps: { store: Store; partiti
     method: 'GET',
     url: '/v1/quarantine',
     tag: 'quarantine',
-    summary: 'List input refused at ingest, with reason, source and raw text',
+    summary: 'List input refused at ingest, with reason, where it came from and raw text (dismissed records apart)',
     auth: 'viewer',
-    query: listQuery,
-    responses: {
-      200: {
-        description: 'a page of records',
-        schema: z.object({
-          total: z.number().int(),
-          records: z.array(record),
-          next_after: z.number().int().nullable(),
-        }),
-      },
-    },
+    query: quarantineListQuery,
+    responses: { 200: { description: 'a page of records', schema: quarantinePage } },
     handler: async ({ query }) => {
-      const records = await deps.store.listQuarantine({ limit: query.limit, afterId: query.after });
+      const dismissed = query.dismissed === 'true';
+      const records = query.event_id
+        ? (await deps.store.listQuarantine({ limit: 100_000, afterId: query.after, dismissed })).filter((r) =>
+            rawHasId(r.raw, query.event_id!),
+          )
+        : await deps.store.listQuarantine({ limit: query.limit, afterId: query.after, dismissed });
+      const page = records.slice(0, query.limit);
+      const name = await sourceNames(deps.store);
+      const state = await retryWouldFail(deps.store);
       return {
-        total: await deps.store.countQuarantine(),
-        records: records.map(quarantineJson),
-        next_after: records.length === query.limit ? records[records.length - 1]!.id : null,
+        total: dismissed ? state.dismissed : state.open,
+        dismissed: state.dismissed,
+        records: page.map((r) => quarantineJson(r, name)),
+        next_after: records.length >= query.limit && page.length > 0 ? page[page.length - 1]!.id : null,
+        retry_would_fail: state.unchanged,
+        retry_note: state.unchanged
+          ? `Nothing changed since these were refused (same service version ${packageVersion()} and the same ` +
+            'catalog): a retry now would refuse them again. Fix what sent them, or dismiss those that will never pass.'
+          : null,
       };
     },
   });
@@ -68,18 +69,8 @@ export function registerQuarantineRoutes(api: Api, deps: { store: Store; partiti
     tag: 'quarantine',
     summary: 'Validate quarantined records again and store those that now pass',
     auth: 'operator',
-    body: retryBody,
-    responses: {
-      200: {
-        description: 'what the retry did',
-        schema: z.object({
-          retried: z.number().int(),
-          stored: z.number().int(),
-          duplicates: z.number().int(),
-          still_quarantined: z.array(z.object({ id: z.number().int(), reason: z.string() })),
-        }),
-      },
-    },
+    body: quarantineRetryBody,
+    responses: { 200: { description: 'what the retry did', schema: quarantineRetry } },
     handler: async ({ body, request }) => {
       const summary = await retryQuarantine(deps.store, body.ids ?? 'all', {
         partitions: deps.partitions,
@@ -104,4 +95,41 @@ export function registerQuarantineRoutes(api: Api, deps: { store: Store; partiti
       };
     },
   });
+
+  api.route({
+    method: 'POST',
+    url: '/v1/quarantine/dismiss',
+    tag: 'quarantine',
+    summary: 'Dismiss records that will never pass: kept, with the time and a note, but out of the list and the counts',
+    auth: 'operator',
+    body: quarantineDismissBody,
+    responses: { 200: { description: 'the records dismissed by this call', schema: quarantineDismiss } },
+    handler: async ({ body, request }) => {
+      const wanted = [...new Set(body.ids)];
+      const dismissed = await deps.store.dismissQuarantine(
+        wanted,
+        Date.now(),
+        body.note ?? 'dismissed through the API',
+      );
+      const done = new Set(dismissed);
+      await deps.audit.record(request, {
+        action: 'quarantine.dismiss',
+        targetKind: 'quarantine',
+        targetId: null,
+        detail: { ids: dismissed, note: body.note ?? null },
+      });
+      return { dismissed, not_open: wanted.filter((id) => !done.has(id)).sort((a, b) => a - b) };
+    },
+  });
+}
+
+/** Whether a quarantined record's raw text is the event with this Currents id (a cheap test before parsing). */
+function rawHasId(raw: string, id: string): boolean {
+  if (!raw.includes(id)) return false;
+  try {
+    const parsed = JSON.parse(raw) as unknown;
+    return typeof parsed === 'object' && parsed !== null && (parsed as { id?: unknown }).id === id;
+  } catch {
+    return false;
+  }
 }

@@ -22,6 +22,7 @@ import { sourceJson } from '../sources/service.js';
 import { sourceFigures, sourceStatus } from '../sources/status.js';
 import { diff, EMPTY, type AuditLog } from '../team/audit.js';
 import { sourceSnapshot } from '../team/snapshots.js';
+import { listedSourceView, sourceStatusView } from '../schemas/sources.js';
 
 export interface SourceRouteDeps {
   store: Store;
@@ -33,10 +34,6 @@ export interface SourceRouteDeps {
   /** Told of every change made here (this process's storage pollers look at once rather than at their next refresh). */
   onChange?: () => void;
 }
-
-const statusView = z
-  .record(z.string(), z.unknown())
-  .describe('received events, last received at, newest event time, lag; what its worker says; exports taking it');
 
 /** Sources CRUD, pause and resume, a new token, and status (admin token). */
 export function registerSourceRoutes(api: Api, deps: SourceRouteDeps): void {
@@ -81,7 +78,7 @@ export function registerSourceRoutes(api: Api, deps: SourceRouteDeps): void {
     tag: 'sources',
     summary: 'List sources with what each received and its lag',
     auth: 'viewer',
-    responses: { 200: { description: 'sources', schema: z.object({ sources: z.array(statusView) }) } },
+    responses: { 200: { description: 'sources', schema: z.object({ sources: z.array(listedSourceView) }) } },
     handler: async () => {
       const [records, totals] = await Promise.all([store.listSources(), store.sourceTotals()]);
       const now = deps.now();
@@ -231,7 +228,7 @@ export function registerSourceRoutes(api: Api, deps: SourceRouteDeps): void {
     summary: 'What it received and when, its lag, what its worker says, and the exports taking its events',
     auth: 'viewer',
     params: sourceIdParams,
-    responses: { 200: { description: 'status', schema: statusView }, 404: { description: 'no such source' } },
+    responses: { 200: { description: 'status', schema: sourceStatusView }, 404: { description: 'no such source' } },
     handler: async ({ params }) => sourceStatus(await loadSource(store, params.id), store, deps.now()),
   });
 }

@@ -24,7 +24,9 @@ export function describeRecords(ctx: StoreContext): void {
       expect(await ctx.store.countQuarantine()).toBe(7);
 
       const first = await ctx.store.listQuarantine({ limit: 3 });
-      expect(first.map(({ id: _id, ...rest }) => rest)).toEqual(input.slice(0, 3));
+      expect(first.map(({ id: _id, ...rest }) => rest)).toEqual(
+        input.slice(0, 3).map((q) => ({ ...q, validator: null, dismissedAt: null, dismissedNote: null })),
+      );
       const ids = first.map((r) => r.id);
       expect([...ids].sort((a, b) => a - b)).toEqual(ids);
       const next = await ctx.store.listQuarantine({ limit: 10, afterId: ids[2]! });
@@ -42,6 +44,39 @@ export function describeRecords(ctx: StoreContext): void {
       expect(await ctx.store.countQuarantine()).toBe(1);
       const [left] = await ctx.store.listQuarantine({ limit: 10 });
       expect(left).toEqual({ ...a!, reason: 'still missing "time" after retry' });
+    });
+
+    it('records the validation that refused a record and keeps dismissed records out of the list and the counts', async () => {
+      await ctx.store.addQuarantine([
+        { ...quarantined(1), validator: 'v1' },
+        { ...quarantined(2), validator: 'v2' },
+        quarantined(3),
+        { ...quarantined(4), validator: 'v2' },
+      ]);
+      const [a, b, c, d] = await ctx.store.listQuarantine({ limit: 10 });
+      expect([a!.validator, b!.validator, c!.validator]).toEqual(['v1', 'v2', null]);
+      expect(await ctx.store.quarantineCounts('v2')).toEqual({ open: 4, dismissed: 0, refusedByOther: 2 });
+
+      // Refused again by v2: the record now counts as refused by the current validation.
+      await ctx.store.updateQuarantineReason(a!.id, 'still refused', 'v2');
+      await ctx.store.updateQuarantineReason(c!.id, 'still refused too');
+      expect(await ctx.store.quarantineCounts('v2')).toEqual({ open: 4, dismissed: 0, refusedByOther: 1 });
+
+      expect(await ctx.store.dismissQuarantine([d!.id, c!.id, 999_999], 1_700_000_000_999, 'will never pass')).toEqual([
+        c!.id,
+        d!.id,
+      ]);
+      // A second dismissal of the same record changes nothing (its first note and time are kept).
+      expect(await ctx.store.dismissQuarantine([c!.id], 1_700_000_001_000, 'again')).toEqual([]);
+      expect(await ctx.store.countQuarantine()).toBe(2);
+      expect(await ctx.store.quarantineCounts('v2')).toEqual({ open: 2, dismissed: 2, refusedByOther: 0 });
+      expect((await ctx.store.listQuarantine({ limit: 10 })).map((r) => r.id)).toEqual([a!.id, b!.id]);
+      const dismissed = await ctx.store.listQuarantine({ limit: 10, dismissed: true });
+      expect(dismissed.map((r) => [r.id, r.dismissedAt, r.dismissedNote, r.reason])).toEqual([
+        [c!.id, 1_700_000_000_999, 'will never pass', 'still refused too'],
+        [d!.id, 1_700_000_000_999, 'will never pass', d!.reason],
+      ]);
+      expect((await ctx.store.getQuarantine([d!.id]))[0]!.dismissedNote).toBe('will never pass');
     });
 
     it('does not quarantine the same record of the same file twice, but keeps every HTTP record', async () => {

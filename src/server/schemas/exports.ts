@@ -133,6 +133,16 @@ export const exportStatusView = z.object({
     )
     .describe('the sources the export takes, with what each received and what waits for this export'),
   all_sources: z.boolean(),
+  future_dated: z
+    .object({
+      events: z.number(),
+      newest_event_time: iso,
+      last_received_at: iso,
+      by_source_type: z.array(
+        z.object({ source: z.string(), type: z.string(), events: z.number(), newest_event_time: iso }),
+      ),
+    })
+    .describe('events of its types and sources dated more than a day after their receipt (kept and sent)'),
   warnings: z.array(z.string()),
 });
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { EVENT_TYPES, type EventTypeInfo } from '../../catalog/catalog.js';
+import { FIELDS, UNTRANSFORMABLE_FIELDS } from '../../catalog/fields.js';
 import { channelQualifiedNames } from '../../mparticle/index.js';
 import type { Api } from '../api.js';
 
@@ -52,16 +53,28 @@ export function registerCatalogRoute(api: Api): void {
       platform_bound: t.platformBinding !== 'none',
     };
   }).sort((a, b) => a.group_order - b.group_order || a.type.localeCompare(b.type));
+  // The fields a transformation may name, for the form's searchable list.
+  const fields = FIELDS.filter((f) => UNTRANSFORMABLE_FIELDS[f.name] === undefined).map((f) => ({
+    name: f.name,
+    value_types: f.valueTypes,
+    types: f.types,
+  }));
 
   api.route({
     method: 'GET',
     url: '/v1/catalog',
     tag: 'catalog',
-    summary: 'The 100 Currents event types, grouped, with their mParticle names',
+    summary: 'The 100 Currents event types, grouped, with their mParticle names; the fields transformations may name',
     auth: 'admin',
     responses: {
-      200: { description: 'event types', schema: z.object({ types: z.array(z.record(z.string(), z.unknown())) }) },
+      200: {
+        description: 'event types, and every field with its value types and the event types that have it',
+        schema: z.object({
+          types: z.array(z.record(z.string(), z.unknown())),
+          fields: z.array(z.object({ name: z.string(), value_types: z.array(z.string()), types: z.array(z.string()) })),
+        }),
+      },
     },
-    handler: async () => ({ types }),
+    handler: async () => ({ types, fields }),
   });
 }

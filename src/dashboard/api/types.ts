@@ -25,10 +25,27 @@ export interface ExportView {
   rate_limit: number;
   /** null: every source, also those added later. */
   sources: string[] | null;
+  transformations: Transformation[];
+  /** What to know about these settings (an identity hashed or removed). */
+  warnings: string[];
   state: 'active' | 'paused';
   start_seq: number;
   created_at: string;
   updated_at: string;
+}
+
+export type TransformAction = 'remove' | 'hash';
+
+export interface Transformation {
+  field: string;
+  action: TransformAction;
+}
+
+/** GET /v1/catalog `fields`: a field a transformation may name, its value types and the event types having it. */
+export interface CatalogField {
+  name: string;
+  value_types: string[];
+  types: string[];
 }
 
 export interface ListedExport extends ExportView {
@@ -100,6 +117,8 @@ export interface ExportStatus {
     oldest_waiting_at: string | null;
   })[];
   all_sources: boolean;
+  /** Each transformation with the selected types having its field and the values left unchanged (not strings). */
+  transformations: (Transformation & { selected_types_with_field: number; not_string: number })[];
   warnings: string[];
 }
 

@@ -12,6 +12,7 @@ import { ConfirmDelete } from './ConfirmDelete.js';
 import { DeadLetters } from './DeadLetters.js';
 import { FeedCard } from './FeedCard.js';
 import { SourcesPanel } from './SourcesPanel.js';
+import { TransformationsPanel } from './TransformationsPanel.js';
 import { TypeTable } from './TypeTable.js';
 
 const PERIODS = [1, 3, 12, 24];
@@ -129,6 +130,7 @@ export function ExportPage({ id }: { id: string }) {
       </section>
 
       <SourcesPanel status={status} now={now} />
+      <TransformationsPanel status={status} />
 
       <section aria-labelledby="chart-heading" className="panel">
         <div className="section-head">

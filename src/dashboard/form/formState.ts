@@ -1,4 +1,4 @@
-import type { CatalogType, Destination, ExportView, Pod, Slot } from '../api/types.js';
+import type { CatalogType, Destination, ExportView, Pod, Slot, Transformation } from '../api/types.js';
 import { SLOTS } from '../api/types.js';
 
 /** The create/edit form as plain data, and its translation to the API's request bodies and back. */
@@ -27,6 +27,8 @@ export interface FormState {
   events: ReadonlySet<string>;
   /** The sources the export takes; null: every source, also those added later. */
   sources: ReadonlySet<string> | null;
+  /** Field transformations, one row each (a row's field may still be empty while it is typed). */
+  transformations: readonly Transformation[];
 }
 
 function emptyFeed(): FeedInput {
@@ -46,6 +48,7 @@ export function emptyForm(catalog: readonly CatalogType[]): FormState {
     holdWindowHours: '48',
     events: new Set(catalog.filter((t) => t.default_selected).map((t) => t.type)),
     sources: null,
+    transformations: [],
   };
 }
 
@@ -70,6 +73,7 @@ export function formFromExport(x: ExportView): FormState {
     holdWindowHours: String(x.hold_window_hours),
     events: new Set(x.events),
     sources: x.sources === null ? null : new Set(x.sources),
+    transformations: (x.transformations ?? []).map((t) => ({ ...t })),
   };
 }
 
@@ -103,6 +107,7 @@ export function createBody(s: FormState): Record<string, unknown> {
     hold_window_hours: holdHours(s),
     events: [...s.events],
     ...(s.sources !== null ? { sources: [...s.sources] } : {}),
+    transformations: transformationsOf(s),
   };
 }
 
@@ -133,7 +138,13 @@ export function patchBody(s: FormState): Record<string, unknown> {
     hold_window_hours: holdHours(s),
     events: [...s.events],
     sources: s.sources === null ? null : [...s.sources],
+    transformations: transformationsOf(s),
   };
+}
+
+/** The rows as the API takes them: the field trimmed; a row left empty is no transformation. */
+export function transformationsOf(s: FormState): Transformation[] {
+  return s.transformations.map((t) => ({ field: t.field.trim(), action: t.action })).filter((t) => t.field !== '');
 }
 
 /** Checks that need no round trip; the API checks everything again and its messages win. */
@@ -175,6 +186,8 @@ export function fieldIdOf(path: string, s: FormState): string | null {
       return 'f-events';
     case 'sources':
       return 'f-sources';
+    case 'transformations':
+      return sub !== undefined && /^\d+$/.test(sub) ? `f-tf-${rowOf(s, Number(sub))}` : 'f-tf-list';
     case 'feeds':
       if (sub !== undefined && (SLOTS as readonly string[]).includes(sub)) {
         return `f-${sub}-${leaf === 'secret' ? 'secret' : 'key'}`;
@@ -183,6 +196,15 @@ export function fieldIdOf(path: string, s: FormState): string | null {
     default:
       return null;
   }
+}
+
+/** The form row of the API's n-th transformation (empty rows are not sent, so the indexes differ). */
+function rowOf(s: FormState, n: number): number {
+  let seen = -1;
+  for (const [i, t] of s.transformations.entries()) {
+    if (t.field.trim() !== '' && ++seen === n) return i;
+  }
+  return n;
 }
 
 /** Zod's union message says nothing useful about a destination; say what to give instead. */

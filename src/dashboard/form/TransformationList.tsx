@@ -113,7 +113,12 @@ function noteFor(
   if (name === '') return { text: 'Type to search the fields of the catalog.', warn: false };
   if (field === undefined) return { text: 'No event type has this field: pick one from the list.', warn: true };
   const having = field.types.filter((t) => selected.has(t)).length;
-  const where = having === 0 ? 'None of the selected types has it.' : `${having} of the selected types have it.`;
+  const where =
+    having === 0
+      ? 'None of the selected types has it.'
+      : having === 1
+        ? '1 selected type has it.'
+        : `${having} selected types have it.`;
   const done = row.action === 'hash' ? 'the hash' : '[REDACTED]';
   if (name === 'external_user_id') {
     return { text: `${where} It is the ${identity} identity: mParticle will resolve users by ${done}.`, warn: true };

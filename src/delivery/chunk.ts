@@ -79,7 +79,10 @@ export function samePacking(a: PackSettings, b: PackSettings): boolean {
   );
 }
 
-/** Transformations change the batches' content (and so their source_request_id's meaning): order matters not. */
+/**
+ * Transformations change what the batches carry, not which events they hold (their source_request_id stays), so a
+ * changed list must be planned like any changed setting. Fields are listed once each, so their order does not matter.
+ */
 function sameTransformations(a: readonly Transformation[], b: readonly Transformation[]): boolean {
   const key = (list: readonly Transformation[]) =>
     list

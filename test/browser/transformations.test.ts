@@ -88,6 +88,8 @@ describe.skipIf(CHROMIUM === null)('field transformations in the dashboard', () 
     await screenshots(page, '60-transformations-form-error');
 
     await row(0).getByLabel('Field').fill('email_address');
+    expect(await error.count()).toBe(0);
+    expect(await row(0).getByLabel('Field').getAttribute('aria-invalid')).toBe('false');
     expect(await row(0).locator('.hint').textContent()).toMatch(
       /It is sent as the email identity: mParticle will resolve users by the hash/,
     );

@@ -1,3 +1,4 @@
+import { useEffect, useState } from 'react';
 import type { CatalogField, TransformAction, Transformation } from '../api/types.js';
 import { FieldError } from '../components/Field.js';
 
@@ -22,8 +23,17 @@ export function TransformationList({
   onChange: (rows: Transformation[]) => void;
 }) {
   const byName = new Map(fields.map((f) => [f.name, f]));
-  const update = (i: number, change: Partial<Transformation>) =>
+  // The API's error on a row was about what it held then: once the row is changed (or rows move), it no longer shows.
+  const [stale, setStale] = useState<ReadonlySet<number>>(new Set());
+  useEffect(() => setStale(new Set()), [errors]);
+  const update = (i: number, change: Partial<Transformation>) => {
+    setStale((s) => new Set([...s, i]));
     onChange(rows.map((r, j) => (j === i ? { ...r, ...change } : r)));
+  };
+  const remove = (i: number) => {
+    setStale(new Set(rows.map((_, j) => j)));
+    onChange(rows.filter((_, j) => j !== i));
+  };
   const listError = errors['f-tf-list'];
   return (
     <fieldset
@@ -46,7 +56,7 @@ export function TransformationList({
         <ol className="plain tf-rows">
           {rows.map((row, i) => {
             const id = `f-tf-${i}`;
-            const error = errors[id];
+            const error = stale.has(i) ? undefined : errors[id];
             const note = noteFor(row, byName.get(row.field.trim()), selectedTypes, identity);
             return (
               <li key={i} className={`tf-row${error !== undefined ? ' invalid' : ''}`} data-row={i}>
@@ -81,7 +91,7 @@ export function TransformationList({
                     type="button"
                     className="secondary tf-delete"
                     aria-label={`Delete the transformation of ${row.field.trim() || `row ${i + 1}`}`}
-                    onClick={() => onChange(rows.filter((_, j) => j !== i))}
+                    onClick={() => remove(i)}
                   >
                     Delete
                   </button>

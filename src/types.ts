@@ -137,6 +137,8 @@ export interface ExportRecord {
   rateLimit: number;
   /** Only events from these sources; absent: every source, including those created later. */
   sources?: string[];
+  /** Fields removed or hashed before mapping, as Currents does; absent in exports stored before they existed. */
+  transformations?: Transformation[];
   state: ExportState;
   /** Log position the export started from: it delivers events with seq above this. */
   startSeq: number;
@@ -146,8 +148,21 @@ export interface ExportRecord {
   updatedAt: number;
 }
 
-/** What happened to events, counted per export, feed and type. */
-export type Outcome = 'delivered' | 'skipped' | 'dead_lettered' | 'dropped' | 'historical';
+/**
+ * A field transformation of an export: the Currents field's string value is replaced before mapping, by
+ * `[REDACTED]` (remove) or the lowercase hex SHA-256 of its UTF-8 text (hash), in every event type that has it.
+ */
+export interface Transformation {
+  field: string;
+  action: 'remove' | 'hash';
+}
+
+/**
+ * What happened to events, counted per export, feed and type. `historical` is a part of `delivered`; `not_string`
+ * is counted per field (the counter's `type` is the field name): values a transformation left as they were because
+ * they were not strings.
+ */
+export type Outcome = 'delivered' | 'skipped' | 'dead_lettered' | 'dropped' | 'historical' | 'not_string';
 
 export interface CounterDelta {
   feed: string;
@@ -232,6 +247,8 @@ export interface PackSettings {
    * or lose slots. Absent in chunks recorded before it was kept: then the feed's filter of now stands in.
    */
   platforms?: { platformsIn?: string[]; platformsNotIn?: string[] };
+  /** The export's field transformations, in order; absent: none (also in chunks recorded before they existed). */
+  transformations?: Transformation[];
 }
 
 /**

@@ -9,13 +9,14 @@ import { applyPatch, buildExport, changeExport, checkSources, exportJson } from 
 import { exportStatus } from '../server/exports/status.js';
 import { checkSecretKey, ensureKeys } from '../server/keys.js';
 import type { Store } from '../store/port.js';
-import type { ExportRecord } from '../types.js';
+import type { ExportRecord, Transformation } from '../types.js';
 import { registerReplayCommands } from './replays.js';
 import { formatExportStatus } from './status-text.js';
 import { openFromFlags, storeOptions } from './store-access.js';
 import { diff, EMPTY } from '../server/team/audit.js';
 import { exportSnapshot } from '../server/team/snapshots.js';
 import { cliAudit } from './team.js';
+import { applyTransformFlags, hasTransformFlags, transformOptions, type TransformFlags } from './transform-flags.js';
 
 /**
  * `currents exports create|list|show|update|pause|resume|delete|status` (and `replay`, `replays`: replays.ts): the exports API from the command line, on
@@ -43,6 +44,8 @@ export function registerExports(program: Command): void {
       await checkSecretKey(store, keys.secretKey);
       const result = await work({ store, secrets: new SecretBox(keys.secretKey) });
       if (result !== undefined) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+      const warnings = (result as { warnings?: unknown } | undefined)?.warnings;
+      if (Array.isArray(warnings)) for (const w of warnings) process.stderr.write(`warning: ${String(w)}\n`);
     } catch (e) {
       if (e instanceof HttpError) {
         process.stderr.write(`currents exports: ${e.message}\n`);
@@ -74,12 +77,13 @@ export function registerExports(program: Command): void {
     }
   };
 
-  storeOptions(group.command('create'))
+  transformOptions(storeOptions(group.command('create')), false)
     .description('create an export from a JSON file (the body of POST /v1/exports)')
     .requiredOption('--file <path>', 'export.json')
-    .action((flags: Flags & { file: string }) =>
+    .action((flags: Flags & TransformFlags & { file: string }) =>
       withStore(flags, async ({ store, secrets }) => {
-        const body = parse(createExportBody, readJson(flags.file), flags.file);
+        const raw = withTransformFlags(readJson(flags.file), [], flags);
+        const body = parse(createExportBody, raw, flags.file);
         const record = await buildExport(body, { store, secrets, now: Date.now() });
         await store.createExport(record);
         await cliAudit(store, {
@@ -92,19 +96,32 @@ export function registerExports(program: Command): void {
       }),
     );
 
-  storeOptions(group.command('update'))
-    .description('change an export from a JSON file (the body of PATCH /v1/exports/:id)')
+  transformOptions(storeOptions(group.command('update')), true)
+    .description('change an export from a JSON file (the body of PATCH /v1/exports/:id) and/or transformation flags')
     .argument('<id>')
-    .requiredOption('--file <path>', 'changes.json')
-    .action((id: string, flags: Flags & { file: string }) =>
+    .option('--file <path>', 'changes.json')
+    .action((id: string, flags: Flags & TransformFlags & { file?: string }) =>
       withStore(flags, async ({ store, secrets }) => {
-        const body = parse(patchExportBody, readJson(flags.file), flags.file);
+        if (flags.file === undefined && !hasTransformFlags(flags)) {
+          throw new HttpError(
+            400,
+            'invalid_request',
+            'give --file <changes.json>, or --hash, --remove or --keep <field>',
+          );
+        }
+        const current = await load(store, id);
+        const raw = withTransformFlags(
+          flags.file === undefined ? {} : readJson(flags.file),
+          current.transformations ?? [],
+          flags,
+        );
+        const body = parse(patchExportBody, raw, flags.file ?? 'the flags');
         const sources = await checkSources(store, body.sources ?? undefined);
         const patch = body.sources === undefined || body.sources === null ? body : { ...body, sources };
-        let before = await load(store, id);
-        const record = await changeExport(store, id, (current) => {
-          before = current;
-          return applyPatch(current, patch, secrets, Date.now());
+        let before = current;
+        const record = await changeExport(store, id, (latest) => {
+          before = latest;
+          return applyPatch(latest, patch, secrets, Date.now());
         });
         await cliAudit(store, {
           action: 'export.update',
@@ -115,6 +132,15 @@ export function registerExports(program: Command): void {
         return exportJson(record);
       }),
     );
+
+  /** The body with the transformation flags laid over its own list, else over `base` (the export's list). */
+  const withTransformFlags = (body: unknown, base: readonly Transformation[], flags: TransformFlags): unknown => {
+    if (!hasTransformFlags(flags) || body === null || typeof body !== 'object' || Array.isArray(body)) return body;
+    const own = (body as { transformations?: unknown }).transformations;
+    if (own !== undefined && !Array.isArray(own)) return body;
+    const list = own === undefined ? base : (own as Transformation[]);
+    return { ...body, transformations: applyTransformFlags(list, flags) };
+  };
 
   storeOptions(group.command('list'))
     .description('list exports (secrets show only as set)')

@@ -1,5 +1,5 @@
-import { buildBatches, packRequests, type BuildResult, type OutBatch } from '../mparticle/index.js';
-import type { CurrentsEvent, Inflight, LogRow, PackSettings, PassedRule } from '../types.js';
+import { buildBatches, notStringFields, packRequests, type BuildResult, type OutBatch } from '../mparticle/index.js';
+import type { CurrentsEvent, Inflight, LogRow, PackSettings, PassedRule, Transformation } from '../types.js';
 import { idOf } from './send.js';
 import type { ExportSnapshot } from './snapshot.js';
 import { Tally } from './tally.js';
@@ -58,6 +58,9 @@ export function packSettingsOf(snapshot: ExportSnapshot, feedId: string): PackSe
     eventNames: Object.fromEntries(Object.entries(snapshot.settings.eventNames).sort(([a], [b]) => a.localeCompare(b))),
     merge: snapshot.record.mergeBatches,
     ...(snapshot.sources === undefined ? {} : { sources: [...snapshot.sources].sort() }),
+    ...(snapshot.settings.transformations === undefined
+      ? {}
+      : { transformations: snapshot.settings.transformations.map((t) => ({ field: t.field, action: t.action })) }),
   };
 }
 
@@ -71,8 +74,22 @@ export function samePacking(a: PackSettings, b: PackSettings): boolean {
     a.types.every((t, i) => b.types[i] === t) &&
     JSON.stringify(a.sources ?? null) === JSON.stringify(b.sources ?? null) &&
     JSON.stringify(a.platforms ?? null) === JSON.stringify(b.platforms ?? null) &&
-    JSON.stringify(sortedEntries(a.eventNames)) === JSON.stringify(sortedEntries(b.eventNames))
+    JSON.stringify(sortedEntries(a.eventNames)) === JSON.stringify(sortedEntries(b.eventNames)) &&
+    sameTransformations(a.transformations ?? [], b.transformations ?? [])
   );
+}
+
+/**
+ * Transformations change what the batches carry, not which events they hold (their source_request_id stays), so a
+ * changed list must be planned like any changed setting. Fields are listed once each, so their order does not matter.
+ */
+function sameTransformations(a: readonly Transformation[], b: readonly Transformation[]): boolean {
+  const key = (list: readonly Transformation[]) =>
+    list
+      .map((t) => `${t.field}\u0000${t.action}`)
+      .sort()
+      .join('\u0001');
+  return key(a) === key(b);
 }
 
 const sortedEntries = (o: Record<string, string>): [string, string][] =>
@@ -94,9 +111,11 @@ function matchesPlatform(platform: string | null, f: Omit<PassedRule, 'seq' | 'd
   return inList || notIn;
 }
 
+type Built = BuildResult & { notString: Map<string, number> };
+
 export function planChunk(input: ChunkInput): ChunkPlan {
   const parsed = new Map<number, CurrentsEvent>();
-  const build = (settings: PackSettings, at: number, leaveOut: ReadonlySet<number>, after = -1): BuildResult => {
+  const build = (settings: PackSettings, at: number, leaveOut: ReadonlySet<number>, after = -1): Built => {
     const types = new Set(settings.types);
     const sources = settings.sources === undefined ? null : new Set(settings.sources);
     const platforms = settings.platforms ?? input.current.platforms ?? {};
@@ -112,16 +131,32 @@ export function planChunk(input: ChunkInput): ChunkPlan {
       }
       events.push({ seq: row.seq, event });
     }
-    return buildBatches(events, {
-      settings: { environment: settings.environment, identity: settings.identity, eventNames: settings.eventNames },
+    const transformations = settings.transformations ?? [];
+    const notString = new Map<string, number>();
+    if (transformations.length > 0) {
+      for (const { event } of events) {
+        for (const field of notStringFields(event, transformations))
+          notString.set(field, (notString.get(field) ?? 0) + 1);
+      }
+    }
+    const built = buildBatches(events, {
+      settings: {
+        environment: settings.environment,
+        identity: settings.identity,
+        eventNames: settings.eventNames,
+        ...(transformations.length > 0 ? { transformations } : {}),
+      },
       merge: settings.merge,
       feedId: input.feedId,
       generation: input.generation,
       now: at,
     });
+    return Object.assign(built, { notString });
   };
-  const closingOf = (built: BuildResult, at: number): Tally => {
+  const closingOf = (built: Built, at: number): Tally => {
     const closing = new Tally(input.exportId, input.feedId);
+    // Counted with the chunk's other figures, once, when its cursor moves past it.
+    for (const [field, n] of built.notString) closing.count(field, 'not_string', n);
     for (const s of built.skipped) closing.count(s.type, 'skipped');
     for (const refused of [...built.invalid, ...built.tooLarge]) {
       closing.deadLetter(refused.batch, null, `not sent: ${refused.error}`, at, 0);

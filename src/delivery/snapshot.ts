@@ -30,6 +30,7 @@ export function snapshotOf(record: ExportRecord): ExportSnapshot {
       environment: record.environment,
       identity: record.identity,
       eventNames: Object.freeze({ ...record.eventNames }),
+      ...(record.transformations?.length ? { transformations: Object.freeze([...record.transformations]) } : {}),
     }),
     holdWindowMs: record.holdWindowHours * 3_600_000,
     configured,

@@ -1,6 +1,7 @@
 /** The mparticle room's public surface: what delivery, server and sandbox use. */
 export type * from './types.js';
 export { mapEvent } from './map.js';
+export { transformEvent, transformValue, notStringFields, REDACTED } from './transform.js';
 export { channelQualifiedNames } from './names.js';
 export { sourceRequestId } from './ids.js';
 export {

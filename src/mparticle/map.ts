@@ -1,6 +1,7 @@
 import { eventType, type MparticleMapping } from '../catalog/catalog.js';
 import type { CurrentsEvent } from '../types.js';
 import { deviceInfo } from './device.js';
+import { transformEvent } from './transform.js';
 import type { Envelope, MapSettings, Mapped, MpEvent } from './types.js';
 import { attributeText, isUuid, nonEmptyText } from './values.js';
 
@@ -13,8 +14,10 @@ import { attributeText, isUuid, nonEmptyText } from './values.js';
  *   always travels in the custom attributes as `source_request_id`.
  * - When the export's identity is `email`, the external user id fills it and `email_address` does not replace it.
  * - `time` may carry a fraction: the timestamp is rounded to a whole millisecond (the schema wants an integer).
+ * - The export's field transformations apply first, so every place a field goes carries its transformed value.
  */
-export function mapEvent(event: CurrentsEvent, settings: MapSettings): Mapped {
+export function mapEvent(original: CurrentsEvent, settings: MapSettings): Mapped {
+  const event = settings.transformations === undefined ? original : transformEvent(original, settings.transformations);
   const mapping = eventType(event.event_type)?.mparticle ?? null;
   if (mapping === null) return { kind: 'skipped', reason: 'not_mappable' };
   const externalUserId = nonEmptyText(event.external_user_id);

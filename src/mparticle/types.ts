@@ -1,4 +1,4 @@
-import type { IdentityKey, Slot } from '../types.js';
+import type { IdentityKey, Slot, Transformation } from '../types.js';
 
 /**
  * The shapes of what goes to mParticle's Events API. Only the parts of the batch schema this product writes are
@@ -56,6 +56,8 @@ export interface MapSettings {
   identity: IdentityKey;
   /** Event type -> mParticle event name, overriding the catalog's (Braze's) name. */
   eventNames: Record<string, string>;
+  /** Fields removed or hashed before the event is mapped. */
+  transformations?: readonly Transformation[];
 }
 
 export type SkipReason = 'no_external_user_id' | 'not_mappable';

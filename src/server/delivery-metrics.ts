@@ -149,7 +149,8 @@ export function deliveryMetrics(metrics: Metrics, store: Store): DeliveryObserve
 
   return {
     outcome(exportId: string, feed: string, _type: string, outcome: Outcome, count: number) {
-      if (count > 0) events.inc({ export: exportId, feed, outcome }, count);
+      // not_string counts values of a field (its `type` is the field's name), not events.
+      if (count > 0 && outcome !== 'not_string') events.inc({ export: exportId, feed, outcome }, count);
     },
     request(exportId: string, feed: string, status: number | null, seconds: number) {
       requests.inc({ export: exportId, feed, status: status === null ? 'none' : String(status) });

@@ -61,6 +61,8 @@ const stored: ExportView = {
   hold_window_hours: 48,
   rate_limit: 270,
   sources: ['brand-a'],
+  transformations: [{ field: 'email_address', action: 'hash' }],
+  warnings: [],
   state: 'active',
   start_seq: 0,
   from: null,
@@ -100,6 +102,7 @@ describe('creating an export', () => {
       hold_window_hours: 0.5,
       events: ['users.messages.email.Send'],
       from: 'now',
+      transformations: [],
     });
   });
 
@@ -213,5 +216,30 @@ describe("placing the API's field errors", () => {
   it("replaces zod's bare union message with what to give", () => {
     expect(readableFieldError('destination', 'Invalid input', filled())).toMatch(/full base URL/);
     expect(readableFieldError('name', 'give the export a name', filled())).toBe('Give the export a name');
+  });
+});
+
+describe('the field transformations of an export', () => {
+  it('shows the stored ones, sends the rows without empty ones, and places API errors on the right row', () => {
+    const s = formFromExport(stored);
+    expect(s.transformations).toEqual([{ field: 'email_address', action: 'hash' }]);
+    const edited = {
+      ...s,
+      transformations: [
+        { field: '', action: 'hash' as const },
+        { field: ' campaign_name ', action: 'remove' as const },
+        ...s.transformations,
+      ],
+    };
+    expect(patchBody(edited).transformations).toEqual([
+      { field: 'campaign_name', action: 'remove' },
+      { field: 'email_address', action: 'hash' },
+    ]);
+    expect(createBody(edited).transformations).toEqual(patchBody(edited).transformations);
+    expect(patchBody({ ...s, transformations: [] }).transformations).toEqual([]);
+    // The API's index 1 is the form's third row: the empty first row is not sent.
+    expect(fieldIdOf('transformations.1.field', edited)).toBe('f-tf-2');
+    expect(fieldIdOf('transformations', edited)).toBe('f-tf-list');
+    expect(emptyForm(catalog).transformations).toEqual([]);
   });
 });

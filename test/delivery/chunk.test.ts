@@ -1,11 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { sampleEvent } from '../../src/catalog/sample.js';
-import { planChunk, type ChunkInput } from '../../src/delivery/chunk.js';
+import { createHash } from 'node:crypto';
+import { planChunk, samePacking, type ChunkInput } from '../../src/delivery/chunk.js';
 import { idOf } from '../../src/delivery/send.js';
 import { toNewEvent } from '../../src/ingest/normalize.js';
 import { packRequests } from '../../src/mparticle/index.js';
-import type { CurrentsEvent, Inflight, LogRow, PackSettings } from '../../src/types.js';
+import type { CurrentsEvent, Inflight, LogRow, PackSettings, Transformation } from '../../src/types.js';
 
 const SEND = 'users.messages.email.Send';
 const CLICK = 'users.messages.contentcard.Click';
@@ -102,6 +103,50 @@ describe('planChunk', () => {
     expect(fresh.persist).toBe(true);
   });
 
+  it('after an edit of the transformations, sends again as it was what mParticle may have, then the rest transformed', () => {
+    const hashed: PackSettings = { ...base, transformations: [{ field: 'email_address', action: 'hash' }] };
+    expect(samePacking(base, hashed)).toBe(false);
+    expect(samePacking(hashed, { ...base, transformations: [{ field: 'email_address', action: 'hash' }] })).toBe(true);
+    expect(samePacking(base, { ...base, transformations: [] })).toBe(true);
+    const first = planChunk(input({ rows: log }));
+    const maybe = first.batches.find((b) => b.seqs.includes(100))!;
+    expect(maybe.json).toContain('test-user@example.com');
+    const stored = chunk({ unsure: [idOf(maybe)] });
+    const resend = planChunk(input({ rows: log, stored, current: hashed, now: T + 5 }));
+    expect(resend.batches.map((b) => b.json)).toEqual([maybe.json]);
+    expect(resend.closing).toBeNull();
+
+    const after = chunk({ done: maybe.seqs, unsure: [] });
+    const fresh = planChunk(input({ rows: log, stored: after, current: hashed, now: T + 6 }));
+    const mails = fresh.batches.filter((b) => b.types.includes(SEND));
+    expect(mails.length).toBeGreaterThan(0);
+    for (const b of fresh.batches) expect(b.json).not.toContain('test-user@example.com');
+    expect(mails[0]!.json).toContain(createHash('sha256').update('test-user@example.com').digest('hex'));
+    expect(fresh.inflight.plan?.settings.transformations).toEqual(hashed.transformations);
+  });
+
+  it('counts per field the values a transformation left as they were because they were not strings', () => {
+    const odd = rows([
+      { type: SEND, user: 'a' },
+      { type: SEND, user: 'b' },
+    ]).map((r, i) =>
+      i === 0 ? { ...r, payload: JSON.stringify({ ...JSON.parse(r.payload), campaign_name: 42 }) } : r,
+    );
+    const settings: PackSettings = {
+      ...base,
+      transformations: [
+        { field: 'campaign_name', action: 'hash' },
+        { field: 'time', action: 'remove' },
+      ],
+    };
+    const plan = planChunk(input({ rows: odd, current: settings }));
+    const notString = plan.closing!.counters().filter((c) => c.outcome === 'not_string');
+    expect(notString.sort((a, b) => a.type.localeCompare(b.type))).toEqual([
+      { feed: 'unbound', type: 'campaign_name', outcome: 'not_string', count: 1 },
+      { feed: 'unbound', type: 'time', outcome: 'not_string', count: 2 },
+    ]);
+  });
+
   it('after a crash (any batch not done may have arrived) and an edit, sends the whole rest as it was', () => {
     const first = planChunk(input({ rows: log }));
     const edited: PackSettings = { ...base, identity: 'other' };
@@ -167,6 +212,11 @@ describe('planChunk', () => {
       identity: fc.constantFrom('customer_id' as const, 'other' as const),
       eventNames: fc.constantFrom({}, { [SEND]: 'Mail' }),
       merge: fc.boolean(),
+      transformations: fc.constantFrom<Transformation[][]>(
+        [],
+        [{ field: 'email_address', action: 'hash' }],
+        [{ field: 'external_user_id', action: 'remove' }],
+      ),
     });
     const specs = fc.array(
       fc.record({ type: fc.constantFrom(...types), user: fc.option(fc.constantFrom('a', 'b', 'c'), { nil: null }) }),

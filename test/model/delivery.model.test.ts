@@ -68,6 +68,21 @@ const edit: fc.Arbitrary<Cmd> = fc.oneof(
     .map((sources) => patchCmd(`sources=${sources?.join('+') ?? 'all'}`, { sources })),
   fc.constantFrom(1, 2).map((hours) => patchCmd(`hold=${hours}h`, { hold_window_hours: hours })),
   fc
+    .constantFrom<PatchExportBody['transformations'][]>(
+      [],
+      [{ field: 'email_address', action: 'hash' }],
+      [{ field: 'external_user_id', action: 'hash' }],
+      [
+        { field: 'campaign_name', action: 'remove' },
+        { field: 'email_address', action: 'remove' },
+      ],
+    )
+    .map((list) =>
+      patchCmd(`transformations=${list!.map((t) => `${t.action}(${t.field})`).join('+') || 'none'}`, {
+        transformations: list,
+      }),
+    ),
+  fc
     .subarray([...TYPES], { minLength: 1 })
     .map((events) => patchCmd(`types=${events.map((t) => t.split('.').pop()).join('+')}`, { events })),
   fc.tuple(fc.constantFrom(...SLOTS), fc.option(fc.constantFrom(...KEYS), { freq: 3, nil: null })).map(([slot, key]) =>

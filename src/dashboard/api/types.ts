@@ -5,6 +5,7 @@
  */
 
 import type { z } from 'zod';
+import type { exportView } from '../../server/schemas/exports.js';
 import type { sourceView } from '../../server/sources/schemas.js';
 
 export type {
@@ -17,7 +18,7 @@ export type {
 } from '../../server/schemas/exports.js';
 export type { EventTrace, Fate } from '../../server/schemas/events.js';
 export type { ListedSource, SourceStatusView } from '../../server/schemas/sources.js';
-export type { CatalogType } from '../../server/schemas/catalog.js';
+export type { CatalogField, CatalogType } from '../../server/schemas/catalog.js';
 export type {
   CredentialCheck,
   DeadLetter,
@@ -37,6 +38,10 @@ export const PODS = ['US1', 'US2', 'EU1', 'AU1'] as const;
 export type Pod = (typeof PODS)[number];
 
 export type Destination = { pod: Pod } | { base_url: string };
+
+/** A field transformation as the exports API takes and shows it. */
+export type Transformation = z.infer<typeof exportView>['transformations'][number];
+export type TransformAction = Transformation['action'];
 
 export type SourceKind = 'http' | 's3' | 'azure_blob' | 'gcs';
 

@@ -14,6 +14,7 @@ import { Replays } from './Replays.js';
 import { StartedFrom } from './StartedFrom.js';
 import { FeedCard } from './FeedCard.js';
 import { SourcesPanel } from './SourcesPanel.js';
+import { TransformationsPanel } from './TransformationsPanel.js';
 import { TypeTable } from './TypeTable.js';
 import { Can } from '../access.js';
 import { History } from './History.js';
@@ -142,6 +143,7 @@ export function ExportPage({ id }: { id: string }) {
       </section>
 
       <SourcesPanel status={status} now={now} />
+      <TransformationsPanel status={status} />
 
       <Replays exportId={id} now={now} />
 

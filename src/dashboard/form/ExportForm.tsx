@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { ApiError, messageOf } from '../api/client.js';
-import type { CatalogType, CredentialCheck, ExportView, Slot, SourceView } from '../api/types.js';
+import type { CatalogField, CatalogType, CredentialCheck, ExportView, Slot, SourceView } from '../api/types.js';
 import { LoadError, Loading } from '../components/common.js';
 import { Field } from '../components/Field.js';
 import { slotLabel } from '../format.js';
@@ -13,6 +13,7 @@ import { DestinationFields } from './DestinationFields.js';
 import { ErrorSummary } from './ErrorSummary.js';
 import { SourcePicker } from './SourcePicker.js';
 import { StartFrom } from './StartFrom.js';
+import { TransformationList } from './TransformationList.js';
 import {
   createBody,
   credentialTest,
@@ -29,6 +30,7 @@ import {
 
 interface Loaded {
   catalog: CatalogType[];
+  fields: CatalogField[];
   current: ExportView | null;
   sources: SourceView[];
 }
@@ -37,12 +39,12 @@ interface Loaded {
 export function ExportForm({ id, focus }: { id: string | null; focus: string | null }) {
   const { data, error, reload } = usePoll<Loaded>(
     async (api) => {
-      const [catalog, current, sources] = await Promise.all([
-        api.get<{ types: CatalogType[] }>('/v1/catalog').then((r) => r.types),
+      const [{ types: catalog, fields }, current, sources] = await Promise.all([
+        api.get<{ types: CatalogType[]; fields: CatalogField[] }>('/v1/catalog'),
         id === null ? Promise.resolve(null) : api.get<ExportView>(`/v1/exports/${encodeURIComponent(id)}`),
         api.get<{ sources: SourceView[] }>('/v1/sources').then((r) => r.sources),
       ]);
-      return { catalog, current, sources };
+      return { catalog, fields, current, sources };
     },
     0,
     id ?? 'new',
@@ -66,6 +68,7 @@ function LoadedForm({
   focus,
   heading,
   catalog,
+  fields,
   current,
   sources,
 }: Loaded & { id: string | null; focus: string | null; heading: string }) {
@@ -271,6 +274,15 @@ function LoadedForm({
           selected={state.events}
           error={errors['f-events']}
           onChange={(events) => set({ events })}
+        />
+
+        <TransformationList
+          fields={fields}
+          rows={state.transformations}
+          selectedTypes={state.events}
+          identity={state.identity}
+          errors={errors}
+          onChange={(transformations) => set({ transformations })}
         />
 
         <div className="form-actions">

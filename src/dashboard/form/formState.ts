@@ -1,4 +1,4 @@
-import type { CatalogType, Destination, ExportView, Pod, Slot } from '../api/types.js';
+import type { CatalogType, Destination, ExportView, Pod, Slot, Transformation } from '../api/types.js';
 import { SLOTS } from '../api/types.js';
 import { slotLabel } from '../format.js';
 
@@ -34,6 +34,8 @@ export interface FormState {
   /** Creation only: where the export starts, and the time (datetime-local, the browser's zone) for 'time'. */
   startKind: StartKind;
   startTime: string;
+  /** Field transformations, one row each (a row's field may still be empty while it is typed). */
+  transformations: readonly Transformation[];
 }
 
 function emptyFeed(): FeedInput {
@@ -55,6 +57,7 @@ export function emptyForm(catalog: readonly CatalogType[]): FormState {
     sources: null,
     startKind: 'now',
     startTime: '',
+    transformations: [],
   };
 }
 
@@ -81,6 +84,7 @@ export function formFromExport(x: ExportView): FormState {
     sources: x.sources === null ? null : new Set(x.sources),
     startKind: 'now',
     startTime: '',
+    transformations: (x.transformations ?? []).map((t) => ({ ...t })),
   };
 }
 
@@ -115,6 +119,7 @@ export function createBody(s: FormState): Record<string, unknown> {
     events: [...s.events],
     ...(s.sources !== null ? { sources: [...s.sources] } : {}),
     from: startOf(s),
+    transformations: transformationsOf(s),
   };
 }
 
@@ -152,7 +157,13 @@ export function patchBody(s: FormState): Record<string, unknown> {
     hold_window_hours: holdHours(s),
     events: [...s.events],
     sources: s.sources === null ? null : [...s.sources],
+    transformations: transformationsOf(s),
   };
+}
+
+/** The rows as the API takes them: the field trimmed; a row left empty is no transformation. */
+export function transformationsOf(s: FormState): Transformation[] {
+  return s.transformations.map((t) => ({ field: t.field.trim(), action: t.action })).filter((t) => t.field !== '');
 }
 
 /**
@@ -233,6 +244,8 @@ export function fieldIdOf(path: string, s: FormState): string | null {
       return 'f-sources';
     case 'from':
       return 'f-from';
+    case 'transformations':
+      return sub !== undefined && /^\d+$/.test(sub) ? `f-tf-${rowOf(s, Number(sub))}` : 'f-tf-list';
     case 'feeds':
       if (sub !== undefined && (SLOTS as readonly string[]).includes(sub)) {
         return `f-${sub}-${leaf === 'secret' ? 'secret' : 'key'}`;
@@ -241,6 +254,15 @@ export function fieldIdOf(path: string, s: FormState): string | null {
     default:
       return null;
   }
+}
+
+/** The form row of the API's n-th transformation (empty rows are not sent, so the indexes differ). */
+function rowOf(s: FormState, n: number): number {
+  let seen = -1;
+  for (const [i, t] of s.transformations.entries()) {
+    if (t.field.trim() !== '' && ++seen === n) return i;
+  }
+  return n;
 }
 
 /** Zod's union message says nothing useful about a destination; say what to give instead. */

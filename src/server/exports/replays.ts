@@ -172,7 +172,7 @@ export async function listReplayViews(
   );
 }
 
-type Kept = Exclude<Outcome, 'historical'>;
+type Kept = Exclude<Outcome, 'historical' | 'not_string'>;
 
 /**
  * Where a running replay stands: per lane (feed, partition), the events of its range up to its end, and how many of

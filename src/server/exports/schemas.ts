@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { eventType, MAPPABLE_TYPES } from '../../catalog/catalog.js';
+import { transformationList } from './transformations.js';
 
 /** Request and response shapes of the exports API. They validate requests and generate /openapi.json. */
 
@@ -122,6 +123,7 @@ export const createExportBody = z
       .default(48),
     rate_limit: z.number().int().min(0).max(100_000).default(270).describe('batches per second; 0 = unlimited'),
     sources: sourceList.optional(),
+    transformations: transformationList.default([]),
     from: from.default('now'),
   })
   .strict();
@@ -153,6 +155,7 @@ export const patchExportBody = z
       .optional(),
     rate_limit: z.number().int().min(0).max(100_000).optional(),
     sources: sourceList.nullable().optional().describe('null: every source, also those added later'),
+    transformations: transformationList.optional().describe('the whole new list; [] removes every transformation'),
   })
   .strict();
 

@@ -7,6 +7,7 @@ import { SLOTS, type ExportRecord, type Slot, type StoredCredentials } from '../
 import { HttpError } from '../errors.js';
 import { summarise } from '../issues.js';
 import type { CreateExportBody, PatchExportBody } from './schemas.js';
+import { transformationWarnings } from './transformations.js';
 
 /** Turning API bodies into stored exports and back. Secrets are encrypted here and never leave in a view. */
 
@@ -65,6 +66,7 @@ export async function buildExport(
     holdWindowHours: body.hold_window_hours,
     rateLimit: body.rate_limit,
     ...(sources !== undefined ? { sources } : {}),
+    transformations: body.transformations.map((t) => ({ field: t.field, action: t.action })),
     state: 'active',
     startSeq: await startSeqFor(deps.store, body.from),
     startFrom: body.from,
@@ -118,6 +120,8 @@ export function applyPatch(record: ExportRecord, body: PatchExportBody, secrets:
     mergeBatches: body.merge_batches ?? record.mergeBatches,
     holdWindowHours: body.hold_window_hours ?? record.holdWindowHours,
     rateLimit: body.rate_limit ?? record.rateLimit,
+    transformations:
+      body.transformations?.map((t) => ({ field: t.field, action: t.action })) ?? record.transformations ?? [],
     updatedAt: Math.max(now, record.updatedAt + 1),
   };
 }
@@ -167,6 +171,8 @@ export function exportJson(r: ExportRecord) {
     hold_window_hours: r.holdWindowHours,
     rate_limit: r.rateLimit,
     sources: r.sources ?? null,
+    transformations: r.transformations ?? [],
+    warnings: transformationWarnings(r),
     state: r.state,
     start_seq: r.startSeq,
     from: r.startFrom ?? null,

@@ -4,6 +4,7 @@ import type { Store } from '../../store/port.js';
 import type { Drop, ExportRecord, FeedState, FutureDated, Outcome } from '../../types.js';
 import { snapshotOf } from '../../delivery/snapshot.js';
 import { sourceFigures } from '../sources/status.js';
+import { transformationStatus, transformationWarnings } from './transformations.js';
 
 /**
  * The status of an export as the API and the dashboard show it, computed from the store alone so that every
@@ -90,11 +91,16 @@ export async function exportStatus(record: ExportRecord, store: Store, now: numb
     }),
   );
 
-  const perType = new Map<string, Record<Outcome, number>>();
+  const perType = new Map<string, Record<Exclude<Outcome, 'not_string'>, number>>();
   for (const type of record.events) {
     perType.set(type, { delivered: 0, skipped: 0, dead_lettered: 0, dropped: 0, historical: 0 });
   }
+  const notString = new Map<string, number>();
   for (const c of counters) {
+    if (c.outcome === 'not_string') {
+      notString.set(c.type, (notString.get(c.type) ?? 0) + c.count);
+      continue;
+    }
     const row = perType.get(c.type) ?? { delivered: 0, skipped: 0, dead_lettered: 0, dropped: 0, historical: 0 };
     row[c.outcome] += c.count;
     perType.set(c.type, row);
@@ -136,11 +142,13 @@ export async function exportStatus(record: ExportRecord, store: Store, now: numb
         'endpoint (/v2/bulkevents/historical): mParticle keeps them but does not forward historical data to its outputs.',
     );
   }
+  warnings.push(...transformationWarnings(record));
   return {
     id: record.id,
     name: record.name,
     state: record.state,
     feeds,
+    transformations: transformationStatus(record, notString),
     event_types: eventTypes,
     totals,
     events_per_second: Math.round(lastMinute.reduce((n, p) => n + p.count, 0) / 60),

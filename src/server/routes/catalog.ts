@@ -1,8 +1,8 @@
-import { z } from 'zod';
 import { EVENT_TYPES, type EventTypeInfo } from '../../catalog/catalog.js';
+import { FIELDS, UNTRANSFORMABLE_FIELDS } from '../../catalog/fields.js';
 import { channelQualifiedNames } from '../../mparticle/index.js';
 import type { Api } from '../api.js';
-import { catalogTypeView } from '../schemas/catalog.js';
+import { catalogAnswer } from '../schemas/catalog.js';
 
 /**
  * The event catalog as the dashboard's checklist needs it, grouped as Braze's mParticle page groups it: Behaviors,
@@ -53,16 +53,25 @@ export function registerCatalogRoute(api: Api): void {
       platform_bound: t.platformBinding !== 'none',
     };
   }).sort((a, b) => a.group_order - b.group_order || a.type.localeCompare(b.type));
+  // The fields a transformation may name, for the form's searchable list.
+  const fields = FIELDS.filter((f) => UNTRANSFORMABLE_FIELDS[f.name] === undefined).map((f) => ({
+    name: f.name,
+    value_types: f.valueTypes,
+    types: f.types,
+  }));
 
   api.route({
     method: 'GET',
     url: '/v1/catalog',
     tag: 'catalog',
-    summary: 'The 100 Currents event types, grouped, with their mParticle names',
+    summary: 'The 100 Currents event types, grouped, with their mParticle names; the fields transformations may name',
     auth: 'viewer',
     responses: {
-      200: { description: 'event types', schema: z.object({ types: z.array(catalogTypeView) }) },
+      200: {
+        description: 'event types, and every field with its value types and the event types that have it',
+        schema: catalogAnswer,
+      },
     },
-    handler: async () => ({ types }),
+    handler: async () => ({ types, fields }),
   });
 }

@@ -13,3 +13,14 @@ export const catalogTypeView = z.object({
 });
 
 export type CatalogType = z.infer<typeof catalogTypeView>;
+
+/** A Currents field a transformation may name: its value types and the event types that have it. */
+export const catalogFieldView = z.object({
+  name: z.string(),
+  value_types: z.array(z.string()),
+  types: z.array(z.string()),
+});
+
+export const catalogAnswer = z.object({ types: z.array(catalogTypeView), fields: z.array(catalogFieldView) });
+
+export type CatalogField = z.infer<typeof catalogFieldView>;

@@ -35,6 +35,10 @@ export const exportView = z.object({
   hold_window_hours: z.number(),
   rate_limit: z.number(),
   sources: z.array(z.string()).nullable().describe('null: every source'),
+  transformations: z.array(z.object({ field: z.string(), action: z.enum(['remove', 'hash']) })),
+  warnings: z
+    .array(z.string())
+    .describe('what to know about these settings, e.g. an identity mParticle will resolve users by its hash'),
   state: z.enum(['active', 'paused']),
   start_seq: z.number(),
   from: z
@@ -133,6 +137,18 @@ export const exportStatusView = z.object({
     )
     .describe('the sources the export takes, with what each received and what waits for this export'),
   all_sources: z.boolean(),
+  transformations: z
+    .array(
+      z.object({
+        field: z.string(),
+        action: z.enum(['remove', 'hash']),
+        selected_types_with_field: z.number(),
+        not_string: z.number(),
+      }),
+    )
+    .describe(
+      'each field transformation, the selected types having the field, and values left as they were (not text)',
+    ),
   future_dated: z
     .object({
       events: z.number(),

@@ -136,6 +136,37 @@ export function describeDelivery(ctx: StoreContext): void {
       ]);
     });
 
+    it('keeps the transformations of a chunk in flight, and counts values left as they were per field', async () => {
+      const exp = exportRecord();
+      await ctx.store.createExport(exp);
+      await ctx.store.putCursors([cursor(exp.id, { seq: 5 })]);
+      const settings: PackSettings = {
+        ...SETTINGS,
+        transformations: [
+          { field: 'email_address', action: 'hash' },
+          { field: 'campaign_name', action: 'remove' },
+        ],
+      };
+      const chunk: Inflight = { ...flight(12, T0), plan: { settings, exclude: [] } };
+      await ctx.store.setInflight(exp.id, 'ios', 0, 0, chunk);
+      expect(await unversioned(ctx, exp.id)).toEqual([cursor(exp.id, { seq: 5, inflight: chunk })]);
+      await ctx.store.commitProgress(
+        progress(exp.id, {
+          seq: 12,
+          counters: [{ feed: 'ios', type: 'campaign_name', outcome: 'not_string', count: 3 }],
+        }),
+      );
+      await ctx.store.commitProgress(
+        progress(exp.id, {
+          seq: 12,
+          counters: [{ feed: 'ios', type: 'campaign_name', outcome: 'not_string', count: 2 }],
+        }),
+      );
+      expect(await ctx.store.getCounters(exp.id)).toEqual([
+        { exportId: exp.id, feed: 'ios', type: 'campaign_name', outcome: 'not_string', count: 5 },
+      ]);
+    });
+
     it('an in-flight read on a partition without a cursor starts it at the export startSeq', async () => {
       const exp = exportRecord({ startSeq: 40 });
       await ctx.store.createExport(exp);

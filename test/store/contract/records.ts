@@ -120,6 +120,30 @@ export function describeRecords(ctx: StoreContext): void {
       expect((await ctx.store.listExports()).map((e) => e.id)).toEqual([b.id]);
     });
 
+    it('keeps field transformations in the export, in order, through create, swap and a record without them', async () => {
+      const exp = exportRecord({
+        transformations: [
+          { field: 'external_user_id', action: 'hash' },
+          { field: 'email_address', action: 'remove' },
+        ],
+      });
+      await ctx.store.createExport(exp);
+      expect((await ctx.store.getExport(exp.id))?.transformations).toEqual(exp.transformations);
+      const changed = {
+        ...exp,
+        transformations: [{ field: 'campaign_name', action: 'hash' as const }],
+        updatedAt: exp.updatedAt + 1,
+      };
+      expect(await ctx.store.swapExport(changed, exp.updatedAt)).toBe(true);
+      expect((await ctx.store.listExports()).find((e) => e.id === exp.id)?.transformations).toEqual(
+        changed.transformations,
+      );
+      // A record stored before transformations existed reads back without them (none apply).
+      const { transformations: _none, ...old } = exportRecord();
+      await ctx.store.createExport(old);
+      expect((await ctx.store.getExport(old.id))?.transformations).toBeUndefined();
+    });
+
     it('writes a change over the record it was made from only: of two made from the same record, one is refused', async () => {
       const exp = exportRecord();
       await ctx.store.createExport(exp);

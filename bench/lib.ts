@@ -18,7 +18,13 @@ export interface Child {
 export async function startChild(args: string[], env: Record<string, string> = {}): Promise<Child> {
   // As `npm start` runs it (see the shebang of src/cli/main.ts). BENCH_NODE_FLAGS adds flags, e.g. `--cpu-prof`.
   const extra = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter((f) => f !== '');
-  const proc = spawn(process.execPath, ['--max-semi-space-size=64', ...extra, MAIN, ...args], {
+  return startProcess(['--max-semi-space-size=64', ...extra, MAIN, ...args], env);
+}
+
+/** Any Node process that prints `listening on http://127.0.0.1:PORT` once it serves (node's own arguments first). */
+export async function startProcess(nodeArgs: string[], env: Record<string, string> = {}): Promise<Child> {
+  const args = nodeArgs.slice(nodeArgs.findIndex((a) => !a.startsWith('--')) + 1);
+  const proc = spawn(process.execPath, nodeArgs, {
     env: { ...process.env, CURRENTS_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -77,8 +77,11 @@ export class Lane {
   /** Where the next read starts: past rows already scanned that matched nothing (not yet persisted). */
   #scanFrom: number;
   #idleCommittedAt = 0;
-  /** The rows of the chunk being worked on, by seq. */
-  #rows = new Map<number, LogRow>();
+  /**
+   * When each row of the chunk being worked on was received and happened, by seq: all a step needs of its rows
+   * once planned (the payloads are let go while the requests are under way).
+   */
+  #rows = new Map<number, { receivedAt: number; time: number }>();
 
   constructor(
     cursor: Cursor,
@@ -136,8 +139,9 @@ export class Lane {
       return;
     }
     const plan = this.#plan(chunk);
+    const to = chunk.to;
     if (plan.batches.length === 0 && plan.closing !== null) {
-      await this.#commit(null, plan.closing, chunk.to);
+      await this.#commit(null, plan.closing, to);
       return;
     }
     if (plan.persist) await this.#setInflight(plan.inflight);
@@ -151,16 +155,16 @@ export class Lane {
       // The lease was lost (another process takes this partition over): stop between requests.
       this.deps.owns() ? sendRequest(requests[i]!, ctx) : Promise.resolve('stopped' as const),
     );
-    await this.#settle(plan, chunk, ctx.tally, ctx.unsure);
+    await this.#settle(plan, to, ctx.tally, ctx.unsure);
   }
 
   /** Commit what a step did: past the chunk when every batch has its fate, else the chunk's progress. */
-  async #settle(plan: ChunkPlan, chunk: Chunk, tally: Tally, unsure: ReadonlySet<string>): Promise<void> {
+  async #settle(plan: ChunkPlan, to: number, tally: Tally, unsure: ReadonlySet<string>): Promise<void> {
     const fated = new Set(tally.done);
     const open = plan.batches.filter((b) => !b.seqs.every((s) => fated.has(s)));
     if (open.length === 0 && plan.closing !== null) {
       tally.merge(plan.closing);
-      await this.#commit(null, tally, chunk.to);
+      await this.#commit(null, tally, to);
       return;
     }
     const mayHave = open.map(idOf).filter((id) => plan.carried.has(id) || unsure.has(id));
@@ -214,7 +218,7 @@ export class Lane {
       if (expiry <= now) this.#dropBatch(batch, tally, reason);
       else next = Math.min(next, expiry);
     }
-    if (!tally.empty) await this.#settle(plan, chunk, tally, new Set());
+    if (!tally.empty) await this.#settle(plan, chunk.to, tally, new Set());
     if (tally.dropCount > 0) feed.droppedNotice(tally.dropCount, reason);
     if (next !== Infinity) await feed.changed.wait(Math.max(50, Math.min(next - now, 60_000)), stop);
   }
@@ -282,7 +286,7 @@ export class Lane {
       const testOf = (JSON.parse(row.payload) as { currents_test_export_id?: unknown }).currents_test_export_id;
       return typeof testOf !== 'string' || testOf === exportId;
     });
-    this.#rows = new Map(kept.map((r) => [r.seq, r]));
+    this.#rows = new Map(kept.map((r) => [r.seq, { receivedAt: r.receivedAt, time: r.time }]));
     return kept;
   }
 

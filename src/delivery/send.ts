@@ -43,7 +43,7 @@ export interface SendContext {
   stopGraceMs: number;
 }
 
-export const idOf = (batch: OutBatch): string => batch.batch.source_request_id ?? '';
+export const idOf = (batch: OutBatch): string => batch.id;
 
 export async function sendRequest(request: OutRequest, ctx: SendContext): Promise<SendEnd> {
   let attempt = 0;

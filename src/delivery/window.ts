@@ -40,10 +40,9 @@ export function independent(requests: readonly OutRequest[]): boolean {
   const seen = new Map<string, number>();
   for (let i = 0; i < requests.length; i++) {
     for (const batch of requests[i]!.batches) {
-      const user = JSON.stringify(batch.batch.user_identities);
-      const at = seen.get(user);
+      const at = seen.get(batch.user);
       if (at !== undefined && at !== i) return false;
-      seen.set(user, i);
+      seen.set(batch.user, i);
     }
   }
   return true;

@@ -36,13 +36,25 @@ const UUID_KEYS: ReadonlySet<string> = new Set([
   'roku_advertising_id',
 ]);
 
+const listedSets = new WeakMap<readonly string[], ReadonlySet<string>>();
+
+/** The catalog's key list of a type as a set, made once per list (this runs for every event delivered). */
+function listedSet(keys: readonly string[]): ReadonlySet<string> {
+  let set = listedSets.get(keys);
+  if (set === undefined) {
+    set = new Set(keys);
+    listedSets.set(keys, set);
+  }
+  return set;
+}
+
 /**
  * The device_info of an event, with only the keys the catalog lists for its type, in one fixed key order (so that
  * equal devices give equal envelopes whatever the type). Undefined when no listed key has a value.
  */
 export function deviceInfo(event: CurrentsEvent, listedKeys: readonly string[]): MpDeviceInfo | undefined {
   if (listedKeys.length === 0) return undefined;
-  const listed = new Set(listedKeys);
+  const listed = listedSet(listedKeys);
   const info: MpDeviceInfo = {};
 
   if (listed.has('platform') && typeof event.platform === 'string') {

@@ -45,12 +45,12 @@ function buildEnvelope(
   }
   const envelope: Envelope = { environment: settings.environment, user_identities: identities };
 
-  const attributes: Record<string, string> = {};
-  for (const [attribute, field] of Object.entries(mapping.userAttributes)) {
+  let attributes: Record<string, string> | undefined;
+  for (const [attribute, field] of userAttributesOf(mapping)) {
     const value = nonEmptyText(event[field]);
-    if (value !== undefined) attributes[attribute] = value;
+    if (value !== undefined) (attributes ??= {})[attribute] = value;
   }
-  if (Object.keys(attributes).length > 0) envelope.user_attributes = attributes;
+  if (attributes !== undefined) envelope.user_attributes = attributes;
 
   const device = deviceInfo(event, mapping.deviceInfoKeys);
   if (device !== undefined) envelope.device_info = device;
@@ -77,6 +77,18 @@ function buildEvent(event: CurrentsEvent, mapping: MparticleMapping, settings: M
       custom_attributes: attributes,
     },
   };
+}
+
+const userAttributes = new WeakMap<MparticleMapping, readonly (readonly [string, string])[]>();
+
+/** The catalog's user attributes of a type as [attribute, field] pairs, listed once per type. */
+function userAttributesOf(mapping: MparticleMapping): readonly (readonly [string, string])[] {
+  let pairs = userAttributes.get(mapping);
+  if (pairs === undefined) {
+    pairs = Object.entries(mapping.userAttributes);
+    userAttributes.set(mapping, pairs);
+  }
+  return pairs;
 }
 
 const sourceFields = new WeakMap<MparticleMapping, ReadonlyMap<string, string>>();

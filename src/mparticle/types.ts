@@ -66,7 +66,15 @@ export type Mapped =
   { kind: 'event'; envelope: Envelope; event: MpEvent; envelopeKey: string } | { kind: 'skipped'; reason: SkipReason };
 
 export interface OutBatch {
-  batch: MpBatch;
+  /**
+   * The batch as an object, parsed from `json` when asked (dead letters, tests): a batch in flight keeps only its
+   * text, so the mapped objects die young.
+   */
+  readonly batch: MpBatch;
+  /** The batch's source_request_id. */
+  id: string;
+  /** The batch's user_identities as JSON: batches of one user have the same text. */
+  user: string;
   /** The batch exactly as it is sent. */
   json: string;
   /** UTF-8 length of `json`. */

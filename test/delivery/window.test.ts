@@ -48,7 +48,7 @@ describe('independent', () => {
       path: '/v2/bulkevents',
       body: '',
       bytes: 0,
-      batches: users.map((u) => ({ batch: { user_identities: { customer_id: u } } })),
+      batches: users.map((u) => ({ user: JSON.stringify({ customer_id: u }) })),
     }) as unknown as OutRequest;
 
   it('is true when no user has batches in two requests, false otherwise', () => {

@@ -31,6 +31,12 @@ export interface ChunkPlan {
   persist: boolean;
   /** Batches of this plan that mParticle may already have from before this step. */
   carried: Set<string>;
+  /**
+   * Events of this plan's batches that the feed no longer carries (a regroup gave their platform to another feed
+   * while the chunk was in flight): they go out only inside a batch resent as it was, so that mParticle recognises
+   * it; their fate is given and counted by the feed that carries them now, never here too.
+   */
+  foreign: ReadonlySet<number>;
 }
 
 export interface ChunkInput {
@@ -178,6 +184,7 @@ export function planChunk(input: ChunkInput): ChunkPlan {
       },
       persist: built.batches.length > 0,
       carried: new Set(),
+      foreign: new Set(),
     };
   };
 
@@ -196,7 +203,10 @@ export function planChunk(input: ChunkInput): ChunkPlan {
   const plan = stored.plan!;
   const done = new Set(stored.done);
   const built = build(plan.settings, stored.at, new Set(plan.exclude), plan.after);
-  const pending = built.batches.filter((b) => b.seqs.some((s) => !done.has(s)));
+  const current = input.current.platforms ?? {};
+  const foreign = new Set(input.rows.filter((r) => !matchesPlatform(r.platform, current)).map((r) => r.seq));
+  // A batch of only events another feed carries now is that feed's to send; one that mixes them is resent whole.
+  const pending = built.batches.filter((b) => b.seqs.some((s) => !done.has(s) && !foreign.has(s)));
   const mayHave = stored.unsure === null ? null : new Set(stored.unsure);
   const carried = new Set(pending.map(idOf).filter((id) => mayHave === null || mayHave.has(id)));
 
@@ -210,11 +220,12 @@ export function planChunk(input: ChunkInput): ChunkPlan {
       inflight: { ...stored, unsure: widens ? null : stored.unsure },
       persist: persist || widens,
       carried,
+      foreign,
     };
   }
   const resend = pending.filter((b) => carried.has(idOf(b)));
   if (resend.length > 0) {
-    return { batches: resend, closing: null, inflight: stored, persist, carried };
+    return { batches: resend, closing: null, inflight: stored, persist, carried, foreign };
   }
   return fresh(stored.done);
 }

@@ -149,7 +149,7 @@ export class Lane {
       plan.batches,
       this.deps.maxBatchesPerRequest ? { maxBatches: this.deps.maxBatchesPerRequest } : {},
     );
-    const ctx = this.#sendContext(stop);
+    const ctx = this.#sendContext(stop, plan.foreign);
     const width = independent(requests) ? REQUESTS_IN_FLIGHT : 1;
     await sendInWindow(requests.length, width, (i) =>
       // The lease was lost (another process takes this partition over): stop between requests.
@@ -161,7 +161,8 @@ export class Lane {
   /** Commit what a step did: past the chunk when every batch has its fate, else the chunk's progress. */
   async #settle(plan: ChunkPlan, to: number, tally: Tally, unsure: ReadonlySet<string>): Promise<void> {
     const fated = new Set(tally.done);
-    const open = plan.batches.filter((b) => !b.seqs.every((s) => fated.has(s)));
+    // Events another feed carries now are not this lane's to give a fate (chunk.ts, `foreign`).
+    const open = plan.batches.filter((b) => !b.seqs.every((s) => fated.has(s) || plan.foreign.has(s)));
     if (open.length === 0 && plan.closing !== null) {
       tally.merge(plan.closing);
       await this.#commit(null, tally, to);
@@ -171,8 +172,8 @@ export class Lane {
     await this.#commit({ ...plan.inflight, done: [...plan.inflight.done, ...tally.done], unsure: mayHave }, tally);
   }
 
-  #sendContext(stop: AbortSignal): SendContext {
-    const tally = new Tally(this.#cursor.exportId, this.#cursor.feed);
+  #sendContext(stop: AbortSignal, foreign: ReadonlySet<number>): SendContext {
+    const tally = new Tally(this.#cursor.exportId, this.#cursor.feed, foreign);
     return {
       exportId: this.#cursor.exportId,
       feed: this.deps.feed,
@@ -210,7 +211,7 @@ export class Lane {
     }
     const heldSince = feed.heldSince ?? this.deps.clock.now();
     const reason = `mParticle refused the feed's credentials for longer than the hold window (held since ${new Date(heldSince).toISOString()})`;
-    const tally = new Tally(this.#cursor.exportId, this.#cursor.feed);
+    const tally = new Tally(this.#cursor.exportId, this.#cursor.feed, plan.foreign);
     const now = this.deps.clock.now();
     let next = Infinity;
     for (const batch of plan.batches) {

@@ -5,6 +5,9 @@ import type { CounterDelta, NewDeadLetter, NewDrop, Outcome } from '../types.js'
  * What one step of a lane did to its events, gathered until the step is committed with the cursor (one transaction):
  * counters per type and outcome, dead letters, drops (grouped per type with count and time range), and the seqs of
  * the events that got their fate (a batch gets its fate whole).
+ *
+ * Events `foreign` to the feed (in a batch it resends as it was, but carried by another feed since a regroup) are
+ * neither counted nor marked done here: the feed that carries them now gives them their fate, and counts it.
  */
 export class Tally {
   readonly #counters = new Map<string, number>();
@@ -17,7 +20,17 @@ export class Tally {
   constructor(
     private readonly exportId: string,
     private readonly feed: string,
+    private readonly foreign: ReadonlySet<number> = new Set(),
   ) {}
+
+  /** The batch's events this feed gives a fate to, as [seq, type, event id]. */
+  #own(batch: OutBatch): [number, string, string][] {
+    const own: [number, string, string][] = [];
+    batch.seqs.forEach((seq, i) => {
+      if (!this.foreign.has(seq)) own.push([seq, batch.types[i]!, batch.eventIds[i]!]);
+    });
+    return own;
+  }
 
   count(type: string, outcome: Outcome, n = 1): void {
     const key = `${type}\u0000${outcome}`;
@@ -25,24 +38,26 @@ export class Tally {
   }
 
   deliveredBatch(batch: OutBatch): void {
-    for (const type of batch.types) {
+    const own = this.#own(batch);
+    for (const [, type] of own) {
       this.count(type, 'delivered');
       if (batch.historical) this.count(type, 'historical');
     }
-    this.delivered += batch.types.length;
-    this.done.push(...batch.seqs);
+    this.delivered += own.length;
+    this.done.push(...own.map(([seq]) => seq));
   }
 
   /** A batch mParticle refused (or that cannot be sent: `attempts` 0), kept with its error. */
   deadLetter(batch: OutBatch, status: number | null, error: string, at: number, attempts: number): void {
-    for (const type of batch.types) this.count(type, 'dead_lettered');
-    this.done.push(...batch.seqs);
+    const own = this.#own(batch);
+    for (const [, type] of own) this.count(type, 'dead_lettered');
+    this.done.push(...own.map(([seq]) => seq));
     this.deadLetters.push({
       exportId: this.exportId,
       feed: this.feed,
       batch: batch.json,
-      eventIds: batch.eventIds,
-      types: [...batch.types],
+      eventIds: own.map(([, , id]) => id),
+      types: own.map(([, type]) => type),
       status,
       error,
       createdAt: at,
@@ -52,8 +67,9 @@ export class Tally {
 
   /** A batch whose events all waited past the hold window: each event dropped, by type, with its event time. */
   dropBatch(batch: OutBatch, timeOf: (seq: number) => number, reason: string, at: number): void {
-    batch.seqs.forEach((seq, i) => this.drop(batch.types[i]!, timeOf(seq), reason, at));
-    this.done.push(...batch.seqs);
+    const own = this.#own(batch);
+    for (const [seq, type] of own) this.drop(type, timeOf(seq), reason, at);
+    this.done.push(...own.map(([seq]) => seq));
   }
 
   drop(type: string, time: number, reason: string, at: number): void {

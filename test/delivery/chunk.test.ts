@@ -4,6 +4,7 @@ import { sampleEvent } from '../../src/catalog/sample.js';
 import { createHash } from 'node:crypto';
 import { planChunk, samePacking, type ChunkInput } from '../../src/delivery/chunk.js';
 import { idOf } from '../../src/delivery/send.js';
+import { Tally } from '../../src/delivery/tally.js';
 import { toNewEvent } from '../../src/ingest/normalize.js';
 import { packRequests } from '../../src/mparticle/index.js';
 import type { CurrentsEvent, Inflight, LogRow, PackSettings, Transformation } from '../../src/types.js';
@@ -202,6 +203,31 @@ describe('planChunk', () => {
     const stored = chunk({ plan: { settings: noIos, exclude: [] }, done, unsure: [] });
     const fresh = planChunk(input({ rows: log, stored, current: { ...base, platforms: {} }, now: T + 1 }));
     expect(seqsOf(fresh.batches)).toEqual(ios.filter((s) => log.find((r) => r.seq === s)!.externalUserId !== null));
+  });
+
+  it('resends a chunk as it was after its platforms went to another feed, but leaves their fates to that feed', () => {
+    const noIos: PackSettings = { ...base, platforms: { platformsNotIn: ['ios'] } };
+    const first = planChunk(input({ rows: log }));
+    const ios = log.filter((r) => r.platform === 'ios').map((r) => r.seq);
+    expect(ios).toEqual([102, 104]);
+    // Crashed with it in flight, then ios got a key (a feed) of its own: what mParticle may have goes again as it was.
+    const again = planChunk(input({ rows: log, stored: chunk({}), current: noIos }));
+    expect(again.closing).toBeNull();
+    expect([...again.foreign].sort()).toEqual(ios);
+    const mixed = first.batches.filter((b) => !b.seqs.every((s) => ios.includes(s)));
+    expect(again.batches.map(idOf)).toEqual(mixed.map(idOf));
+    // User c's batch holds only ios events: the ios feed sends it, this one does not.
+    expect(seqsOf(again.batches)).not.toContain(104);
+    // Delivered, the resent batches count and mark done only this feed's events.
+    const tally = new Tally('e', 'unbound', again.foreign);
+    for (const b of again.batches) tally.deliveredBatch(b);
+    expect(tally.done.sort()).toEqual([100, 101]);
+    expect(tally.counters()).toEqual([{ feed: 'unbound', type: SEND, outcome: 'delivered', count: 2 }]);
+    // Then nothing is left for this feed: the ios events are not packed afresh here.
+    const stored = chunk({ done: tally.done, unsure: [] });
+    const rest = planChunk(input({ rows: log, stored, current: noIos, now: T + 1 }));
+    expect(rest.batches).toEqual([]);
+    expect(rest.closing?.counters()).toEqual([{ feed: 'unbound', type: SEND, outcome: 'skipped', count: 1 }]);
   });
 
   it('gives every event of a chunk exactly one place, whatever was done before and whatever changed', async () => {

@@ -80,6 +80,35 @@ describe('DeliveryEngine', () => {
     await checkInvariants(w);
   });
 
+  it('after a crash with a chunk in flight, a key added for one slot counts each event resent once', async () => {
+    const w = await open({ partitions: 1 });
+    await w.patch({ events: [TYPES[1]] });
+    w.mp.weather = { ...CALM, latencyMs: [500, 500] };
+    const mixed = Array.from({ length: 10 }, (_, i) => ({
+      type: TYPES[1],
+      user: users[i % 4]!,
+      platform: i % 2 === 0 ? 'android' : null,
+    }));
+    await w.push(mixed);
+    await w.clock.advance(100);
+    expect(w.mp.receipts.length).toBeGreaterThan(0);
+    await w.crash(0);
+    // The unbound feed's chunk in flight holds android events; android now has a key (and a feed) of its own.
+    await w.patch({ feeds: { android: { key: 'key-c', secret: 'secret-key-c' } } });
+    await w.start();
+    await w.settle();
+    expect(receivedIds(w).size).toBe(10);
+    // What was in the air went again as it was, under the old key (mParticle recognises it), android events too...
+    const first = w.mp.receipts.filter((r) => r.key === 'key-a').map((r) => r.id);
+    expect(first.length).toBeGreaterThan(new Set(first).size);
+    // ...but each event is counted once: the android ones by the android feed, which sent them under its key.
+    const android = w.mp.receipts.filter((r) => r.key === 'key-c').flatMap((r) => r.eventIds);
+    expect(new Set(android).size).toBe(5);
+    const delivered = (await w.ingest.getCounters(EXPORT_ID)).filter((c) => c.outcome === 'delivered');
+    expect(Object.fromEntries(delivered.map((c) => [c.feed, c.count]))).toEqual({ unbound: 5, android: 5 });
+    await checkInvariants(w);
+  });
+
   it('moves a slot to a key of its own without sending or counting anything twice', async () => {
     const w = await open({ partitions: 2 });
     w.mp.weather = { ...CALM, latencyMs: [300, 300] };

@@ -62,9 +62,12 @@ describe.skipIf(CHROMIUM === null)('the dashboard by role', () => {
 
   async function signInWith(token: string): Promise<void> {
     await page.goto(base);
+    // A kept token is asked about (whoami) before the page shows who is signed in: wait for one page or the other.
     const signOut = page.getByRole('button', { name: 'Sign out' });
-    if (await signOut.isVisible().catch(() => false)) await signOut.click();
-    await page.getByLabel('Token', { exact: true }).fill(token);
+    const field = page.getByLabel('Token', { exact: true });
+    await signOut.or(field).first().waitFor();
+    if (await signOut.isVisible()) await signOut.click();
+    await field.fill(token);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { name: 'Exports', level: 1 }).waitFor();
   }

@@ -282,6 +282,7 @@ function LoadedForm({
           selectedTypes={state.events}
           identity={state.identity}
           errors={errors}
+          answer={serverErrors}
           onChange={(transformations) => set({ transformations })}
         />
 

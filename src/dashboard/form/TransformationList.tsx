@@ -15,6 +15,7 @@ export function TransformationList({
   selectedTypes,
   identity,
   errors,
+  answer,
   onChange,
 }: {
   fields: readonly CatalogField[];
@@ -22,22 +23,21 @@ export function TransformationList({
   selectedTypes: ReadonlySet<string>;
   identity: string;
   errors: Record<string, string>;
+  /** The service's last answer (a new object at each submit): rows changed since are stale. */
+  answer: object;
   onChange: (rows: Transformation[]) => void;
 }) {
   const byName = new Map(fields.map((f) => [f.name, f]));
   // The API's error on a row was about what it held then: once the row is changed (or rows move), it no longer shows.
-  // Kept with the errors they are about: new errors start with no row stale.
-  const [changed, setChanged] = useState<{ of: typeof errors; rows: ReadonlySet<number> }>({
-    of: errors,
-    rows: new Set(),
-  });
-  const stale = changed.of === errors ? changed.rows : NONE;
+  // Kept with the answer they are about: a new answer starts with no row stale.
+  const [changed, setChanged] = useState<{ of: object; rows: ReadonlySet<number> }>({ of: answer, rows: new Set() });
+  const stale = changed.of === answer ? changed.rows : NONE;
   const update = (i: number, change: Partial<Transformation>) => {
-    setChanged((c) => ({ of: errors, rows: new Set([...(c.of === errors ? c.rows : []), i]) }));
+    setChanged((c) => ({ of: answer, rows: new Set([...(c.of === answer ? c.rows : []), i]) }));
     onChange(rows.map((r, j) => (j === i ? { ...r, ...change } : r)));
   };
   const remove = (i: number) => {
-    setChanged({ of: errors, rows: new Set(rows.map((_, j) => j)) });
+    setChanged({ of: answer, rows: new Set(rows.map((_, j) => j)) });
     onChange(rows.filter((_, j) => j !== i));
   };
   const listError = errors['f-tf-list'];

@@ -3,7 +3,8 @@ import type { z } from 'zod';
 import { traceView } from '../../src/server/schemas/events.js';
 import { exportStatusView, exportView, listedExportView } from '../../src/server/schemas/exports.js';
 import { quarantinePage } from '../../src/server/schemas/quarantine.js';
-import { catalogTypeView } from '../../src/server/schemas/catalog.js';
+import { catalogAnswer } from '../../src/server/schemas/catalog.js';
+import { replayPreviewView, replayView } from '../../src/server/schemas/replays.js';
 import {
   credentialChecks,
   deadLetterPage,
@@ -79,7 +80,7 @@ describe('answers match the schemas the dashboard takes its types from', () => {
     matches(sourceStatusView, await get('/v1/sources/default/status'));
     const catalog = (await get('/v1/catalog')) as { types: unknown[] };
     expect(catalog.types).toHaveLength(100);
-    for (const t of catalog.types) matches(catalogTypeView, t);
+    matches(catalogAnswer, catalog);
     matches(quarantinePage, await get('/v1/quarantine'));
     matches(deadLetterPage, await get(`/v1/exports/${id}/dead-letters`));
     matches(seriesView, await get(`/v1/exports/${id}/series`));
@@ -90,5 +91,12 @@ describe('answers match the schemas the dashboard takes its types from', () => {
     };
     matches(testEventsResult, await post(`/v1/exports/${id}/test-events`, {}, 202));
     matches(credentialChecks, await post(`/v1/exports/${id}/test-credentials`, { feeds: {} }, 200));
+    const from = new Date(Date.now() - 3_600_000).toISOString();
+    matches(replayPreviewView, await get(`/v1/exports/${id}/replay-preview?from=${from}`));
+    matches(replayView, await post(`/v1/exports/${id}/replay`, { from }, 202));
+    const replays = (await get(`/v1/exports/${id}/replays`)) as { replays: unknown[] };
+    expect(replays.replays).toHaveLength(1);
+    matches(replayView, replays.replays[0]);
+    matches(replayView, await get(`/v1/exports/${id}/replays/1`));
   });
 });

@@ -1,32 +1,5 @@
-/** The replay answers of the API (GET /v1/exports/:id/replay-preview, .../replays), as the dashboard reads them. */
-
-export interface ReplayPreview {
-  from: string;
-  to: string;
-  events: number;
-  no_feed: number;
-  upto_seq: number;
-}
-
-export type ReplayState = 'running' | 'done' | 'failed';
-
-export interface ReplayView {
-  generation: number;
-  from: string;
-  to: string;
-  state: ReplayState;
-  events: number;
-  sent: number;
-  percent: number;
-  delivered: number;
-  skipped: number;
-  dead_lettered: number;
-  dropped: number;
-  started_at: string;
-  finished_at: string | null;
-  seconds: number;
-  message: string | null;
-}
+/** The replay answers of the API (GET /v1/exports/:id/replay-preview, .../replays), typed from the service's schemas. */
+export type { ReplayPreview, ReplayState, ReplayView } from '../../server/schemas/replays.js';
 
 /** A datetime-local value (the browser's time zone) as an ISO time with its zone, or null when empty or invalid. */
 export function localToIso(value: string): string | null {

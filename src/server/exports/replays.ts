@@ -2,6 +2,9 @@ import { snapshotOf } from '../../delivery/snapshot.js';
 import type { BacklogQuery, Store } from '../../store/port.js';
 import type { Cursor, ExportRecord, Outcome, Replay } from '../../types.js';
 import { HttpError } from '../errors.js';
+import type { ReplayPreview, ReplayState, ReplayView } from '../schemas/replays.js';
+
+export type { ReplayPreview, ReplayState, ReplayView };
 
 /**
  * Replays as people look at them: the range they ask for (checked, with a sentence per mistake), how many events the
@@ -80,16 +83,6 @@ function laneQuery(
   };
 }
 
-export interface ReplayPreview {
-  from: string;
-  to: string;
-  /** Events of the export's types and sources the log holds for the range, up to its head now. */
-  events: number;
-  /** Of those, events no feed of the export takes (their platform's feed has no key and there is no Unbound feed). */
-  no_feed: number;
-  upto_seq: number;
-}
-
 /** How many events a replay of this range would re-send, counted now. */
 export async function previewReplay(
   store: Store,
@@ -117,31 +110,6 @@ export async function previewReplay(
     no_feed: Math.max(0, events - sum(routed)),
     upto_seq: uptoSeq,
   };
-}
-
-export type ReplayState = 'running' | 'done' | 'failed';
-
-export interface ReplayView {
-  generation: number;
-  from: string;
-  to: string;
-  upto_seq: number;
-  state: ReplayState;
-  /** Events it re-sends (its range, the export's types, sources and feeds); fixed once it is done. */
-  events: number;
-  /** Of those, how many its cursors are past (each has one of the outcomes below). */
-  sent: number;
-  percent: number;
-  delivered: number;
-  skipped: number;
-  dead_lettered: number;
-  dropped: number;
-  started_at: string;
-  finished_at: string | null;
-  /** Seconds from start to finish (or to now while it runs). */
-  seconds: number;
-  /** A sentence when something needs saying: why it waits, or what did not reach mParticle. */
-  message: string | null;
 }
 
 /** Every replay of an export with its progress, oldest first. */

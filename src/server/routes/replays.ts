@@ -3,6 +3,7 @@ import type { Api } from '../api.js';
 import { HttpError } from '../errors.js';
 import { idParams, replayBody } from '../exports/schemas.js';
 import { listReplayViews, parseRange, previewReplay } from '../exports/replays.js';
+import { replayPreviewView, replayView } from '../schemas/replays.js';
 import { loadExport, type ExportRouteDeps } from './exports.js';
 
 const rangeQuery = z.object({
@@ -22,7 +23,12 @@ export function registerReplayRoutes(api: Api, deps: ExportRouteDeps & { partiti
     auth: 'viewer',
     params: idParams,
     query: rangeQuery,
-    responses: { 200: { description: 'the range as understood, and the events a replay of it would re-send' } },
+    responses: {
+      200: {
+        description: 'the range as understood, and the events a replay of it would re-send',
+        schema: replayPreviewView,
+      },
+    },
     handler: async ({ params, query }) => {
       const record = await loadExport(store, params.id);
       const range = parseRange(query.from, query.to, deps.now());
@@ -38,7 +44,9 @@ export function registerReplayRoutes(api: Api, deps: ExportRouteDeps & { partiti
     auth: 'operator',
     params: idParams,
     body: replayBody,
-    responses: { 202: { description: 'the replay started; its progress is at GET /v1/exports/:id/replays' } },
+    responses: {
+      202: { description: 'the replay started; its progress is at GET /v1/exports/:id/replays', schema: replayView },
+    },
     handler: async ({ params, body, reply, request }) => {
       const record = await loadExport(store, params.id);
       const range = parseRange(body.from, body.to, deps.now());
@@ -73,7 +81,7 @@ export function registerReplayRoutes(api: Api, deps: ExportRouteDeps & { partiti
     summary: "An export's replays with their progress: events to send, sent, outcomes, state, start and finish",
     auth: 'viewer',
     params: idParams,
-    responses: { 200: { description: 'replays, newest first' } },
+    responses: { 200: { description: 'replays, newest first', schema: z.object({ replays: z.array(replayView) }) } },
     handler: async ({ params }) => {
       const record = await loadExport(store, params.id);
       const views = await listReplayViews(store, record, deps.partitions, deps.now());
@@ -88,7 +96,7 @@ export function registerReplayRoutes(api: Api, deps: ExportRouteDeps & { partiti
     summary: 'One replay with its progress',
     auth: 'viewer',
     params: z.object({ id: z.string().min(1), generation: z.coerce.number().int().positive() }),
-    responses: { 200: { description: 'the replay' }, 404: { description: 'no such replay' } },
+    responses: { 200: { description: 'the replay', schema: replayView }, 404: { description: 'no such replay' } },
     handler: async ({ params }) => {
       const record = await loadExport(store, params.id);
       const views = await listReplayViews(store, record, deps.partitions, deps.now());

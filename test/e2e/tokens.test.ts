@@ -2,27 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dropSchema, freshSchema, pgUnavailable, TEST_DATABASE_URL } from '../store/postgres-helper.js';
 import { runCli } from '../helpers/process.js';
 import { ADMIN, INGEST, startService, type Service } from './harness.js';
-
-/** What the API answers, loosely: the fields these tests read. */
-interface Reply {
-  token?: string;
-  id?: string;
-  name?: string;
-  created_at?: string;
-  error?: string;
-  fields?: Record<string, string>;
-  tokens?: unknown[];
-  entries?: Entry[];
-  next_before?: number | null;
-  [key: string]: unknown;
-}
-interface Entry {
-  token: string;
-  action: string;
-  target: { kind: string; id: string | null };
-  changes: Record<string, unknown>[];
-  detail: Record<string, unknown>;
-}
+import type { Reply } from '../helpers/team-replies.js';
 
 /**
  * Named tokens across processes: two service processes on one PostgreSQL schema (as a scaled-out installation runs

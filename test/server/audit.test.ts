@@ -4,27 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, startTestApp, type TestApp } from '../helpers/app.js';
-
-/** What the API answers, loosely: the fields these tests read. */
-interface Reply {
-  token?: string;
-  id?: string;
-  name?: string;
-  created_at?: string;
-  error?: string;
-  fields?: Record<string, string>;
-  tokens?: unknown[];
-  entries?: Entry[];
-  next_before?: number | null;
-  [key: string]: unknown;
-}
-interface Entry {
-  token: string;
-  action: string;
-  target: { kind: string; id: string | null };
-  changes: Record<string, unknown>[];
-  detail: Record<string, unknown>;
-}
+import type { Entry, Reply } from '../helpers/team-replies.js';
 
 /** The audit log through the API: who changed what, with fields before and after, secrets only as "changed". */
 

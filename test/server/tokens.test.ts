@@ -3,27 +3,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { hashToken, TokenRegistry } from '../../src/server/team/registry.js';
 import { ADMIN_TOKEN, startTestApp, type TestApp } from '../helpers/app.js';
-
-/** What the API answers, loosely: the fields these tests read. */
-interface Reply {
-  token?: string;
-  id?: string;
-  name?: string;
-  created_at?: string;
-  error?: string;
-  fields?: Record<string, string>;
-  tokens?: unknown[];
-  entries?: Entry[];
-  next_before?: number | null;
-  [key: string]: unknown;
-}
-interface Entry {
-  token: string;
-  action: string;
-  target: { kind: string; id: string | null };
-  changes: Record<string, unknown>[];
-  detail: Record<string, unknown>;
-}
+import type { Reply } from '../helpers/team-replies.js';
 
 /** Named tokens through the API, over a real SQLite file: shown once, kept as hashes, revoked at once. */
 

@@ -64,6 +64,8 @@ interface Chunk {
   rows: LogRow[];
   to: number;
   inflight: Inflight | null;
+  /** The settings the rows were read under: the chunk is planned under the same (an edit meanwhile waits a step). */
+  snapshot: ExportSnapshot;
 }
 
 const IDLE_COMMIT_MS = 5_000;
@@ -74,8 +76,13 @@ const REREAD_PAGE = 100_000;
 
 export class Lane {
   #cursor: Cursor;
-  /** Where the next read starts: past rows already scanned that matched nothing (not yet persisted). */
+  /**
+   * Where the next read starts: past rows already scanned that matched nothing (not yet persisted), under the
+   * export's settings of `#scannedUnder`. Once they change, rows passed over may match: the next read starts at the
+   * cursor again, so that a chunk is always every matching row after the cursor, as a reread after a crash sees it.
+   */
   #scanFrom: number;
+  #scannedUnder: ExportSnapshot | null = null;
   #idleCommittedAt = 0;
   /**
    * When each row of the chunk being worked on was received and happened, by seq: all a step needs of its rows
@@ -226,6 +233,10 @@ export class Lane {
 
   async #load(): Promise<Chunk | null> {
     const snapshot = this.deps.snapshot();
+    if (snapshot !== this.#scannedUnder) {
+      this.#scanFrom = this.#cursor.seq;
+      this.#scannedUnder = snapshot;
+    }
     const base: Omit<ReadQuery, 'afterSeq' | 'limit' | 'types'> = {
       partition: this.partition,
       ...snapshot.readFilter(this.#cursor.feed),
@@ -256,7 +267,7 @@ export class Lane {
         if (r.scannedTo <= after) break;
         after = r.scannedTo;
       }
-      return { rows: this.#keep(rows), to: inflight.to, inflight };
+      return { rows: this.#keep(rows), to: inflight.to, inflight, snapshot };
     }
     const r = await this.deps.store.read({
       ...base,
@@ -265,7 +276,7 @@ export class Lane {
       ...(this.range.uptoSeq !== undefined ? { uptoSeq: this.range.uptoSeq } : {}),
       limit: this.deps.readChunk,
     });
-    if (r.rows.length > 0) return { rows: this.#keep(r.rows), to: r.scannedTo, inflight: null };
+    if (r.rows.length > 0) return { rows: this.#keep(r.rows), to: r.scannedTo, inflight: null, snapshot };
     this.#scanFrom = Math.max(this.#scanFrom, r.scannedTo);
     const now = this.deps.clock.now();
     const reachedEnd = this.range.uptoSeq !== undefined && this.#scanFrom >= this.range.uptoSeq;
@@ -292,7 +303,7 @@ export class Lane {
   }
 
   #plan(chunk: Chunk): ChunkPlan {
-    const snapshot = this.deps.snapshot();
+    const snapshot = chunk.snapshot;
     return planChunk({
       exportId: this.#cursor.exportId,
       feedId: this.#cursor.feed,

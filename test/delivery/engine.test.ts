@@ -109,6 +109,30 @@ describe('DeliveryEngine', () => {
     await checkInvariants(w);
   });
 
+  it('after an edit adds a type, reads again the rows it had passed over and, after a crash, resends the same batch', async () => {
+    const w = await open({ partitions: 1 });
+    const click = { type: TYPES[1], user: 'a', platform: null };
+    // Not selected: the lane reads past these; the cursor moves past the first at once, then only every few seconds.
+    await w.push([{ type: TYPES[2], user: 'a', platform: null }]);
+    await w.clock.advance(200);
+    await w.push([click]);
+    await w.clock.advance(200);
+    await w.patch({ events: [SEND, TYPES[1]] });
+    w.mp.weather = { ...CALM, latencyMs: [500, 500] };
+    await w.push([{ ...click }]);
+    await w.clock.advance(100);
+    const inTheAir = w.mp.receipts.map((r) => r.id);
+    expect(inTheAir).toHaveLength(1);
+    await w.crash(0);
+    await w.start();
+    await w.settle();
+    // Both clicks went out together (the first is read again under the new types), and after the crash the batch
+    // went again as it was, under the same source_request_id, so that mParticle recognises it.
+    expect(receivedIds(w).size).toBe(2);
+    expect(new Set(w.mp.receipts.map((r) => r.id))).toEqual(new Set(inTheAir));
+    await checkInvariants(w);
+  });
+
   it('moves a slot to a key of its own without sending or counting anything twice', async () => {
     const w = await open({ partitions: 2 });
     w.mp.weather = { ...CALM, latencyMs: [300, 300] };

@@ -56,6 +56,8 @@ export interface DeliverySettings {
   readonly leaseTtlMs: number;
   /** Idle wait when a sender has nothing to read. */
   readonly idlePollMs: number;
+  /** How long a sender may hold events that are not a full read, so that a user's events a moment apart share a batch. */
+  readonly batchWaitMs: number;
 }
 
 /** Flags as commander gives them (all optional strings or numbers). */
@@ -124,6 +126,7 @@ const schema = z.object({
   maxBackoffMs: positiveInt.default(300_000),
   leaseTtlMs: positiveInt.default(15_000),
   idlePollMs: positiveInt.default(200),
+  batchWaitMs: z.coerce.number().int().min(0).max(10_000).default(0),
 });
 
 /** Which environment variable feeds which setting (flags win over the environment). */
@@ -159,6 +162,7 @@ export const ENVIRONMENT: Readonly<Record<keyof z.input<typeof schema>, string>>
   maxBackoffMs: 'CURRENTS_MAX_BACKOFF_MS',
   leaseTtlMs: 'CURRENTS_LEASE_TTL_MS',
   idlePollMs: 'CURRENTS_IDLE_POLL_MS',
+  batchWaitMs: 'CURRENTS_BATCH_WAIT_MS',
 };
 
 const FLAG_OF: Partial<Record<keyof z.input<typeof schema>, keyof Flags>> = {
@@ -255,6 +259,7 @@ export function loadConfig(flags: Flags, env: Readonly<Record<string, string | u
       maxBackoffMs: s.maxBackoffMs,
       leaseTtlMs: s.leaseTtlMs,
       idlePollMs: s.idlePollMs,
+      batchWaitMs: s.batchWaitMs,
     }),
   });
 }

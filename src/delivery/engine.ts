@@ -29,6 +29,8 @@ export interface EngineDeps {
   partitions: number;
   readChunk: number;
   idlePollMs: number;
+  /** How long a lane may hold a read that is not full so that a user's events share a batch (default 0). */
+  batchWaitMs?: number;
   probeIntervalMs: number;
   requestTimeoutMs: number;
   /** How often the engine looks for exports changed by the API (of any process sharing the store). */
@@ -190,6 +192,7 @@ export class DeliveryEngine {
       partitions: this.deps.partitions,
       readChunk: this.deps.readChunk,
       idlePollMs: this.deps.idlePollMs,
+      batchWaitMs: this.deps.batchWaitMs ?? 0,
       probeIntervalMs: this.deps.probeIntervalMs,
       requestTimeoutMs: this.deps.requestTimeoutMs,
       ...(this.deps.backoff ? { backoff: this.deps.backoff } : {}),

@@ -44,6 +44,11 @@ export interface LaneDeps {
   onStale: () => void;
   readChunk: number;
   idlePollMs: number;
+  /**
+   * A read that is not full waits until its oldest event was received this long ago (at most), then is read again:
+   * a user's events received a moment apart then share a batch. 0: send at once.
+   */
+  batchWaitMs: number;
   backoff: BackoffSettings;
   clock: Clock;
   random: () => number;
@@ -64,6 +69,8 @@ interface Chunk {
   rows: LogRow[];
   to: number;
   inflight: Inflight | null;
+  /** The read stopped at its limit: more rows wait behind these, nothing is gained by waiting. */
+  full: boolean;
   /** The settings the rows were read under: the chunk is planned under the same (an edit meanwhile waits a step). */
   snapshot: ExportSnapshot;
 }
@@ -143,6 +150,12 @@ export class Lane {
     const chunk = await this.#load();
     if (chunk === null) {
       await this.deps.newData.wait(this.deps.idlePollMs, stop);
+      return;
+    }
+    const hold = this.#holdFor(chunk);
+    if (hold > 0) {
+      // Nothing is recorded yet: the next step reads again from the cursor, and finds these rows and any new ones.
+      await sleep(hold, stop, this.deps.clock);
       return;
     }
     const plan = this.#plan(chunk);
@@ -267,7 +280,7 @@ export class Lane {
         if (r.scannedTo <= after) break;
         after = r.scannedTo;
       }
-      return { rows: this.#keep(rows), to: inflight.to, inflight, snapshot };
+      return { rows: this.#keep(rows), to: inflight.to, inflight, full: true, snapshot };
     }
     const r = await this.deps.store.read({
       ...base,
@@ -276,7 +289,10 @@ export class Lane {
       ...(this.range.uptoSeq !== undefined ? { uptoSeq: this.range.uptoSeq } : {}),
       limit: this.deps.readChunk,
     });
-    if (r.rows.length > 0) return { rows: this.#keep(r.rows), to: r.scannedTo, inflight: null, snapshot };
+    if (r.rows.length > 0) {
+      const full = r.rows.length >= this.deps.readChunk;
+      return { rows: this.#keep(r.rows), to: r.scannedTo, inflight: null, full, snapshot };
+    }
     this.#scanFrom = Math.max(this.#scanFrom, r.scannedTo);
     const now = this.deps.clock.now();
     const reachedEnd = this.range.uptoSeq !== undefined && this.#scanFrom >= this.range.uptoSeq;
@@ -285,6 +301,16 @@ export class Lane {
       await this.#commit(null, new Tally(this.#cursor.exportId, this.#cursor.feed), this.#scanFrom);
     }
     return null;
+  }
+
+  /** How long a new chunk that is not full may still wait for more of its users' events (`batchWaitMs`). */
+  #holdFor(chunk: Chunk): number {
+    const wait = this.deps.batchWaitMs;
+    if (wait <= 0 || chunk.full || chunk.inflight !== null || chunk.rows.length === 0) return 0;
+    let oldest = Infinity;
+    for (const row of chunk.rows) oldest = Math.min(oldest, row.receivedAt);
+    // Bounded by the wait itself: a clock behind the writer's (another process) never holds a chunk longer.
+    return Math.min(wait, oldest + wait - this.deps.clock.now());
   }
 
   /** Rows this lane sends: not passed by a replaced feed, and not "Send test events" of another export. */

@@ -26,6 +26,7 @@ export interface RunnerDeps {
   partitions: number;
   readChunk: number;
   idlePollMs: number;
+  batchWaitMs: number;
   probeIntervalMs: number;
   requestTimeoutMs: number;
   backoff?: BackoffSettings;
@@ -270,6 +271,7 @@ export class ExportRunner {
         ...(this.deps.leaseOwner ? { leaseOwner: this.deps.leaseOwner } : {}),
         readChunk: this.deps.readChunk,
         idlePollMs: this.deps.idlePollMs,
+        batchWaitMs: this.deps.batchWaitMs,
         backoff: this.deps.backoff ?? DEFAULT_BACKOFF,
         clock: this.deps.clock,
         random: this.deps.random,

@@ -69,6 +69,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
       partitions: config.partitions,
       readChunk: config.delivery.readChunk,
       idlePollMs: config.delivery.idlePollMs,
+      batchWaitMs: config.delivery.batchWaitMs,
       probeIntervalMs: config.delivery.probeIntervalMs,
       requestTimeoutMs: config.delivery.requestTimeoutMs,
       backoff: { baseMs: 250, maxMs: config.delivery.maxBackoffMs, jitter: 0.5 },

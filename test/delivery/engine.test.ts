@@ -16,8 +16,15 @@ afterEach(async () => {
   world = null;
 });
 
-async function open(opts: { partitions?: number; twoProcesses?: boolean } = {}): Promise<World> {
-  world = new World(42, { partitions: opts.partitions ?? 4, readChunk: 10, twoProcesses: opts.twoProcesses ?? false });
+async function open(
+  opts: { partitions?: number; twoProcesses?: boolean; batchWaitMs?: number; readChunk?: number } = {},
+): Promise<World> {
+  world = new World(42, {
+    partitions: opts.partitions ?? 4,
+    readChunk: opts.readChunk ?? 10,
+    twoProcesses: opts.twoProcesses ?? false,
+    batchWaitMs: opts.batchWaitMs ?? 0,
+  });
   await world.open({ feeds: { unbound: 'key-a' }, types: [SEND] });
   return world;
 }
@@ -130,6 +137,40 @@ describe('DeliveryEngine', () => {
     // went again as it was, under the same source_request_id, so that mParticle recognises it.
     expect(receivedIds(w).size).toBe(2);
     expect(new Set(w.mp.receipts.map((r) => r.id))).toEqual(new Set(inTheAir));
+    await checkInvariants(w);
+  });
+
+  it("with a batch wait, a user's events received a moment apart share a batch, each held at most the wait", async () => {
+    const together = async (batchWaitMs: number) => {
+      const w = await open({ partitions: 1, batchWaitMs });
+      for (let i = 0; i < 3; i++) {
+        await w.push([{ type: SEND, user: 'a', platform: null }]);
+        await w.clock.advance(60);
+      }
+      await w.settle();
+      const batches = w.mp.receipts.map((r) => r.eventIds.length);
+      // When each event reached mParticle, after it was received.
+      const waited = w.mp.receipts.flatMap((r) =>
+        r.eventIds.map((id) => r.at - w.pushed.find((p) => p.id === id)!.receivedAt),
+      );
+      await checkInvariants(w);
+      await w.close();
+      world = null;
+      return { batches, waited };
+    };
+    const at0 = await together(0);
+    expect(at0.batches).toEqual([1, 1, 1]);
+    const at200 = await together(200);
+    expect(at200.batches).toEqual([3]);
+    expect(Math.max(...at200.waited)).toBeLessThanOrEqual(200);
+  });
+
+  it('with a batch wait, a full read goes at once', async () => {
+    const w = await open({ partitions: 1, batchWaitMs: 5_000, readChunk: 5 });
+    await w.push(events(5));
+    await w.clock.advance(10);
+    expect(w.mp.receipts.flatMap((r) => r.eventIds)).toHaveLength(5);
+    await w.settle();
     await checkInvariants(w);
   });
 

@@ -96,6 +96,7 @@ async function build(dir: string, options: TestAppOptions): Promise<TestApp> {
     partitions: config.partitions,
     readChunk: config.delivery.readChunk,
     idlePollMs: config.delivery.idlePollMs,
+    batchWaitMs: config.delivery.batchWaitMs,
     probeIntervalMs: config.delivery.probeIntervalMs,
     requestTimeoutMs: config.delivery.requestTimeoutMs,
   });

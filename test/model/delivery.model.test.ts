@@ -192,6 +192,8 @@ const setup = fc.record({
   seed: fc.integer({ min: 1, max: 2 ** 31 - 1 }),
   partitions: fc.constantFrom(1, 2, 3),
   readChunk: fc.constantFrom(3, 8, 25),
+  // Lanes that hold a read which is not full, for a user's events to share a batch (CURRENTS_BATCH_WAIT_MS).
+  batchWaitMs: fc.constantFrom(0, 0, 150),
   twoProcesses: fc.boolean(),
   feeds: fc.constantFrom<Partial<Record<(typeof SLOTS)[number], string>>[]>(
     { unbound: 'key-a' },

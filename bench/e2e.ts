@@ -1,18 +1,13 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Pool } from 'undici';
-import { arg, machine, median, percentile, sleep, startChild, type Child } from './lib.js';
+import { arg, machine, median, percentile, sleep } from './lib.js';
 import {
-  ADMIN,
   api,
-  INGEST,
   makeEvent,
   pushAll,
   pushRequest,
   sandboxStats,
+  setup,
   setUsers,
-  TYPES,
+  teardown,
   waitDelivered,
 } from './traffic.js';
 
@@ -28,54 +23,6 @@ import {
  * 3. memory with a backlog: the export paused while 1,000,000 events are pushed, then resumed; the service's peak
  *    resident memory while it drains, next to its memory before.
  */
-
-interface Setup {
-  service: Child;
-  sandbox: Child;
-  exportId: string;
-  pool: Pool;
-  dataDir: string;
-}
-
-async function setup(paused = false): Promise<Setup> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'currents-bench-e2e-'));
-  const sandbox = await startChild([
-    'sandbox',
-    '--port',
-    '0',
-    '--rate-limit',
-    'off',
-    '--feed',
-    'bench-key:bench-secret',
-    '--store-limit',
-    '400000',
-  ]);
-  const service = await startChild(['serve', '--port', '0', '--data', dataDir], {
-    CURRENTS_ADMIN_TOKEN: ADMIN,
-    CURRENTS_INGEST_TOKEN: INGEST,
-    CURRENTS_IDLE_POLL_MS: '50',
-    ...(process.env.BENCH_READ_CHUNK ? { CURRENTS_READ_CHUNK: process.env.BENCH_READ_CHUNK } : {}),
-  });
-  const pool = new Pool(service.url, { connections: 16, pipelining: 1 });
-  const created = await api(service, 'POST', '/v1/exports', {
-    name: 'bench',
-    contact_email: 'bench@example.com',
-    destination: { base_url: sandbox.url },
-    environment: 'development',
-    feeds: { unbound: { key: 'bench-key', secret: 'bench-secret' } },
-    events: TYPES,
-    rate_limit: 0,
-  });
-  const exportId = (created as { id: string }).id;
-  if (paused) await api(service, 'POST', `/v1/exports/${exportId}/pause`);
-  return { service, sandbox, exportId, pool, dataDir };
-}
-
-async function teardown(s: Setup): Promise<void> {
-  await s.pool.close();
-  await Promise.all([s.service.stop(), s.sandbox.stop()]);
-  rmSync(s.dataDir, { recursive: true, force: true });
-}
 
 async function throughput(events: number): Promise<{ e2e: number; ingest: number; batchesPerEvent: number }> {
   const s = await setup();
@@ -143,7 +90,7 @@ interface Drain {
 }
 
 async function backlogMemory(events: number): Promise<Drain> {
-  const s = await setup(true);
+  const s = await setup({ paused: true });
   try {
     await pushAll(s.pool, events);
     await sleep(1000);

@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { Pool } from 'undici';
-import { sleep, type Child } from './lib.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Pool } from 'undici';
+import { sleep, startChild, type Child } from './lib.js';
 
 /** The traffic of the end-to-end and scale benchmarks: realistic Currents events, pushed and counted. */
 
@@ -20,10 +23,12 @@ let users = 50_000;
 export function setUsers(n: number): void {
   users = n;
 }
-export function makeEvent(now: number): Record<string, unknown> {
+/** One event; its user is the next in turn unless `userIndex` names one (0 … users-1), its type likewise. */
+export function makeEvent(now: number, userIndex?: number, eventType?: string): Record<string, unknown> {
   seq += 1;
-  const user = `user-${seq % users}`;
-  const type = TYPES[Math.floor(seq / 7) % TYPES.length]!;
+  const u = userIndex ?? seq % users;
+  const user = `user-${u}`;
+  const type = eventType ?? TYPES[Math.floor(seq / 7) % TYPES.length]!;
   return {
     event_type: type,
     id: randomUUID(),
@@ -33,7 +38,7 @@ export function makeEvent(now: number): Record<string, unknown> {
       app_id: 'app-ios-1',
       platform: 'ios',
       // One device per user, as in real data: a user's events share an envelope and can travel in one batch.
-      device_id: `00000000-0000-4000-8000-${String(seq % users).padStart(12, '0')}`,
+      device_id: `00000000-0000-4000-8000-${String(u).padStart(12, '0')}`,
       campaign_id: 'campaign-0042',
       campaign_name: 'Spring launch: returning customers, second wave',
       message_variation_id: 'variation-0001',
@@ -118,4 +123,59 @@ export async function waitDelivered(sandbox: Child, total: number, timeoutMs = 9
     if (Date.now() > until) throw new Error('delivery did not finish in time');
     await sleep(50);
   }
+}
+
+export interface Setup {
+  service: Child;
+  sandbox: Child;
+  exportId: string;
+  pool: Pool;
+  dataDir: string;
+}
+
+/**
+ * A sandbox (rate limit off) and the service on a fresh data folder, with one export of the benchmark's types sending
+ * to the sandbox; `env` adds settings to the service's environment.
+ */
+export async function setup(
+  opts: { paused?: boolean; env?: Record<string, string>; events?: readonly string[] } = {},
+): Promise<Setup> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'currents-bench-e2e-'));
+  const sandbox = await startChild([
+    'sandbox',
+    '--port',
+    '0',
+    '--rate-limit',
+    'off',
+    '--feed',
+    'bench-key:bench-secret',
+    '--store-limit',
+    '400000',
+  ]);
+  const service = await startChild(['serve', '--port', '0', '--data', dataDir], {
+    CURRENTS_ADMIN_TOKEN: ADMIN,
+    CURRENTS_INGEST_TOKEN: INGEST,
+    CURRENTS_IDLE_POLL_MS: '50',
+    ...(process.env.BENCH_READ_CHUNK ? { CURRENTS_READ_CHUNK: process.env.BENCH_READ_CHUNK } : {}),
+    ...opts.env,
+  });
+  const pool = new Pool(service.url, { connections: 16, pipelining: 1 });
+  const created = await api(service, 'POST', '/v1/exports', {
+    name: 'bench',
+    contact_email: 'bench@example.com',
+    destination: { base_url: sandbox.url },
+    environment: 'development',
+    feeds: { unbound: { key: 'bench-key', secret: 'bench-secret' } },
+    events: opts.events ?? TYPES,
+    rate_limit: 0,
+  });
+  const exportId = (created as { id: string }).id;
+  if (opts.paused) await api(service, 'POST', `/v1/exports/${exportId}/pause`);
+  return { service, sandbox, exportId, pool, dataDir };
+}
+
+export async function teardown(s: Setup): Promise<void> {
+  await s.pool.close();
+  await Promise.all([s.service.stop(), s.sandbox.stop()]);
+  rmSync(s.dataDir, { recursive: true, force: true });
 }

@@ -126,7 +126,7 @@ const schema = z.object({
   maxBackoffMs: positiveInt.default(300_000),
   leaseTtlMs: positiveInt.default(15_000),
   idlePollMs: positiveInt.default(200),
-  batchWaitMs: z.coerce.number().int().min(0).max(10_000).default(0),
+  batchWaitMs: z.coerce.number().int().min(0).max(10_000).default(100),
 });
 
 /** Which environment variable feeds which setting (flags win over the environment). */

@@ -279,6 +279,12 @@ describe('settings errors', () => {
     expect(() => loadConfig({}, { CURRENTS_GROUP_COMMIT_MS: '5000' })).toThrow(/ {2}CURRENTS_GROUP_COMMIT_MS: /);
   });
 
+  it('holds reads for a batch wait of 100 ms unless told otherwise, up to 10 s, and names the variable of one beyond', () => {
+    expect(loadConfig({}, {}).delivery.batchWaitMs).toBe(100);
+    expect(loadConfig({}, { CURRENTS_BATCH_WAIT_MS: '0' }).delivery.batchWaitMs).toBe(0);
+    expect(() => loadConfig({}, { CURRENTS_BATCH_WAIT_MS: '60000' })).toThrow(/ {2}CURRENTS_BATCH_WAIT_MS: /);
+  });
+
   it('lists every problem at once', () => {
     expect(() => loadConfig({ port: '-1', sync: 'sometimes', partitions: '0' }, {})).toThrow(
       /--port or CURRENTS_PORT.*\n.*--partitions or CURRENTS_PARTITIONS.*\n.*--sync or CURRENTS_SQLITE_SYNC/,

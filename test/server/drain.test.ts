@@ -16,21 +16,25 @@ async function serve() {
   drain.install(app);
   let release: () => void = () => undefined;
   const held = new Promise<void>((resolve) => (release = resolve));
+  let arrive: () => void = () => undefined;
+  const arrived = new Promise<void>((resolve) => (arrive = resolve));
   app.get('/slow', async () => {
+    arrive();
     await held;
     return { done: true };
   });
   app.get('/fast', async () => ({ ok: true }));
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   apps.push(app);
-  return { app, drain, url, release };
+  return { app, drain, url, release, arrived };
 }
 
 describe('drain', () => {
   it('answers new requests 503 with Connection: close, lets a request inside finish, and ends when clients left', async () => {
-    const { app, drain, url, release } = await serve();
+    const { app, drain, url, release, arrived } = await serve();
     const slow = request(`${url}/slow`);
-    await new Promise((r) => setTimeout(r, 50));
+    // Inside the server before the drain starts (a fixed sleep was too short on a loaded machine).
+    await arrived;
     const draining = drain.drain(app, 5_000);
     expect(drain.draining).toBe(true);
 

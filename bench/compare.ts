@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
 import { arg, machine, median, sleep, startChild, startProcess, type Child } from './lib.js';
-import { ADMIN, api, INGEST, pushAll, sandboxStats, setUsers, TYPES, waitDelivered } from './traffic.js';
+import { ADMIN, api, INGEST, pushAll, sandboxStats, setUsers, startSandbox, TYPES, waitDelivered } from './traffic.js';
 
 /**
  * The service beside its two yardsticks, in one command and one run (so the machine's noise hits all alike):
@@ -79,15 +79,7 @@ async function sdkForward(sandbox: Child, events: number, users: number): Promis
 
 async function round(events: number, sdkEvents: number, users: number): Promise<Round> {
   const dir = mkdtempSync(join(tmpdir(), 'currents-bench-compare-'));
-  const sandbox = await startChild([
-    'sandbox',
-    '--port',
-    '0',
-    '--rate-limit',
-    'off',
-    '--feed',
-    'bench-key:bench-secret',
-  ]);
+  const sandbox = await startSandbox();
   let service: Child | null = null;
   let pool: Pool | null = null;
   try {

@@ -1,6 +1,7 @@
 import { arg, machine, median, percentile, sleep } from './lib.js';
 import {
   api,
+  deliveryLatencies,
   makeEvent,
   pushAll,
   pushRequest,
@@ -63,17 +64,7 @@ async function steadyLatency(seconds: number, perSecond = 5000): Promise<{ p50: 
     }
     await Promise.all(inflight);
     await waitDelivered(s.sandbox, pushedAt.size);
-    const batches = (await (await fetch(`${s.sandbox.url}/sandbox/batches`)).json()) as {
-      received_at: number;
-      batch: { events: { data: { custom_attributes: { source_request_id: string } } }[] };
-    }[];
-    const latencies: number[] = [];
-    for (const b of batches) {
-      for (const e of b.batch.events) {
-        const at = pushedAt.get(e.data.custom_attributes.source_request_id);
-        if (at !== undefined) latencies.push(b.received_at - at);
-      }
-    }
+    const { latencies } = await deliveryLatencies(s.sandbox, pushedAt);
     return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), n: latencies.length };
   } finally {
     await teardown(s);

@@ -1,5 +1,5 @@
 import { arg, machine, median, percentile, sleep } from './lib.js';
-import { makeEvent, pushRequest, setup, teardown, waitDelivered, type Setup } from './traffic.js';
+import { deliveryLatencies, makeEvent, pushRequest, setup, teardown, waitDelivered, type Setup } from './traffic.js';
 
 /**
  * Live traffic: batches per event and latency (push → accepted by the sandbox) at a steady, realistic rate, for
@@ -94,19 +94,9 @@ async function run(wait: number, plan: Due[]): Promise<Result> {
 }
 
 async function measure(s: Setup, pushedAt: Map<string, number>): Promise<Result> {
-  const batches = (await (await fetch(`${s.sandbox.url}/sandbox/batches`)).json()) as {
-    received_at: number;
-    batch: { events: { data: { custom_attributes: { source_request_id: string } } }[] };
-  }[];
-  const latencies: number[] = [];
-  for (const b of batches) {
-    for (const e of b.batch.events) {
-      const at = pushedAt.get(e.data.custom_attributes.source_request_id);
-      if (at !== undefined) latencies.push(b.received_at - at);
-    }
-  }
+  const { batches, latencies } = await deliveryLatencies(s.sandbox, pushedAt);
   return {
-    batchesPerEvent: batches.length / latencies.length,
+    batchesPerEvent: batches / latencies.length,
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),
     events: latencies.length,

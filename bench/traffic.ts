@@ -141,17 +141,7 @@ export async function setup(
   opts: { paused?: boolean; env?: Record<string, string>; events?: readonly string[] } = {},
 ): Promise<Setup> {
   const dataDir = mkdtempSync(join(tmpdir(), 'currents-bench-e2e-'));
-  const sandbox = await startChild([
-    'sandbox',
-    '--port',
-    '0',
-    '--rate-limit',
-    'off',
-    '--feed',
-    'bench-key:bench-secret',
-    '--store-limit',
-    '400000',
-  ]);
+  const sandbox = await startSandbox(['--store-limit', '400000']);
   const service = await startChild(['serve', '--port', '0', '--data', dataDir], {
     CURRENTS_ADMIN_TOKEN: ADMIN,
     CURRENTS_INGEST_TOKEN: INGEST,
@@ -178,4 +168,28 @@ export async function teardown(s: Setup): Promise<void> {
   await s.pool.close();
   await Promise.all([s.service.stop(), s.sandbox.stop()]);
   rmSync(s.dataDir, { recursive: true, force: true });
+}
+
+/** The sandbox as the benchmarks run it: rate limit off, the benchmark's key. */
+export function startSandbox(extra: string[] = []): Promise<Child> {
+  return startChild(['sandbox', '--port', '0', '--rate-limit', 'off', '--feed', 'bench-key:bench-secret', ...extra]);
+}
+
+/** Batches the sandbox accepted, and each pushed event's time from its push (`pushedAt`, by id) to its batch. */
+export async function deliveryLatencies(
+  sandbox: Child,
+  pushedAt: ReadonlyMap<string, number>,
+): Promise<{ batches: number; latencies: number[] }> {
+  const batches = (await (await fetch(`${sandbox.url}/sandbox/batches`)).json()) as {
+    received_at: number;
+    batch: { events: { data: { custom_attributes: { source_request_id: string } } }[] };
+  }[];
+  const latencies: number[] = [];
+  for (const b of batches) {
+    for (const e of b.batch.events) {
+      const at = pushedAt.get(e.data.custom_attributes.source_request_id);
+      if (at !== undefined) latencies.push(b.received_at - at);
+    }
+  }
+  return { batches: batches.length, latencies };
 }

@@ -1,7 +1,7 @@
 import type { CurrentsEvent } from '../types.js';
 import { sourceRequestId } from './ids.js';
-import { mapEvent } from './map.js';
 import type { MapSettings, MpBatch, MpEvent, OutBatch, RefusedBatch, SkipReason } from './types.js';
+import { writeEvent } from './write.js';
 
 /** mParticle asks that one batch stay under 128 KB. */
 export const MAX_BATCH_BYTES = 128 * 1024;
@@ -72,38 +72,29 @@ export function buildBatches(rows: readonly { seq: number; event: CurrentsEvent 
   const historicalBefore = opts.now - HISTORICAL_AGE_MS;
 
   for (const { seq, event } of rows) {
-    const mapped = mapEvent(event, opts.settings);
-    if (mapped.kind === 'skipped') {
-      result.skipped.push({ seq, type: event.event_type, reason: mapped.reason });
+    const written = writeEvent(event, opts.settings);
+    if (written.kind === 'skipped') {
+      result.skipped.push({ seq, type: event.event_type, reason: written.reason });
       continue;
     }
-    const json = JSON.stringify(mapped.event);
+    const { json, timestamp } = written;
     const item: Item = {
       seq,
       type: event.event_type,
       id: event.id,
-      timestamp: mapped.event.data.timestamp_unixtime_ms,
+      timestamp,
       json,
       bytes: Buffer.byteLength(json),
-      historical: mapped.event.data.timestamp_unixtime_ms < historicalBefore,
-      error: valueError(mapped.event),
+      historical: timestamp < historicalBefore,
+      error: timestampError(timestamp),
     };
     if (!opts.merge) {
-      singles.push({
-        user: JSON.stringify(mapped.envelope.user_identities),
-        envelopeJson: mapped.envelopeKey,
-        items: [item],
-      });
+      singles.push({ user: written.user, envelopeJson: written.envelopeKey, items: [item] });
       continue;
     }
-    const key = `${item.historical ? 'h' : 'l'}${mapped.envelopeKey}`;
+    const key = `${item.historical ? 'h' : 'l'}${written.envelopeKey}`;
     const group = groups.get(key);
-    if (group === undefined)
-      groups.set(key, {
-        user: JSON.stringify(mapped.envelope.user_identities),
-        envelopeJson: mapped.envelopeKey,
-        items: [item],
-      });
+    if (group === undefined) groups.set(key, { user: written.user, envelopeJson: written.envelopeKey, items: [item] });
     else group.items.push(item);
   }
 
@@ -193,7 +184,10 @@ class BatchPacker {
  * which JSON writes as null. Text in ajv's style, as the whole schema check gave.
  */
 export function valueError(event: MpEvent): string | null {
-  const t = event.data.timestamp_unixtime_ms;
+  return timestampError(event.data.timestamp_unixtime_ms);
+}
+
+function timestampError(t: number): string | null {
   if (Number.isInteger(t)) return null;
   return `/events/0/data/timestamp_unixtime_ms must be integer (got ${String(t)}): the event's "time" is not a number of seconds`;
 }

@@ -196,7 +196,8 @@ class Batch implements OutBatch {
   constructor(
     readonly id: string,
     readonly user: string,
-    readonly json: string,
+    /** Rewritten by packRequests as a view of its request's body: the same text. */
+    public json: string,
     readonly bytes: number,
     readonly eventIds: string[],
     readonly types: string[],

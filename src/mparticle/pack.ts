@@ -30,6 +30,14 @@ export function packRequests(
     parts[0] = `[${parts[0]}`;
     parts[parts.length - 1] = `${parts[parts.length - 1]}]`;
     const body = parts.join(',');
+    // Each batch's text becomes a view of the body (the same characters, no copy), so a chunk in flight keeps one
+    // copy of its batches' text rather than two, and the batch's own text dies young.
+    let at = 1;
+    for (const batch of current) {
+      const end = at + batch.json.length;
+      batch.json = body.slice(at, end);
+      at = end + 1;
+    }
     // `bytes` counted the brackets, each batch's UTF-8 length and the commas: the body's length.
     requests.push({ path: currentPath, batches: current, body, bytes });
     current = [];

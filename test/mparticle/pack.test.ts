@@ -50,6 +50,17 @@ describe('packRequests', () => {
     expect(requests[0]!.bytes + all[requests[0]!.batches.length]!.bytes + 1).toBeGreaterThanOrEqual(262_144);
   });
 
+  it('leaves each batch its text (a view of the body), also when packed again after a split', () => {
+    const all = batches(7, 100);
+    const texts = all.map((b) => b.json);
+    const [request] = packRequests(all);
+    expect(all.map((b) => b.json)).toEqual(texts);
+    expect(request!.body).toBe(`[${texts.join(',')}]`);
+    const halves = [packRequests(all.slice(0, 3)), packRequests(all.slice(3))].flat();
+    expect(halves.map((r) => r.body)).toEqual([`[${texts.slice(0, 3).join(',')}]`, `[${texts.slice(3).join(',')}]`]);
+    expect(all.map((b) => b.json)).toEqual(texts);
+  });
+
   it('never mixes historical and live batches in one request', () => {
     const old = batches(3, 0, 40 * 86_400);
     const live = batches(3);

@@ -68,6 +68,23 @@ describe('writeEvent', () => {
     );
   });
 
+  it('escapes what JSON.stringify escapes: control characters, quotes, backslashes, lone surrogates', () => {
+    const event = {
+      event_type: 'users.messages.email.Send',
+      id: 'id-1',
+      time: 1_700_000_000,
+      external_user_id: 'u"\\\u0000\u001f',
+      email_address: 'e\udc00@example.com',
+      campaign_name: 'a\ud800b\u2028\u007f',
+      send_id: '\ud83d\ude00 pair',
+      dispatch_id: 'unit\u001f',
+    } as CurrentsEvent;
+    const settings = { environment: 'production' as const, identity: 'customer_id' as const, eventNames: {} };
+    const written = writeEvent(event, settings);
+    expect(written).toEqual(viaObjects(event, settings));
+    expect(written.kind === 'event' && written.json).toContain('"campaign_name":"a\\ud800b');
+  });
+
   it('writes a time that gives no timestamp as null, as JSON.stringify does', () => {
     const event = { event_type: 'users.behaviors.Uninstall', id: 'x', time: Number.NaN, external_user_id: 'u' };
     const settings = { environment: 'production' as const, identity: 'customer_id' as const, eventNames: {} };

@@ -193,21 +193,47 @@ function timestampError(t: number): string | null {
 }
 
 class Batch implements OutBatch {
+  /** The batch's text until packRequests writes it into a request's body; then read from there. */
+  #json: string | null;
+  #body: Buffer | null = null;
+  #start = 0;
+  #end = 0;
+
   constructor(
     readonly id: string,
     readonly user: string,
-    /** Rewritten by packRequests as a view of its request's body: the same text. */
-    public json: string,
+    json: string,
     readonly bytes: number,
     readonly eventIds: string[],
     readonly types: string[],
     readonly seqs: number[],
     readonly historical: boolean,
-  ) {}
+  ) {
+    this.#json = json;
+  }
+
+  get json(): string {
+    return this.#json ?? this.#body!.toString('utf8', this.#start, this.#end);
+  }
 
   get batch(): MpBatch {
     return JSON.parse(this.json) as MpBatch;
   }
+
+  placeIn(body: Buffer, start: number, end: number): void {
+    this.#json = null;
+    this.#body = body;
+    this.#start = start;
+    this.#end = end;
+  }
+}
+
+/**
+ * packRequests wrote the batch's text into `body` at [start, end): a batch built here reads it from there from now
+ * on (only a split or a dead letter reads it again) and lets its string go. Other batches are left as they are.
+ */
+export function placeIn(batch: OutBatch, body: Buffer, start: number, end: number): void {
+  if (batch instanceof Batch) batch.placeIn(body, start, end);
 }
 
 /** Every source_request_id has this length, so a shell serialised with this id has the size of any batch's shell. */

@@ -78,6 +78,7 @@ describe('writeEvent', () => {
       campaign_name: 'a\ud800b\u2028\u007f',
       send_id: '\ud83d\ude00 pair',
       dispatch_id: 'unit\u001f',
+      message_variation_id: 'low\udc00',
     } as CurrentsEvent;
     const settings = { environment: 'production' as const, identity: 'customer_id' as const, eventNames: {} };
     const written = writeEvent(event, settings);

@@ -92,7 +92,8 @@ export function buildBatches(rows: readonly { seq: number; event: CurrentsEvent 
       singles.push({ user: written.user, envelopeJson: written.envelopeKey, items: [item] });
       continue;
     }
-    const key = `${item.historical ? 'h' : 'l'}${written.envelopeKey}`;
+    // The envelope's JSON (it starts with "{") keys the live events' group as it is, with no copy made per event.
+    const key = item.historical ? `h${written.envelopeKey}` : written.envelopeKey;
     const group = groups.get(key);
     if (group === undefined) groups.set(key, { user: written.user, envelopeJson: written.envelopeKey, items: [item] });
     else group.items.push(item);
@@ -159,9 +160,8 @@ class BatchPacker {
   private toBatch(user: string, shell: Shell, items: readonly Item[]): OutBatch {
     const eventIds = items.map((i) => i.id);
     const id = sourceRequestId(this.opts.feedId, eventIds, this.opts.generation);
-    // The group's shell, serialised once, starts with the placeholder id and ends with `"events":[]}`: put this
-    // batch's id in and splice the events' JSON in rather than stringify anything again.
-    const json = `${SHELL_PREFIX}${id}${shell.text.slice(SHELL_PREFIX.length + PLACEHOLDER_ID.length, -2)}${items.map((i) => i.json).join(',')}]}`;
+    // The id, the group's envelope (its JSON, made once) and the events' JSON: nothing is stringified again.
+    const json = `${SHELL_PREFIX}${id}${shell.middle}${items.map((i) => i.json).join(',')}]}`;
     // The id is ASCII of the placeholder's length: the batch's size is the shell's plus its events' and commas.
     let bytes = shell.bytes + items.length - 1;
     for (const item of items) bytes += item.bytes;
@@ -241,16 +241,20 @@ const PLACEHOLDER_ID = '00000000-0000-8000-8000-000000000000';
 const SHELL_PREFIX = '{"source_request_id":"';
 
 /**
- * The batch of a group with no events, as JSON text with the placeholder id: what `JSON.stringify({ source_request_id, ...envelope, events: [] })`
- * gives, made from the envelope's JSON (never empty: it always has `environment`) without serialising it again.
+ * The batch of a group with no events, as what `JSON.stringify({ source_request_id, ...envelope, events: [] })` would
+ * give around the envelope's JSON (never empty: it always has `environment`): the text between the id and the events
+ * (`",` + the envelope's members + `,"events":[`), and the whole shell's UTF-8 length with an id of the fixed length.
  */
 function shellOf(envelopeJson: string): Shell {
-  const text = `${SHELL_PREFIX}${PLACEHOLDER_ID}",${envelopeJson.slice(1, -1)},"events":[]}`;
-  return { text, bytes: Buffer.byteLength(text) };
+  return { middle: `",${envelopeJson.slice(1, -1)},"events":[`, bytes: SHELL_BYTES + Buffer.byteLength(envelopeJson) };
 }
 
+/** `{"source_request_id":"` + the id + `",` + `,"events":[]}`, less the envelope's braces. */
+const SHELL_BYTES = SHELL_PREFIX.length + PLACEHOLDER_ID.length + 2 + 13 - 2;
+
 interface Shell {
-  text: string;
-  /** UTF-8 length of `text`. */
+  /** The shell's text between the id and the events. */
+  middle: string;
+  /** UTF-8 length of the shell (with an id, no events). */
   bytes: number;
 }

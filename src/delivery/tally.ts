@@ -33,18 +33,21 @@ export class Tally {
   }
 
   count(type: string, outcome: Outcome, n = 1): void {
-    const key = `${type}\u0000${outcome}`;
+    const key = counterKey(type, outcome);
     this.#counters.set(key, (this.#counters.get(key) ?? 0) + n);
   }
 
+  /** Runs for every event delivered: no tuple, no key made per event. */
   deliveredBatch(batch: OutBatch): void {
-    const own = this.#own(batch);
-    for (const [, type] of own) {
-      this.count(type, 'delivered');
-      if (batch.historical) this.count(type, 'historical');
+    const { seqs, types } = batch;
+    for (let i = 0; i < seqs.length; i++) {
+      const seq = seqs[i]!;
+      if (this.foreign.has(seq)) continue;
+      this.count(types[i]!, 'delivered');
+      if (batch.historical) this.count(types[i]!, 'historical');
+      this.delivered += 1;
+      this.done.push(seq);
     }
-    this.delivered += own.length;
-    this.done.push(...own.map(([seq]) => seq));
   }
 
   /** A batch mParticle refused (or that cannot be sent: `attempts` 0), kept with its error. */
@@ -131,4 +134,15 @@ export class Tally {
   drops(): NewDrop[] {
     return [...this.#drops.values()];
   }
+}
+
+const counterKeys = new Map<string, Map<Outcome, string>>();
+
+/** The counters' key of a type and outcome, made once (types and outcomes are few; the map holds each pair once). */
+function counterKey(type: string, outcome: Outcome): string {
+  let byOutcome = counterKeys.get(type);
+  if (byOutcome === undefined) counterKeys.set(type, (byOutcome = new Map()));
+  let key = byOutcome.get(outcome);
+  if (key === undefined) byOutcome.set(outcome, (key = `${type}\u0000${outcome}`));
+  return key;
 }

@@ -1,7 +1,7 @@
 import type { CurrentsEvent } from '../types.js';
 import { sourceRequestId } from './ids.js';
-import { mapEvent } from './map.js';
 import type { MapSettings, MpBatch, MpEvent, OutBatch, RefusedBatch, SkipReason } from './types.js';
+import { writeEvent } from './write.js';
 
 /** mParticle asks that one batch stay under 128 KB. */
 export const MAX_BATCH_BYTES = 128 * 1024;
@@ -72,38 +72,30 @@ export function buildBatches(rows: readonly { seq: number; event: CurrentsEvent 
   const historicalBefore = opts.now - HISTORICAL_AGE_MS;
 
   for (const { seq, event } of rows) {
-    const mapped = mapEvent(event, opts.settings);
-    if (mapped.kind === 'skipped') {
-      result.skipped.push({ seq, type: event.event_type, reason: mapped.reason });
+    const written = writeEvent(event, opts.settings);
+    if (written.kind === 'skipped') {
+      result.skipped.push({ seq, type: event.event_type, reason: written.reason });
       continue;
     }
-    const json = JSON.stringify(mapped.event);
+    const { json, timestamp } = written;
     const item: Item = {
       seq,
       type: event.event_type,
       id: event.id,
-      timestamp: mapped.event.data.timestamp_unixtime_ms,
+      timestamp,
       json,
       bytes: Buffer.byteLength(json),
-      historical: mapped.event.data.timestamp_unixtime_ms < historicalBefore,
-      error: valueError(mapped.event),
+      historical: timestamp < historicalBefore,
+      error: timestampError(timestamp),
     };
     if (!opts.merge) {
-      singles.push({
-        user: JSON.stringify(mapped.envelope.user_identities),
-        envelopeJson: mapped.envelopeKey,
-        items: [item],
-      });
+      singles.push({ user: written.user, envelopeJson: written.envelopeKey, items: [item] });
       continue;
     }
-    const key = `${item.historical ? 'h' : 'l'}${mapped.envelopeKey}`;
+    // The envelope's JSON (it starts with "{") keys the live events' group as it is, with no copy made per event.
+    const key = item.historical ? `h${written.envelopeKey}` : written.envelopeKey;
     const group = groups.get(key);
-    if (group === undefined)
-      groups.set(key, {
-        user: JSON.stringify(mapped.envelope.user_identities),
-        envelopeJson: mapped.envelopeKey,
-        items: [item],
-      });
+    if (group === undefined) groups.set(key, { user: written.user, envelopeJson: written.envelopeKey, items: [item] });
     else group.items.push(item);
   }
 
@@ -168,9 +160,8 @@ class BatchPacker {
   private toBatch(user: string, shell: Shell, items: readonly Item[]): OutBatch {
     const eventIds = items.map((i) => i.id);
     const id = sourceRequestId(this.opts.feedId, eventIds, this.opts.generation);
-    // The group's shell, serialised once, starts with the placeholder id and ends with `"events":[]}`: put this
-    // batch's id in and splice the events' JSON in rather than stringify anything again.
-    const json = `${SHELL_PREFIX}${id}${shell.text.slice(SHELL_PREFIX.length + PLACEHOLDER_ID.length, -2)}${items.map((i) => i.json).join(',')}]}`;
+    // The id, the group's envelope (its JSON, made once) and the events' JSON: nothing is stringified again.
+    const json = `${SHELL_PREFIX}${id}${shell.middle}${items.map((i) => i.json).join(',')}]}`;
     // The id is ASCII of the placeholder's length: the batch's size is the shell's plus its events' and commas.
     let bytes = shell.bytes + items.length - 1;
     for (const item of items) bytes += item.bytes;
@@ -193,26 +184,56 @@ class BatchPacker {
  * which JSON writes as null. Text in ajv's style, as the whole schema check gave.
  */
 export function valueError(event: MpEvent): string | null {
-  const t = event.data.timestamp_unixtime_ms;
+  return timestampError(event.data.timestamp_unixtime_ms);
+}
+
+function timestampError(t: number): string | null {
   if (Number.isInteger(t)) return null;
   return `/events/0/data/timestamp_unixtime_ms must be integer (got ${String(t)}): the event's "time" is not a number of seconds`;
 }
 
 class Batch implements OutBatch {
+  /** The batch's text until packRequests writes it into a request's body; then read from there. */
+  #json: string | null;
+  #body: Buffer | null = null;
+  #start = 0;
+  #end = 0;
+
   constructor(
     readonly id: string,
     readonly user: string,
-    readonly json: string,
+    json: string,
     readonly bytes: number,
     readonly eventIds: string[],
     readonly types: string[],
     readonly seqs: number[],
     readonly historical: boolean,
-  ) {}
+  ) {
+    this.#json = json;
+  }
+
+  get json(): string {
+    return this.#json ?? this.#body!.toString('utf8', this.#start, this.#end);
+  }
 
   get batch(): MpBatch {
     return JSON.parse(this.json) as MpBatch;
   }
+
+  placeIn(body: Buffer, start: number, end: number): void {
+    this.#json = null;
+    this.#body = body;
+    this.#start = start;
+    this.#end = end;
+  }
+}
+
+/**
+ * packRequests wrote the batch's text into `body` at [start, end): a batch built here reads it from there from now
+ * on (only a split or a dead letter reads it again) and lets its string go. Other batches are left as they are.
+ */
+export function placeIn(batch: OutBatch, body: Buffer, start: number, end: number): void {
+  if (batch instanceof Batch) batch.placeIn(body, start, end);
 }
 
 /** Every source_request_id has this length, so a shell serialised with this id has the size of any batch's shell. */
@@ -220,16 +241,20 @@ const PLACEHOLDER_ID = '00000000-0000-8000-8000-000000000000';
 const SHELL_PREFIX = '{"source_request_id":"';
 
 /**
- * The batch of a group with no events, as JSON text with the placeholder id: what `JSON.stringify({ source_request_id, ...envelope, events: [] })`
- * gives, made from the envelope's JSON (never empty: it always has `environment`) without serialising it again.
+ * The batch of a group with no events, as what `JSON.stringify({ source_request_id, ...envelope, events: [] })` would
+ * give around the envelope's JSON (never empty: it always has `environment`): the text between the id and the events
+ * (`",` + the envelope's members + `,"events":[`), and the whole shell's UTF-8 length with an id of the fixed length.
  */
 function shellOf(envelopeJson: string): Shell {
-  const text = `${SHELL_PREFIX}${PLACEHOLDER_ID}",${envelopeJson.slice(1, -1)},"events":[]}`;
-  return { text, bytes: Buffer.byteLength(text) };
+  return { middle: `",${envelopeJson.slice(1, -1)},"events":[`, bytes: SHELL_BYTES + Buffer.byteLength(envelopeJson) };
 }
 
+/** `{"source_request_id":"` + the id + `",` + `,"events":[]}`, less the envelope's braces. */
+const SHELL_BYTES = SHELL_PREFIX.length + PLACEHOLDER_ID.length + 2 + 13 - 2;
+
 interface Shell {
-  text: string;
-  /** UTF-8 length of `text`. */
+  /** The shell's text between the id and the events. */
+  middle: string;
+  /** UTF-8 length of the shell (with an id, no events). */
   bytes: number;
 }

@@ -37,7 +37,7 @@ export interface MpClient {
    * POST a body; the answer (or the failure) comes back classified, never thrown. `signal` cuts the call off (it
    * then comes back as a network failure: mParticle may or may not have the body).
    */
-  send(path: string, body: string, creds: Credentials, signal?: AbortSignal): Promise<MpOutcome>;
+  send(path: string, body: string | Uint8Array, creds: Credentials, signal?: AbortSignal): Promise<MpOutcome>;
   /** POST an empty array to /v2/bulkevents: checks the credentials without sending data. */
   probe(creds: Credentials): Promise<MpOutcome>;
   close(): Promise<void>;
@@ -60,7 +60,12 @@ export function createClient(opts: ClientOptions): MpClient {
     keepAliveTimeout: 30_000,
   });
 
-  async function send(path: string, body: string, creds: Credentials, signal?: AbortSignal): Promise<MpOutcome> {
+  async function send(
+    path: string,
+    body: string | Uint8Array,
+    creds: Credentials,
+    signal?: AbortSignal,
+  ): Promise<MpOutcome> {
     try {
       const res = await pool.request({
         method: 'POST',

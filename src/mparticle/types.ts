@@ -99,8 +99,11 @@ export type BulkPath = '/v2/bulkevents' | '/v2/bulkevents/historical';
 export interface OutRequest {
   path: BulkPath;
   batches: OutBatch[];
-  /** The JSON array of the batches' JSON, as sent. */
-  body: string;
+  /**
+   * The JSON array of the batches' JSON, as sent, in UTF-8: off the JS heap, because the bodies are most of what a
+   * chunk holds while its requests are under way, and the heap's scavenges copy every string still alive.
+   */
+  body: Buffer;
   bytes: number;
 }
 

@@ -228,3 +228,18 @@ export const toLogRow = (r: LogRowColumns, sourceOf: (key: number) => string): L
   payload: r.payload,
   source: sourceOf(r.source_key),
 });
+
+/** A log row read as values in LOG_COLUMNS' order (a raw statement), as the port gives it. */
+export const toLogRowFromValues = (v: readonly unknown[], sourceOf: (key: number) => string): LogRow => ({
+  seq: v[0] as number,
+  eventId: v[1] as string,
+  type: v[2] as string,
+  partition: v[3] as number,
+  externalUserId: v[4] as string | null,
+  platform: v[5] as AppPlatform | null,
+  appId: v[6] as string | null,
+  time: v[7] as number,
+  receivedAt: v[8] as number,
+  payload: v[9] as string,
+  source: sourceOf(v[10] as number),
+});

@@ -42,8 +42,12 @@ function batches(n: number): OutBatch[] {
   }).batches;
 }
 
-const usersOf = (body: string): string[] =>
-  (JSON.parse(body) as { user_identities: { customer_id: string } }[]).map((b) => b.user_identities.customer_id);
+const usersOf = (body: string | Uint8Array): string[] =>
+  (
+    JSON.parse(typeof body === 'string' ? body : Buffer.from(body).toString('utf8')) as {
+      user_identities: { customer_id: string };
+    }[]
+  ).map((b) => b.user_identities.customer_id);
 
 describe('sendRequest, under the failure policy', () => {
   let clock: FakeClock;

@@ -180,5 +180,10 @@ describe('sourceRequestId', () => {
   it('never changes between versions: a batch resent after an upgrade keeps its id', () => {
     // SHA-256 of JSON [feed, generation, sorted ids], shaped as a version-8 UUID (the value of the first release).
     expect(sourceRequestId('web', ['c', 'a', 'b'], 3)).toBe('d88c53d7-df0d-8ff7-8483-f7245b106d1a');
+    // A batch of one event (most batches), and the variant digit taken from another value of the digest.
+    expect(sourceRequestId('web', ['a'], 3)).toBe('1830f666-be75-882b-8d16-ea4a75002af2');
+    expect(sourceRequestId('ios+unbound', ['0b9c3e0e-4c39-4d8a-9a57-0e0f3c7f8b9e'], 0)).toBe(
+      'c7db2697-801d-8239-b495-e4a98993e019',
+    );
   });
 });

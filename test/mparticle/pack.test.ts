@@ -43,11 +43,29 @@ describe('packRequests', () => {
     for (const r of requests) {
       expect(r.bytes).toBe(Buffer.byteLength(r.body));
       expect(r.bytes).toBeLessThan(262_144);
-      expect(JSON.parse(r.body)).toEqual(r.batches.map((b) => b.batch));
+      expect(JSON.parse(r.body.toString('utf8'))).toEqual(r.batches.map((b) => b.batch));
     }
     expect(requests.flatMap((r) => r.batches)).toEqual(all);
     // Requests are filled: the next batch would not have fitted.
     expect(requests[0]!.bytes + all[requests[0]!.batches.length]!.bytes + 1).toBeGreaterThanOrEqual(262_144);
+  });
+
+  it('leaves each batch its text (read from the body), also when packed again after a split', () => {
+    const all = batches(7, 100);
+    // Text beyond ASCII: the body holds UTF-8, each batch's bytes counted exactly.
+    const wide = makeEvent('users.messages.email.Send', { externalUserId: 'ü-1', time: NOW_S });
+    wide.campaign_name = 'ü€😀\u2028';
+    all.splice(3, 0, ...buildBatches([{ seq: 99, event: wide }], OPTS).batches);
+    const texts = all.map((b) => b.json);
+    const [request] = packRequests(all);
+    expect(all.map((b) => b.json)).toEqual(texts);
+    expect(request!.body.toString('utf8')).toBe(`[${texts.join(',')}]`);
+    const halves = [packRequests(all.slice(0, 3)), packRequests(all.slice(3))].flat();
+    expect(halves.map((r) => r.body.toString('utf8'))).toEqual([
+      `[${texts.slice(0, 3).join(',')}]`,
+      `[${texts.slice(3).join(',')}]`,
+    ]);
+    expect(all.map((b) => b.json)).toEqual(texts);
   });
 
   it('never mixes historical and live batches in one request', () => {

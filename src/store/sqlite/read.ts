@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { Backlog, BacklogQuery, LogStats, ReadQuery, ReadResult } from '../port.js';
-import { LOG_COLUMNS, toLogRow, type LogRowColumns } from '../shared.js';
+import { LOG_COLUMNS, toLogRowFromValues } from '../shared.js';
 import type { SqliteSourceKeys } from './sources.js';
 
 /** How far out of order (ms) two receipts may be for seqBefore to stay exact. */
@@ -93,6 +93,18 @@ export function makeReader(db: Database.Database, sources: SqliteSourceKeys): Lo
     return s;
   };
 
+  // Rows as arrays, made objects here: better-sqlite3 sets each key of an object row on its own, which cost a
+  // quarter of a read (3.7 against 2.7 µs a row of 1 KB, a partition's 500-row chunks over 200,000 rows).
+  const rawStatements = new Map<string, Database.Statement>();
+  const raw = (sql: string): Database.Statement => {
+    let s = rawStatements.get(sql);
+    if (s === undefined) {
+      s = db.prepare(sql).raw(true);
+      rawStatements.set(sql, s);
+    }
+    return s;
+  };
+
   // One snapshot for the head and the rows: a scannedTo of "head" must not pass rows committed in between.
   const read = db.transaction((q: ReadQuery): ReadResult => {
     const limit = Math.max(0, Math.floor(q.limit));
@@ -102,8 +114,8 @@ export function makeReader(db: Database.Database, sources: SqliteSourceKeys): Lo
     const budget = Math.max(limit * 4, MIN_SCAN_BUDGET);
     const cut = boundary.get(q.partition, q.afterSeq, upper, budget - 1) as number | undefined;
     const windowEnd = cut ?? upper;
-    const found = prepared(selectSql(q)).all([...whereParams(q, windowEnd, sources), limit]) as LogRowColumns[];
-    const rows = found.map((r) => toLogRow(r, sourceOf));
+    const found = raw(selectSql(q)).all([...whereParams(q, windowEnd, sources), limit]) as unknown[][];
+    const rows = found.map((r) => toLogRowFromValues(r, sourceOf));
     const scannedTo = rows.length === limit ? rows[rows.length - 1]!.seq : windowEnd;
     return { rows, scannedTo };
   });

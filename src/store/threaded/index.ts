@@ -5,6 +5,7 @@ import type { Store, StoreCapabilities } from '../port.js';
 import type { SqliteStoreOptions } from '../sqlite/index.js';
 import { StoreUnavailableError } from '../errors.js';
 import { fromWire, type Reply, type WireError } from './protocol.js';
+import { fromColumns, type ReadColumns } from './rows.js';
 
 /**
  * The SQLite store on its own thread. better-sqlite3 is synchronous: on the main thread every commit and read would
@@ -84,6 +85,8 @@ export async function openThreadedSqliteStore(options: SqliteStoreOptions & { lo
           }
         };
       }
+      // A read's rows come as columns (rows.ts).
+      if (name === 'read') return (...args: unknown[]) => call('read', args).then((v) => fromColumns(v as ReadColumns));
       return (...args: unknown[]) => call(String(name), args);
     },
   });

@@ -1,7 +1,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import type { Store } from '../port.js';
+import type { ReadResult, Store } from '../port.js';
 import { openSqliteStore, type SqliteStoreOptions } from '../sqlite/index.js';
 import { toWire, type Call, type Reply } from './protocol.js';
+import { toColumns } from './rows.js';
 
 /**
  * The worker side: opens the SQLite store on this thread and answers calls. Appends arriving together are still
@@ -31,7 +32,12 @@ port.on('message', (call: Call) => {
     return;
   }
   method.apply(store, call.args).then(
-    (value) => port.postMessage({ id: call.id, ok: true, value } satisfies Reply),
+    (value) =>
+      port.postMessage({
+        id: call.id,
+        ok: true,
+        value: call.method === 'read' ? toColumns(value as ReadResult) : value,
+      } satisfies Reply),
     (e: unknown) => port.postMessage({ id: call.id, ok: false, error: toWire(e) } satisfies Reply),
   );
 });

@@ -1,0 +1,64 @@
+import type { ReadResult } from '../port.js';
+import type { AppPlatform, LogRow } from '../../types.js';
+
+/**
+ * A read's rows cross the thread boundary as columns, one array per field, and are made objects again on the other
+ * side: the structured clone writes and reads every key of every object, and taking 500 objects apart on the main
+ * thread cost twice what these arrays and a literal per row do (bench/drain.ts, BENCHMARKS.md).
+ */
+export interface ReadColumns {
+  columns: {
+    seq: number[];
+    eventId: string[];
+    type: string[];
+    partition: number[];
+    externalUserId: (string | null)[];
+    platform: (AppPlatform | null)[];
+    appId: (string | null)[];
+    time: number[];
+    receivedAt: number[];
+    payload: string[];
+    source: string[];
+  };
+  scannedTo: number;
+}
+
+export function toColumns(result: ReadResult): ReadColumns {
+  const rows = result.rows;
+  return {
+    columns: {
+      seq: rows.map((r) => r.seq),
+      eventId: rows.map((r) => r.eventId),
+      type: rows.map((r) => r.type),
+      partition: rows.map((r) => r.partition),
+      externalUserId: rows.map((r) => r.externalUserId),
+      platform: rows.map((r) => r.platform),
+      appId: rows.map((r) => r.appId),
+      time: rows.map((r) => r.time),
+      receivedAt: rows.map((r) => r.receivedAt),
+      payload: rows.map((r) => r.payload),
+      source: rows.map((r) => r.source),
+    },
+    scannedTo: result.scannedTo,
+  };
+}
+
+export function fromColumns({ columns: c, scannedTo }: ReadColumns): ReadResult {
+  const rows: LogRow[] = new Array<LogRow>(c.seq.length);
+  for (let i = 0; i < rows.length; i++) {
+    rows[i] = {
+      seq: c.seq[i]!,
+      eventId: c.eventId[i]!,
+      type: c.type[i]!,
+      partition: c.partition[i]!,
+      externalUserId: c.externalUserId[i]!,
+      platform: c.platform[i]!,
+      appId: c.appId[i]!,
+      time: c.time[i]!,
+      receivedAt: c.receivedAt[i]!,
+      payload: c.payload[i]!,
+      source: c.source[i]!,
+    };
+  }
+  return { rows, scannedTo };
+}

@@ -36,6 +36,8 @@ export interface Config {
   readonly groupCommitMs: number;
   /** Run the SQLite store on its own worker thread (both cores for ingest); false keeps it on the main thread. */
   readonly sqliteThread: boolean;
+  /** SQLite's page cache of the service's connection, MiB. */
+  readonly sqliteCacheMb: number;
   readonly minFreeDiskMb: number;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   readonly smtpUrl: string | null;
@@ -114,6 +116,7 @@ const schema = z.object({
     .enum(['true', 'false'])
     .default('true')
     .transform((v) => v === 'true'),
+  sqliteCacheMb: z.coerce.number().int().min(1).max(65_536).default(16),
   minFreeDiskMb: z.coerce.number().min(0).default(64),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   smtpUrl: optionalText.refine((u) => u === null || /^smtps?:\/\//.test(u), 'must be an smtp:// or smtps:// URL'),
@@ -149,6 +152,7 @@ export const ENVIRONMENT: Readonly<Record<keyof z.input<typeof schema>, string>>
   sqliteSync: 'CURRENTS_SQLITE_SYNC',
   groupCommitMs: 'CURRENTS_GROUP_COMMIT_MS',
   sqliteThread: 'CURRENTS_SQLITE_THREAD',
+  sqliteCacheMb: 'CURRENTS_SQLITE_CACHE_MB',
   minFreeDiskMb: 'CURRENTS_MIN_FREE_DISK_MB',
   logLevel: 'CURRENTS_LOG_LEVEL',
   smtpUrl: 'CURRENTS_SMTP_URL',
@@ -244,6 +248,7 @@ export function loadConfig(flags: Flags, env: Readonly<Record<string, string | u
     sqliteSync: s.sqliteSync,
     groupCommitMs: s.groupCommitMs,
     sqliteThread: s.sqliteThread,
+    sqliteCacheMb: s.sqliteCacheMb,
     minFreeDiskMb: s.minFreeDiskMb,
     logLevel: s.logLevel,
     smtpUrl: s.smtpUrl,

@@ -50,6 +50,8 @@ export interface DeliverySettings {
   readonly probeIntervalMs: number;
   /** Events read from the log per step of a sender. */
   readonly readChunk: number;
+  /** Bytes of stored events all senders of the process hold at once; they read fewer than readChunk past it. */
+  readonly bufferBytes: number;
   /** Timeout of one request to mParticle. */
   readonly requestTimeoutMs: number;
   /** Longest wait between retries of a failing request. */
@@ -123,6 +125,7 @@ const schema = z.object({
   smtpFrom: z.string().min(3).default('currents-mparticle@localhost'),
   probeIntervalMs: positiveInt.default(180_000),
   readChunk: positiveInt.max(100_000).default(500),
+  deliveryBufferMb: z.coerce.number().positive().max(65_536).default(16),
   requestTimeoutMs: positiveInt.default(30_000),
   maxBackoffMs: positiveInt.default(300_000),
   leaseTtlMs: positiveInt.default(15_000),
@@ -159,6 +162,7 @@ export const ENVIRONMENT: Readonly<Record<keyof z.input<typeof schema>, string>>
   smtpFrom: 'CURRENTS_SMTP_FROM',
   probeIntervalMs: 'CURRENTS_PROBE_INTERVAL_MS',
   readChunk: 'CURRENTS_READ_CHUNK',
+  deliveryBufferMb: 'CURRENTS_DELIVERY_BUFFER_MB',
   requestTimeoutMs: 'CURRENTS_MPARTICLE_TIMEOUT_MS',
   maxBackoffMs: 'CURRENTS_MAX_BACKOFF_MS',
   leaseTtlMs: 'CURRENTS_LEASE_TTL_MS',
@@ -256,6 +260,7 @@ export function loadConfig(flags: Flags, env: Readonly<Record<string, string | u
     delivery: Object.freeze({
       probeIntervalMs: s.probeIntervalMs,
       readChunk: s.readChunk,
+      bufferBytes: Math.round(s.deliveryBufferMb * 2 ** 20),
       requestTimeoutMs: s.requestTimeoutMs,
       maxBackoffMs: s.maxBackoffMs,
       leaseTtlMs: s.leaseTtlMs,

@@ -4,6 +4,7 @@ import { LeaseLostError, StaleCursorError, toError } from '../store/errors.js';
 import { newCursorVersion } from '../store/shared.js';
 import type { ReadQuery, Store } from '../store/port.js';
 import type { Cursor, Inflight, LogRow, PassedRule } from '../types.js';
+import type { ReadBudget } from './budget.js';
 import { packSettingsOf, passedBefore, planChunk, type ChunkPlan } from './chunk.js';
 import type { Clock } from './clock.js';
 import type { FeedController } from './feed.js';
@@ -43,6 +44,8 @@ export interface LaneDeps {
   /** The export changed under this process's feet (a commit was refused as stale): bring the runner in step. */
   onStale: () => void;
   readChunk: number;
+  /** The bytes of stored events every lane of the process may hold at once (budget.ts); none: `readChunk` rows. */
+  budget?: ReadBudget;
   idlePollMs: number;
   backoff: BackoffSettings;
   clock: Clock;
@@ -61,6 +64,7 @@ export interface LaneRange {
 }
 
 interface Chunk {
+  /** Emptied once the chunk is planned: the plan's batches carry what is sent. */
   rows: LogRow[];
   to: number;
   inflight: Inflight | null;
@@ -82,6 +86,8 @@ export class Lane {
    * once planned (the payloads are let go while the requests are under way).
    */
   #rows = new Map<number, { receivedAt: number; time: number }>();
+  /** Bytes of the budget this step holds (released when the step ends). */
+  #held = 0;
 
   constructor(
     cursor: Cursor,
@@ -105,8 +111,13 @@ export class Lane {
       if (!this.deps.owns()) return 'stopped';
       try {
         if (this.#finished()) return 'finished';
-        if (this.deps.feed.phase === 'credentials_rejected') await this.#holdStep(stop);
-        else await this.#sendStep(stop);
+        try {
+          if (this.deps.feed.phase === 'credentials_rejected') await this.#holdStep(stop);
+          else await this.#sendStep(stop);
+        } finally {
+          this.deps.budget?.release(this.#held);
+          this.#held = 0;
+        }
       } catch (e) {
         // Another process took this partition over: it continues from the last committed cursor.
         if (e instanceof LeaseLostError) return 'stopped';
@@ -140,6 +151,8 @@ export class Lane {
     }
     const plan = this.#plan(chunk);
     const to = chunk.to;
+    // The payloads are not needed once planned; an async function keeps its locals alive until it returns.
+    chunk.rows = [];
     if (plan.batches.length === 0 && plan.closing !== null) {
       await this.#commit(null, plan.closing, to);
       return;
@@ -256,16 +269,17 @@ export class Lane {
         if (r.scannedTo <= after) break;
         after = r.scannedTo;
       }
-      return { rows: this.#keep(rows), to: inflight.to, inflight };
+      return { rows: this.#keep(this.#hold(rows)), to: inflight.to, inflight };
     }
+    const budget = this.deps.budget;
     const r = await this.deps.store.read({
       ...base,
       types: snapshot.types,
       afterSeq: Math.max(this.#scanFrom, this.#cursor.seq),
       ...(this.range.uptoSeq !== undefined ? { uptoSeq: this.range.uptoSeq } : {}),
-      limit: this.deps.readChunk,
+      limit: budget ? budget.rowsFor(this.deps.readChunk) : this.deps.readChunk,
     });
-    if (r.rows.length > 0) return { rows: this.#keep(r.rows), to: r.scannedTo, inflight: null };
+    if (r.rows.length > 0) return { rows: this.#keep(this.#hold(r.rows)), to: r.scannedTo, inflight: null };
     this.#scanFrom = Math.max(this.#scanFrom, r.scannedTo);
     const now = this.deps.clock.now();
     const reachedEnd = this.range.uptoSeq !== undefined && this.#scanFrom >= this.range.uptoSeq;
@@ -274,6 +288,12 @@ export class Lane {
       await this.#commit(null, new Tally(this.#cursor.exportId, this.#cursor.feed), this.#scanFrom);
     }
     return null;
+  }
+
+  /** Count rows read against the process's budget until this step ends. */
+  #hold(rows: LogRow[]): LogRow[] {
+    if (this.deps.budget) this.#held += this.deps.budget.hold(rows);
+    return rows;
   }
 
   /** Rows this lane sends: not passed by a replaced feed, and not "Send test events" of another export. */

@@ -131,7 +131,7 @@ export class World {
 
   constructor(
     readonly seed: number,
-    readonly opts: { partitions: number; readChunk: number; twoProcesses: boolean },
+    readonly opts: { partitions: number; readChunk: number; twoProcesses: boolean; readBudgetBytes?: number },
   ) {
     this.random = seeded(seed);
     this.mp = new FakeMparticle(this.clock, this.random);
@@ -213,6 +213,7 @@ export class World {
       logger,
       partitions: this.opts.partitions,
       readChunk: this.opts.readChunk,
+      ...(this.opts.readBudgetBytes === undefined ? {} : { readBudgetBytes: this.opts.readBudgetBytes }),
       // Long idle polls and refreshes keep a clock jump of an hour cheap; pushes wake lanes anyway.
       idlePollMs: 300_000,
       probeIntervalMs: PROBE_MS,

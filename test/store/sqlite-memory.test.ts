@@ -31,4 +31,10 @@ describe('memory settings', () => {
     expect(() => loadConfig({}, { CURRENTS_SQLITE_CACHE_MB: '0' })).toThrow(ConfigError);
     expect(() => loadConfig({}, { CURRENTS_SQLITE_CACHE_MB: '0' })).toThrow(/CURRENTS_SQLITE_CACHE_MB/);
   });
+
+  it('CURRENTS_DELIVERY_BUFFER_MB is the bytes of stored events all senders hold at once (default 16 MiB)', () => {
+    expect(loadConfig({}, {}).delivery.bufferBytes).toBe(16 * 2 ** 20);
+    expect(loadConfig({}, { CURRENTS_DELIVERY_BUFFER_MB: '2.5' }).delivery.bufferBytes).toBe(2.5 * 2 ** 20);
+    expect(() => loadConfig({}, { CURRENTS_DELIVERY_BUFFER_MB: '-1' })).toThrow(/CURRENTS_DELIVERY_BUFFER_MB/);
+  });
 });

@@ -24,19 +24,11 @@ function workerFile(): URL {
 
 type Logger = { warn(obj: object, msg: string): void };
 
-/**
- * The store thread's young generation, MiB. What it allocates lives for one call (rows read, appends received), so
- * a small one costs no more collections that matter; left to V8 it grew to 16 MiB semi-spaces (the process's
- * `--max-semi-space-size` applies to every thread) and the thread's heap to 40 MiB, where 8 holds it near 15.
- */
-const STORE_THREAD_YOUNG_MB = 8;
-
 export async function openThreadedSqliteStore(options: SqliteStoreOptions & { logger?: Logger }): Promise<Store> {
   const { logger, ...workerOptions } = options;
-  const worker = new Worker(workerFile(), {
-    workerData: workerOptions,
-    resourceLimits: { maxYoungGenerationSizeMb: STORE_THREAD_YOUNG_MB },
-  });
+  // No resourceLimits for its heap: V8's --max-semi-space-size (the process's, in the shebang) wins over a worker's
+  // maxYoungGenerationSizeMb, so a cap of 8 MiB left its heap at 40 MiB committed (--trace-gc), 8 MiB live.
+  const worker = new Worker(workerFile(), { workerData: workerOptions });
   const pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
   let nextId = 1;
   let dead: Error | null = null;

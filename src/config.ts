@@ -36,6 +36,8 @@ export interface Config {
   readonly groupCommitMs: number;
   /** Run the SQLite store on its own worker thread (both cores for ingest); false keeps it on the main thread. */
   readonly sqliteThread: boolean;
+  /** SQLite's page cache of the service's connection, MiB. */
+  readonly sqliteCacheMb: number;
   readonly minFreeDiskMb: number;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   readonly smtpUrl: string | null;
@@ -48,6 +50,8 @@ export interface DeliverySettings {
   readonly probeIntervalMs: number;
   /** Events read from the log per step of a sender. */
   readonly readChunk: number;
+  /** Bytes of stored events all senders of the process hold at once; they read fewer than readChunk past it. */
+  readonly bufferBytes: number;
   /** Timeout of one request to mParticle. */
   readonly requestTimeoutMs: number;
   /** Longest wait between retries of a failing request. */
@@ -116,12 +120,14 @@ const schema = z.object({
     .enum(['true', 'false'])
     .default('true')
     .transform((v) => v === 'true'),
+  sqliteCacheMb: z.coerce.number().int().min(1).max(65_536).default(16),
   minFreeDiskMb: z.coerce.number().min(0).default(64),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   smtpUrl: optionalText.refine((u) => u === null || /^smtps?:\/\//.test(u), 'must be an smtp:// or smtps:// URL'),
   smtpFrom: z.string().min(3).default('currents-mparticle@localhost'),
   probeIntervalMs: positiveInt.default(180_000),
   readChunk: positiveInt.max(100_000).default(500),
+  deliveryBufferMb: z.coerce.number().positive().max(65_536).default(16),
   requestTimeoutMs: positiveInt.default(30_000),
   maxBackoffMs: positiveInt.default(300_000),
   leaseTtlMs: positiveInt.default(15_000),
@@ -152,12 +158,14 @@ export const ENVIRONMENT: Readonly<Record<keyof z.input<typeof schema>, string>>
   sqliteSync: 'CURRENTS_SQLITE_SYNC',
   groupCommitMs: 'CURRENTS_GROUP_COMMIT_MS',
   sqliteThread: 'CURRENTS_SQLITE_THREAD',
+  sqliteCacheMb: 'CURRENTS_SQLITE_CACHE_MB',
   minFreeDiskMb: 'CURRENTS_MIN_FREE_DISK_MB',
   logLevel: 'CURRENTS_LOG_LEVEL',
   smtpUrl: 'CURRENTS_SMTP_URL',
   smtpFrom: 'CURRENTS_SMTP_FROM',
   probeIntervalMs: 'CURRENTS_PROBE_INTERVAL_MS',
   readChunk: 'CURRENTS_READ_CHUNK',
+  deliveryBufferMb: 'CURRENTS_DELIVERY_BUFFER_MB',
   requestTimeoutMs: 'CURRENTS_MPARTICLE_TIMEOUT_MS',
   maxBackoffMs: 'CURRENTS_MAX_BACKOFF_MS',
   leaseTtlMs: 'CURRENTS_LEASE_TTL_MS',
@@ -248,6 +256,7 @@ export function loadConfig(flags: Flags, env: Readonly<Record<string, string | u
     sqliteSync: s.sqliteSync,
     groupCommitMs: s.groupCommitMs,
     sqliteThread: s.sqliteThread,
+    sqliteCacheMb: s.sqliteCacheMb,
     minFreeDiskMb: s.minFreeDiskMb,
     logLevel: s.logLevel,
     smtpUrl: s.smtpUrl,
@@ -255,6 +264,7 @@ export function loadConfig(flags: Flags, env: Readonly<Record<string, string | u
     delivery: Object.freeze({
       probeIntervalMs: s.probeIntervalMs,
       readChunk: s.readChunk,
+      bufferBytes: Math.round(s.deliveryBufferMb * 2 ** 20),
       requestTimeoutMs: s.requestTimeoutMs,
       maxBackoffMs: s.maxBackoffMs,
       leaseTtlMs: s.leaseTtlMs,

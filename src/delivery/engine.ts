@@ -17,6 +17,7 @@ import type { LeaseManager } from './leases.js';
 import type { Notifier } from './notify.js';
 import type { DeliveryObserver } from './observer.js';
 import type { BackoffSettings } from './policy.js';
+import { ReadBudget } from './budget.js';
 import { ExportRunner } from './runner.js';
 import { Wakeup } from './signal.js';
 
@@ -28,6 +29,11 @@ export interface EngineDeps {
   logger: Logger;
   partitions: number;
   readChunk: number;
+  /**
+   * Bytes of stored events all lanes of this process may hold at once (budget.ts): lanes read fewer than
+   * `readChunk` rows when it is spent. Default: no budget, `readChunk` rows per lane.
+   */
+  readBudgetBytes?: number;
   idlePollMs: number;
   /** How long a lane may hold a read that is not full so that a user's events share a batch (default 0). */
   batchWaitMs?: number;
@@ -80,11 +86,19 @@ export class DeliveryEngine {
   #stopped = false;
   readonly #clock: Clock;
   readonly #createClient: NonNullable<EngineDeps['createClient']>;
+  /** What every lane of every export holds, bounded together. */
+  readonly #budget: ReadBudget | undefined;
 
   constructor(private readonly deps: EngineDeps) {
     this.#clock = deps.clock ?? systemClock;
+    this.#budget = deps.readBudgetBytes === undefined ? undefined : new ReadBudget(deps.readBudgetBytes);
     this.#createClient = deps.createClient ?? createClient;
     this.newData = new Wakeup(this.#clock);
+  }
+
+  /** Bytes of stored events the lanes hold now (0 without a budget). */
+  get bufferedBytes(): number {
+    return this.#budget?.held ?? 0;
   }
 
   async start(): Promise<void> {
@@ -191,6 +205,7 @@ export class DeliveryEngine {
       newData: this.newData,
       partitions: this.deps.partitions,
       readChunk: this.deps.readChunk,
+      ...(this.#budget ? { budget: this.#budget } : {}),
       idlePollMs: this.deps.idlePollMs,
       batchWaitMs: this.deps.batchWaitMs ?? 0,
       probeIntervalMs: this.deps.probeIntervalMs,

@@ -4,6 +4,7 @@ import { LeaseLostError, StaleCursorError, toError } from '../store/errors.js';
 import { newCursorVersion } from '../store/shared.js';
 import type { ReadQuery, Store } from '../store/port.js';
 import type { Cursor, Inflight, LogRow, PassedRule } from '../types.js';
+import type { ReadBudget } from './budget.js';
 import { packSettingsOf, passedBefore, planChunk, type ChunkPlan } from './chunk.js';
 import type { Clock } from './clock.js';
 import type { FeedController } from './feed.js';
@@ -43,6 +44,8 @@ export interface LaneDeps {
   /** The export changed under this process's feet (a commit was refused as stale): bring the runner in step. */
   onStale: () => void;
   readChunk: number;
+  /** The bytes of stored events every lane of the process may hold at once (budget.ts); none: `readChunk` rows. */
+  budget?: ReadBudget;
   idlePollMs: number;
   /**
    * A read that is not full waits until its oldest event was received this long ago (at most), then is read again:
@@ -66,6 +69,7 @@ export interface LaneRange {
 }
 
 interface Chunk {
+  /** Emptied once the chunk is planned: the plan's batches carry what is sent. */
   rows: LogRow[];
   to: number;
   inflight: Inflight | null;
@@ -96,6 +100,8 @@ export class Lane {
    * once planned (the payloads are let go while the requests are under way).
    */
   #rows = new Map<number, { receivedAt: number; time: number }>();
+  /** Bytes of the budget this step holds (released when the step ends). */
+  #held = 0;
 
   constructor(
     cursor: Cursor,
@@ -119,8 +125,13 @@ export class Lane {
       if (!this.deps.owns()) return 'stopped';
       try {
         if (this.#finished()) return 'finished';
-        if (this.deps.feed.phase === 'credentials_rejected') await this.#holdStep(stop);
-        else await this.#sendStep(stop);
+        try {
+          if (this.deps.feed.phase === 'credentials_rejected') await this.#holdStep(stop);
+          else await this.#sendStep(stop);
+        } finally {
+          this.deps.budget?.release(this.#held);
+          this.#held = 0;
+        }
       } catch (e) {
         // Another process took this partition over: it continues from the last committed cursor.
         if (e instanceof LeaseLostError) return 'stopped';
@@ -155,11 +166,15 @@ export class Lane {
     const hold = this.#holdFor(chunk);
     if (hold > 0) {
       // Nothing is recorded yet: the next step reads again from the cursor, and finds these rows and any new ones.
+      this.deps.budget?.release(this.#held);
+      this.#held = 0;
       await sleep(hold, stop, this.deps.clock);
       return;
     }
     const plan = this.#plan(chunk);
     const to = chunk.to;
+    // The payloads are not needed once planned; an async function keeps its locals alive until it returns.
+    chunk.rows = [];
     if (plan.batches.length === 0 && plan.closing !== null) {
       await this.#commit(null, plan.closing, to);
       return;
@@ -280,18 +295,20 @@ export class Lane {
         if (r.scannedTo <= after) break;
         after = r.scannedTo;
       }
-      return { rows: this.#keep(rows), to: inflight.to, inflight, full: true, snapshot };
+      return { rows: this.#keep(this.#hold(rows)), to: inflight.to, inflight, full: true, snapshot };
     }
+    const budget = this.deps.budget;
+    const limit = budget ? budget.rowsFor(this.deps.readChunk) : this.deps.readChunk;
     const r = await this.deps.store.read({
       ...base,
       types: snapshot.types,
       afterSeq: Math.max(this.#scanFrom, this.#cursor.seq),
       ...(this.range.uptoSeq !== undefined ? { uptoSeq: this.range.uptoSeq } : {}),
-      limit: this.deps.readChunk,
+      limit,
     });
     if (r.rows.length > 0) {
-      const full = r.rows.length >= this.deps.readChunk;
-      return { rows: this.#keep(r.rows), to: r.scannedTo, inflight: null, full, snapshot };
+      const full = r.rows.length >= limit;
+      return { rows: this.#keep(this.#hold(r.rows)), to: r.scannedTo, inflight: null, full, snapshot };
     }
     this.#scanFrom = Math.max(this.#scanFrom, r.scannedTo);
     const now = this.deps.clock.now();
@@ -311,6 +328,12 @@ export class Lane {
     for (const row of chunk.rows) oldest = Math.min(oldest, row.receivedAt);
     // Bounded by the wait itself: a clock behind the writer's (another process) never holds a chunk longer.
     return Math.min(wait, oldest + wait - this.deps.clock.now());
+  }
+
+  /** Count rows read against the process's budget until this step ends. */
+  #hold(rows: LogRow[]): LogRow[] {
+    if (this.deps.budget) this.#held += this.deps.budget.hold(rows);
+    return rows;
   }
 
   /** Rows this lane sends: not passed by a replaced feed, and not "Send test events" of another export. */

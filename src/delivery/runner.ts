@@ -6,6 +6,7 @@ import { newCursorVersion } from '../store/shared.js';
 import type { Store } from '../store/port.js';
 import type { Cursor, ExportRecord, Replay } from '../types.js';
 import type { Clock } from './clock.js';
+import type { ReadBudget } from './budget.js';
 import { FeedController } from './feed.js';
 import { Lane } from './lane.js';
 import type { Notifier } from './notify.js';
@@ -25,6 +26,8 @@ export interface RunnerDeps {
   newData: Wakeup;
   partitions: number;
   readChunk: number;
+  /** Shared by every lane of the process (budget.ts). */
+  budget?: ReadBudget;
   idlePollMs: number;
   batchWaitMs: number;
   probeIntervalMs: number;
@@ -270,6 +273,7 @@ export class ExportRunner {
         onStale: () => this.deps.onStale(),
         ...(this.deps.leaseOwner ? { leaseOwner: this.deps.leaseOwner } : {}),
         readChunk: this.deps.readChunk,
+        ...(this.deps.budget ? { budget: this.deps.budget } : {}),
         idlePollMs: this.deps.idlePollMs,
         batchWaitMs: this.deps.batchWaitMs,
         backoff: this.deps.backoff ?? DEFAULT_BACKOFF,

@@ -68,6 +68,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
       logger,
       partitions: config.partitions,
       readChunk: config.delivery.readChunk,
+      readBudgetBytes: config.delivery.bufferBytes,
       idlePollMs: config.delivery.idlePollMs,
       batchWaitMs: config.delivery.batchWaitMs,
       probeIntervalMs: config.delivery.probeIntervalMs,

@@ -28,6 +28,7 @@ export async function openStore(config: Config, logger: Logger): Promise<Store> 
       path: join(config.dataDir, 'currents.db'),
       synchronous: config.sqliteSync,
       groupCommitMs: config.groupCommitMs,
+      cacheSizeMb: config.sqliteCacheMb,
       logger,
     };
     store = config.sqliteThread ? await openThreadedSqliteStore(options) : await openSqliteStore(options);

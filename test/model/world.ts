@@ -131,7 +131,13 @@ export class World {
 
   constructor(
     readonly seed: number,
-    readonly opts: { partitions: number; readChunk: number; twoProcesses: boolean; batchWaitMs?: number },
+    readonly opts: {
+      partitions: number;
+      readChunk: number;
+      twoProcesses: boolean;
+      batchWaitMs?: number;
+      readBudgetBytes?: number;
+    },
   ) {
     this.random = seeded(seed);
     this.mp = new FakeMparticle(this.clock, this.random);
@@ -214,6 +220,7 @@ export class World {
       partitions: this.opts.partitions,
       readChunk: this.opts.readChunk,
       batchWaitMs: this.opts.batchWaitMs ?? 0,
+      ...(this.opts.readBudgetBytes === undefined ? {} : { readBudgetBytes: this.opts.readBudgetBytes }),
       // Long idle polls and refreshes keep a clock jump of an hour cheap; pushes wake lanes anyway.
       idlePollMs: 300_000,
       probeIntervalMs: PROBE_MS,

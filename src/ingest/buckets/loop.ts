@@ -25,7 +25,7 @@ export interface LoopDeps {
   partitions: number;
   observer: PollObserver;
   logger: PollLogger;
-  openBucket: (config: StorageConfig) => Bucket;
+  openBucket: (config: StorageConfig) => Bucket | Promise<Bucket>;
   holds: () => boolean;
   now?: () => number;
   random?: () => number;
@@ -104,7 +104,7 @@ export class SourceLoop {
       while (!signal.aborted) {
         let wait: number;
         try {
-          bucket ??= deps.openBucket(deps.source.config);
+          bucket ??= await deps.openBucket(deps.source.config);
           poller ??= new BucketPoller({
             source: deps.source,
             bucket,

@@ -1,8 +1,5 @@
 import type { SourceConfig } from '../../types.js';
-import { openAzure } from './azure.js';
 import { BucketError, detailOf, type Bucket } from './bucket.js';
-import { openGcs } from './gcs.js';
-import { openS3 } from './s3.js';
 
 export type StorageConfig = Exclude<SourceConfig, { kind: 'http' }>;
 
@@ -12,8 +9,12 @@ export const isStorage = (config: SourceConfig): config is StorageConfig => conf
 /**
  * The bucket of a storage source. `decrypt` opens its stored credentials (the caller holds the key); a credential
  * that cannot be decrypted is an access problem the operator fixes, said as such.
+ *
+ * Each cloud's SDK is imported when a source of its kind is first opened, not at start: the three together hold
+ * about 15 MiB of the main heap (their sources, bytecode and shapes), which a service without storage sources (or
+ * with sources of one kind) never needs.
  */
-export function openBucket(config: StorageConfig, decrypt: (enc: string) => string): Bucket {
+export async function openBucket(config: StorageConfig, decrypt: (enc: string) => string): Promise<Bucket> {
   const open = (enc: string): string => {
     try {
       return decrypt(enc);
@@ -22,7 +23,8 @@ export function openBucket(config: StorageConfig, decrypt: (enc: string) => stri
     }
   };
   switch (config.kind) {
-    case 's3':
+    case 's3': {
+      const { openS3 } = await import('./s3.js');
       return openS3({
         bucket: config.bucket,
         region: config.region,
@@ -31,13 +33,18 @@ export function openBucket(config: StorageConfig, decrypt: (enc: string) => stri
         accessKeyId: config.accessKeyId,
         secretAccessKey: config.secretAccessKeyEnc === null ? null : open(config.secretAccessKeyEnc),
       });
-    case 'azure_blob':
+    }
+    case 'azure_blob': {
+      const { openAzure } = await import('./azure.js');
       return openAzure({ container: config.container, connectionString: open(config.connectionStringEnc) });
-    case 'gcs':
+    }
+    case 'gcs': {
+      const { openGcs } = await import('./gcs.js');
       return openGcs({
         bucket: config.bucket,
         credentialsJson: config.credentialsJsonEnc === null ? null : open(config.credentialsJsonEnc),
         apiEndpoint: config.apiEndpoint,
       });
+    }
   }
 }

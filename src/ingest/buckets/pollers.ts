@@ -27,7 +27,7 @@ export interface PollersDeps {
   refreshMs?: number;
   now?: () => number;
   /** Opens a source's bucket (default: the cloud SDKs). */
-  openBucket?: (config: StorageConfig, decrypt: (enc: string) => string) => Bucket;
+  openBucket?: (config: StorageConfig, decrypt: (enc: string) => string) => Bucket | Promise<Bucket>;
   /** Overrides every source's poll interval and backoff (tests). */
   intervalMs?: number;
   backoffMs?: (failures: number) => number;

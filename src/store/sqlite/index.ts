@@ -32,6 +32,8 @@ export interface SqliteStoreOptions {
   synchronous?: 'full' | 'normal';
   /** How long an append waits for others to join its transaction; 0 (default) means the next macrotask. */
   groupCommitMs?: number;
+  /** SQLite's page cache, MiB (default 16; see `configure`). */
+  cacheSizeMb?: number;
   logger?: { warn(obj: object, msg: string): void };
   /**
    * Cap on the database file's size. Past it, appends fail with StoreUnavailableError (as on a full disk) instead of
@@ -45,18 +47,26 @@ const CAPABILITIES: StoreCapabilities = Object.freeze({ multiProcess: false, par
 const BUSY_TIMEOUT_MS = 5000;
 /** A group commit slower than this is worth a warning: callers (HTTP pushes) are waiting on it. */
 const SLOW_COMMIT_MS = 1000;
+/** See `configure`. */
+export const DEFAULT_CACHE_MB = 16;
 
 /**
  * Settings chosen with bench/store-append.ts. The page size only applies to a new database: 16 KiB pages hold ~15
  * events of 1 KiB and cut per-page overhead in the WAL. The WAL checkpoints every ~32 MiB rather than 4 MiB: fewer,
  * longer sequential checkpoints; journal_size_limit then trims the file. No mmap: an I/O error on a mapped page kills
- * the process (SIGBUS) where a read() error becomes SQLITE_IOERR and a 503.
+ * the process (SIGBUS) where a read() error becomes SQLITE_IOERR and a 503, and every mapped page read would count in
+ * the process's resident memory (a drain reads the whole backlog).
+ *
+ * The page cache (`cacheSizeMb`, default 16 MiB; it was 64) is filled in full by any long ingest or drain and was a
+ * sixth of the service's memory. Appends touch the last pages of the log and its indexes; the lanes of a drain read
+ * near each other in the log, so the pages one lane reads are still cached when the next reads them; the OS's file
+ * cache serves the rest. At 16 MiB neither ingest nor drain spent measurably more CPU (BENCHMARKS.md, issue 11).
  */
-function configure(db: Database.Database, options: SqliteStoreOptions): void {
+export function configure(db: Database.Database, options: SqliteStoreOptions): void {
   db.pragma('page_size = 16384');
   db.pragma('journal_mode = WAL');
   db.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
-  db.pragma('cache_size = -65536');
+  db.pragma(`cache_size = -${Math.round((options.cacheSizeMb ?? DEFAULT_CACHE_MB) * 1024)}`);
   db.pragma('wal_autocheckpoint = 2048');
   db.pragma('journal_size_limit = 67108864');
   db.pragma('temp_store = MEMORY');

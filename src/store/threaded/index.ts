@@ -27,6 +27,8 @@ type Logger = { warn(obj: object, msg: string): void };
 
 export async function openThreadedSqliteStore(options: SqliteStoreOptions & { logger?: Logger }): Promise<Store> {
   const { logger, ...workerOptions } = options;
+  // No resourceLimits for its heap: V8's --max-semi-space-size (the process's, in the shebang) wins over a worker's
+  // maxYoungGenerationSizeMb, so a cap of 8 MiB left its heap at 40 MiB committed (--trace-gc), 8 MiB live.
   const worker = new Worker(workerFile(), { workerData: workerOptions });
   const pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
   let nextId = 1;

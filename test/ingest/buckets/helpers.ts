@@ -75,14 +75,14 @@ export function observer(): Observed {
 }
 
 /** A poller of one source, with its own memory (a new one is what a restart gives). */
-export function pollerOf(
+export async function pollerOf(
   store: Store,
   source: SourceRecord & { config: StorageConfig },
   opts: { bucket?: Bucket; observer?: PollObserver; now?: () => number } = {},
-): BucketPoller {
+): Promise<BucketPoller> {
   return new BucketPoller({
     source: source as SourceRecord & { config: StorageConfig & { prefix: string; from: number | null } },
-    bucket: opts.bucket ?? openBucket(source.config, (enc) => secrets.decrypt(enc)),
+    bucket: opts.bucket ?? (await openBucket(source.config, (enc) => secrets.decrypt(enc))),
     store,
     sink: storeSink(store),
     partitions: 4,
@@ -92,7 +92,8 @@ export function pollerOf(
   });
 }
 
-export const poll = (poller: BucketPoller) => poller.poll(new AbortController().signal);
+export const poll = async (poller: BucketPoller | Promise<BucketPoller>) =>
+  (await poller).poll(new AbortController().signal);
 
 /** Every logged event, in log order. */
 export async function logged(store: Store): Promise<LogRow[]> {

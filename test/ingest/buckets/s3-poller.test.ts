@@ -89,7 +89,7 @@ describe('polling an S3 bucket', () => {
     expect(lastEarlier).toBeLessThan(firstLater);
     expect(seen.reads.map((r) => r.stored).sort()).toEqual([4, 5, 6, 7]);
 
-    const poller = pollerOf(store, source, { now: clock(now) });
+    const poller = await pollerOf(store, source, { now: clock(now) });
     expect(await poll(poller)).toMatchObject({ objects: 0, events: 0 });
     const a3 = await put(name, SEND, now, 'a3', 2);
     expect(await poll(poller)).toMatchObject({ objects: 1, events: 2 });
@@ -118,7 +118,7 @@ describe('polling an S3 bucket', () => {
       ...(await put(name, OPEN, now, 'd4', 3)),
     ];
     const source = await createSource(store, s3Config(name, { from: now - 50 * HOUR - 20 * 60_000 }));
-    const poller = pollerOf(store, source, { now: clock(now) });
+    const poller = await pollerOf(store, source, { now: clock(now) });
     const report = await poll(poller);
     expect(report).toMatchObject({ objects: 4, events: 12 });
     expect((await logged(store)).map((r) => r.eventId).sort()).toEqual([...wanted].sort());
@@ -131,7 +131,7 @@ describe('polling an S3 bucket', () => {
       hour: Math.floor((clock(now)() - SETTLE) / HOUR) * HOUR,
     });
 
-    const listed = counting(openBucket(source.config, (enc) => secrets.decrypt(enc)));
+    const listed = counting(await openBucket(source.config, (enc) => secrets.decrypt(enc)));
     expect(await poll(pollerOf(store, source, { bucket: listed, now: clock(now) }))).toMatchObject({ objects: 0 });
     // Every listing of a folder starts after the date= of the cursor's hour; no key of an older hour comes back
     // (discovery, a restart's first act, sees one key per folder).

@@ -193,6 +193,15 @@ export class ExportRunner {
   async rebalance(): Promise<void> {
     if (this.record.state === 'paused') return;
     const cursors = (await this.deps.store.getCursors(this.id)).filter((c) => !isRetired(c.feed));
+    // Cursors read, then the record: a regroup of these cursors by another process came after the edit behind it,
+    // so an unchanged record means they were laid out under these settings. Otherwise the runner is brought in step
+    // first (the engine's refresh rebalances again): a lane on older settings than its cursor's could pass events
+    // its feed now carries (a slot given to it) as if they were another feed's.
+    const stored = await this.deps.store.getExport(this.id);
+    if (stored !== null && stored.updatedAt !== this.record.updatedAt) {
+      this.deps.onStale();
+      return;
+    }
     for (const cursor of cursors) {
       const key = laneKey(cursor);
       const owned = this.deps.owns(cursor.exportId, cursor.feed, cursor.partition);

@@ -194,6 +194,24 @@ describe('DeliveryEngine', () => {
     await checkInvariants(w);
   });
 
+  it('a process that takes over a lane regrouped under a newer edit catches up before sending it', async () => {
+    // The web feed holds a chunk (its key is refused) when its slot is given to unbound: the other process, still on
+    // the settings before, must not take the regrouped unbound lane and pass the web event as another feed's.
+    world = new World(1, { partitions: 1, readChunk: 3, twoProcesses: true });
+    const w = world;
+    await w.open({ feeds: { ios: 'key-a', android: 'key-a', web: 'key-c', unbound: 'key-b' }, types: [TYPES[1]] });
+    w.mp.revoked.add('key-c');
+    await w.push([
+      { type: TYPES[1], user: 'a', platform: 'web' },
+      { type: TYPES[1], user: 'b', platform: null },
+    ]);
+    w.mp.revoked.add('key-b');
+    await w.patch({ feeds: { web: null } });
+    await w.settle();
+    expect(receivedIds(w).size).toBe(2);
+    await checkInvariants(w);
+  });
+
   it('with two processes, a refused key is held, told and resumed once', async () => {
     const w = await open({ partitions: 4, twoProcesses: true });
     await w.clock.advance(120_000);

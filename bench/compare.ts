@@ -5,7 +5,17 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
 import { arg, machine, median, sleep, startChild, startProcess, type Child } from './lib.js';
-import { ADMIN, api, INGEST, pushAll, sandboxStats, setUsers, startSandbox, TYPES, waitDelivered } from './traffic.js';
+import {
+  ADMIN,
+  api,
+  createExport,
+  INGEST,
+  pushAll,
+  sandboxStats,
+  setUsers,
+  startSandbox,
+  waitDelivered,
+} from './traffic.js';
 
 /**
  * The service beside its two yardsticks, in one command and one run (so the machine's noise hits all alike):
@@ -90,16 +100,7 @@ async function round(events: number, sdkEvents: number, users: number): Promise<
       CURRENTS_INGEST_TOKEN: INGEST,
       CURRENTS_IDLE_POLL_MS: '50',
     });
-    const created = (await api(service, 'POST', '/v1/exports', {
-      name: 'bench',
-      contact_email: 'bench@example.com',
-      destination: { base_url: sandbox.url },
-      environment: 'development',
-      feeds: { unbound: { key: 'bench-key', secret: 'bench-secret' } },
-      events: TYPES,
-      rate_limit: 0,
-    })) as { id: string };
-    await api(service, 'POST', `/v1/exports/${created.id}/pause`);
+    const exportId = await createExport(service, sandbox.url, { paused: true });
     pool = new Pool(service.url, { connections: 16, pipelining: 1 });
     const ingestCpu0 = await serviceCpuSeconds(service);
     const ingestStarted = performance.now();
@@ -115,7 +116,7 @@ async function round(events: number, sdkEvents: number, users: number): Promise<
     const cpu0 = await serviceCpuSeconds(service);
     const sandboxCpu0 = sandbox.usage().cpuSeconds;
     const started = performance.now();
-    await api(service, 'POST', `/v1/exports/${created.id}/resume`);
+    await api(service, 'POST', `/v1/exports/${exportId}/resume`);
     await waitDelivered(sandbox, events, 1_800_000);
     const drain = events / ((performance.now() - started) / 1000);
     const drainCpuUs = (((await serviceCpuSeconds(service)) - cpu0) * 1e6) / events;

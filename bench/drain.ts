@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Pool } from 'undici';
 import { arg, machine, MAIN, median, sleep, startProcess, type Child } from './lib.js';
-import { ADMIN, api, INGEST, pushAll, setUsers, TYPES, waitDelivered } from './traffic.js';
+import { ADMIN, api, createExport, INGEST, pushAll, setUsers, waitDelivered } from './traffic.js';
 
 /**
  * The drain alone, for builds side by side: one backlog is taken in once (export paused), then each round copies it
@@ -90,18 +90,9 @@ async function prepare(main: string, events: number): Promise<{ dir: string; exp
   const service = await serve(main, join(dir, 'data'));
   const pool = new Pool(service.url, { connections: 16, pipelining: 1 });
   try {
-    const created = (await api(service, 'POST', '/v1/exports', {
-      name: 'bench',
-      contact_email: 'bench@example.com',
-      destination: { base_url: 'http://127.0.0.1:9' },
-      environment: 'development',
-      feeds: { unbound: { key: 'bench-key', secret: 'bench-secret' } },
-      events: TYPES,
-      rate_limit: 0,
-    })) as { id: string };
-    await api(service, 'POST', `/v1/exports/${created.id}/pause`);
+    const exportId = await createExport(service, 'http://127.0.0.1:9', { paused: true });
     await pushAll(pool, events);
-    return { dir, exportId: created.id };
+    return { dir, exportId: exportId };
   } finally {
     await pool.close();
     await service.stop();

@@ -150,17 +150,7 @@ export async function setup(
     ...opts.env,
   });
   const pool = new Pool(service.url, { connections: 16, pipelining: 1 });
-  const created = await api(service, 'POST', '/v1/exports', {
-    name: 'bench',
-    contact_email: 'bench@example.com',
-    destination: { base_url: sandbox.url },
-    environment: 'development',
-    feeds: { unbound: { key: 'bench-key', secret: 'bench-secret' } },
-    events: opts.events ?? TYPES,
-    rate_limit: 0,
-  });
-  const exportId = (created as { id: string }).id;
-  if (opts.paused) await api(service, 'POST', `/v1/exports/${exportId}/pause`);
+  const exportId = await createExport(service, sandbox.url, opts);
   return { service, sandbox, exportId, pool, dataDir };
 }
 
@@ -192,4 +182,23 @@ export async function deliveryLatencies(
     }
   }
   return { batches: batches.length, latencies };
+}
+
+/** The benchmarks' export: their types (or `events`), one unbound key, no rate limit; paused if asked. */
+export async function createExport(
+  service: Child,
+  baseUrl: string,
+  opts: { paused?: boolean; events?: readonly string[] } = {},
+): Promise<string> {
+  const created = (await api(service, 'POST', '/v1/exports', {
+    name: 'bench',
+    contact_email: 'bench@example.com',
+    destination: { base_url: baseUrl },
+    environment: 'development',
+    feeds: { unbound: { key: 'bench-key', secret: 'bench-secret' } },
+    events: opts.events ?? TYPES,
+    rate_limit: 0,
+  })) as { id: string };
+  if (opts.paused) await api(service, 'POST', `/v1/exports/${created.id}/pause`);
+  return created.id;
 }

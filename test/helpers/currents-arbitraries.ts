@@ -1,24 +1,9 @@
 import fc from 'fast-check';
 import { eventType, type CatalogField } from '../../src/catalog/catalog.js';
 import { AD_ID_KEYS, PLATFORM_NAMES } from '../../src/mparticle/device.js';
-import type { IdentityKey } from '../../src/types.js';
+import { IDENTITIES } from '../../src/server/exports/schemas.js';
 
 /** Arbitrary Currents events of any catalog type, with any value of each field's type, and export settings. */
-
-export const IDENTITIES: readonly IdentityKey[] = [
-  'customer_id',
-  'other',
-  'email',
-  'other_id_2',
-  'other_id_3',
-  'other_id_4',
-  'other_id_5',
-  'other_id_6',
-  'other_id_7',
-  'other_id_8',
-  'other_id_9',
-  'other_id_10',
-];
 
 export const NOW = Date.UTC(2026, 10, 29);
 

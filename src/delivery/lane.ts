@@ -129,8 +129,7 @@ export class Lane {
           if (this.deps.feed.phase === 'credentials_rejected') await this.#holdStep(stop);
           else await this.#sendStep(stop);
         } finally {
-          this.deps.budget?.release(this.#held);
-          this.#held = 0;
+          this.#releaseHeld();
         }
       } catch (e) {
         // Another process took this partition over: it continues from the last committed cursor.
@@ -166,8 +165,7 @@ export class Lane {
     const hold = this.#holdFor(chunk);
     if (hold > 0) {
       // Nothing is recorded yet: the next step reads again from the cursor, and finds these rows and any new ones.
-      this.deps.budget?.release(this.#held);
-      this.#held = 0;
+      this.#releaseHeld();
       await sleep(hold, stop, this.deps.clock);
       return;
     }
@@ -328,6 +326,12 @@ export class Lane {
     for (const row of chunk.rows) oldest = Math.min(oldest, row.receivedAt);
     // Bounded by the wait itself: a clock behind the writer's (another process) never holds a chunk longer.
     return Math.min(wait, oldest + wait - this.deps.clock.now());
+  }
+
+  /** Give back to the process's budget what this step read. */
+  #releaseHeld(): void {
+    this.deps.budget?.release(this.#held);
+    this.#held = 0;
   }
 
   /** Count rows read against the process's budget until this step ends. */

@@ -196,11 +196,17 @@ export class ExportRunner {
     // Cursors read, then the record: a regroup of these cursors by another process came after the edit behind it,
     // so an unchanged record means they were laid out under these settings. Otherwise the runner is brought in step
     // first (the engine's refresh rebalances again): a lane on older settings than its cursor's could pass events
-    // its feed now carries (a slot given to it) as if they were another feed's.
-    const stored = await this.deps.store.getExport(this.id);
-    if (stored !== null && stored.updatedAt !== this.record.updatedAt) {
-      this.deps.onStale();
-      return;
+    // its feed now carries (a slot given to it) as if they were another feed's. Only a lane about to start needs
+    // the record: the lanes running find a rewritten cursor at their next write.
+    const starting = cursors.some(
+      (c) => this.deps.owns(c.exportId, c.feed, c.partition) && !this.#lanes.has(laneKey(c)),
+    );
+    if (starting) {
+      const stored = await this.deps.store.getExport(this.id);
+      if (stored !== null && stored.updatedAt !== this.record.updatedAt) {
+        this.deps.onStale();
+        return;
+      }
     }
     for (const cursor of cursors) {
       const key = laneKey(cursor);

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
@@ -29,6 +29,9 @@ export async function startProcess(nodeArgs: string[], env: Record<string, strin
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';
+  // BENCH_STDOUT=FILE: each child's stdout (V8's --trace-gc, say) is also appended to FILE.
+  const tee = process.env.BENCH_STDOUT;
+  if (tee !== undefined) proc.stdout?.on('data', (c: Buffer) => appendFileSync(tee, c));
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${args[0]} did not start:\n${out}`)), 30_000);
     proc.stdout?.on('data', (c: Buffer) => {

@@ -1,0 +1,54 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Pool } from 'undici';
+import { arg, machine, MAIN, sleep, startProcess } from './lib.js';
+import { ADMIN, createExport, INGEST, pushAll, setUsers } from './traffic.js';
+
+/**
+ * RSS of the service over time after it takes in a backlog (export paused), to tell memory it holds from memory V8
+ * has not yet given back: `node dist/bench/settle.js [--events 1000000] [--seconds 30]`. Node flags for the service
+ * from BENCH_NODE_FLAGS (besides `--max-semi-space-size=64`, as `npm start` runs it).
+ */
+async function main(): Promise<void> {
+  const events = arg('events', 1_000_000);
+  const seconds = arg('seconds', 30);
+  setUsers(arg('users', 50_000));
+  const flags = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter((f) => f !== '');
+  const dir = mkdtempSync(join(tmpdir(), 'currents-bench-settle-'));
+  const service = await startProcess(
+    ['--max-semi-space-size=64', ...flags, MAIN, 'serve', '--port', '0', '--data', join(dir, 'data')],
+    { CURRENTS_ADMIN_TOKEN: ADMIN, CURRENTS_INGEST_TOKEN: INGEST },
+  );
+  const pool = new Pool(service.url, { connections: 16, pipelining: 1 });
+  try {
+    console.log(`machine: ${machine()}; ${events} events; flags: ${flags.join(' ') || '(none)'}`);
+    console.log(`idle, fresh: ${(service.usage().rss / 2 ** 20).toFixed(0)} MiB`);
+    await createExport(service, 'http://127.0.0.1:9', { paused: true });
+    await pushAll(pool, events);
+    const marks: string[] = [];
+    for (let s = 0; s <= seconds; s++) {
+      if (s === 1 || s % 5 === 0) marks.push(`${s} s: ${(service.usage().rss / 2 ** 20).toFixed(0)}`);
+      await sleep(1000);
+    }
+    console.log(`RSS (MiB) after taking in ${events} events: ${marks.join(' · ')}`);
+    // The main thread's heap, by space, and its memory outside the heap (prom-client's figures on /metrics).
+    const text = await (await fetch(`${service.url}/metrics`)).text();
+    const mib = (re: RegExp) => [...text.matchAll(re)].map((m) => `${m[1]} ${(Number(m[2]) / 2 ** 20).toFixed(0)}`);
+    console.log(
+      `main heap committed (MiB): ${mib(/^currents_process_nodejs_heap_space_size_total_bytes\{space="(\w+)"\} (\S+)$/gm).join(' · ')}`,
+    );
+    console.log(
+      `main heap used (MiB): ${mib(/^currents_process_nodejs_heap_space_size_used_bytes\{space="(\w+)"\} (\S+)$/gm).join(' · ')}`,
+    );
+    console.log(
+      `outside the heap (MiB): ${mib(/^currents_process_nodejs_(external_memory)_bytes (\S+)$/gm).join(' · ')}`,
+    );
+  } finally {
+    await pool.close();
+    await service.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();

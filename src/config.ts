@@ -38,6 +38,8 @@ export interface Config {
   readonly sqliteThread: boolean;
   /** SQLite's page cache of the service's connection, MiB. */
   readonly sqliteCacheMb: number;
+  /** Once the process has been quiet this long after work, give back memory kept for speed (0: never). */
+  readonly idleReleaseMs: number;
   readonly minFreeDiskMb: number;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   readonly smtpUrl: string | null;
@@ -133,6 +135,7 @@ const schema = z.object({
   leaseTtlMs: positiveInt.default(15_000),
   idlePollMs: positiveInt.default(200),
   batchWaitMs: z.coerce.number().int().min(0).max(10_000).default(100),
+  idleReleaseMs: z.coerce.number().int().min(0).max(3_600_000).default(5_000),
 });
 
 /** Which environment variable feeds which setting (flags win over the environment). */
@@ -171,6 +174,7 @@ export const ENVIRONMENT: Readonly<Record<keyof z.input<typeof schema>, string>>
   leaseTtlMs: 'CURRENTS_LEASE_TTL_MS',
   idlePollMs: 'CURRENTS_IDLE_POLL_MS',
   batchWaitMs: 'CURRENTS_BATCH_WAIT_MS',
+  idleReleaseMs: 'CURRENTS_IDLE_RELEASE_MS',
 };
 
 const FLAG_OF: Partial<Record<keyof z.input<typeof schema>, keyof Flags>> = {
@@ -257,6 +261,7 @@ export function loadConfig(flags: Flags, env: Readonly<Record<string, string | u
     groupCommitMs: s.groupCommitMs,
     sqliteThread: s.sqliteThread,
     sqliteCacheMb: s.sqliteCacheMb,
+    idleReleaseMs: s.idleReleaseMs,
     minFreeDiskMb: s.minFreeDiskMb,
     logLevel: s.logLevel,
     smtpUrl: s.smtpUrl,

@@ -15,6 +15,7 @@ import { buildApp } from './app.js';
 import { Drain } from './drain.js';
 import { checkSecretKey, ensureKeys, type Keys } from './keys.js';
 import { Metrics } from './metrics.js';
+import { startIdleRelease } from './idle-memory.js';
 import { startRetention } from './retention.js';
 import { startPollers } from './sources/pollers.js';
 import { describeCert, loadTlsPair, reloadTls } from './tls.js';
@@ -92,6 +93,14 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
     });
     const retention = startRetention(store, config, logger);
     releases.push({ name: 'retention', release: retention.stop });
+    if (config.idleReleaseMs > 0) {
+      const idle = startIdleRelease({
+        idleMs: config.idleReleaseMs,
+        releaseStore: () => store.releaseMemory(),
+        logger,
+      });
+      releases.push({ name: 'idle memory release', release: idle.stop });
+    }
     releases.push({ name: 'delivery', release: () => engine.stop() });
     await engine.start();
     // Polling buckets is ingest: a process of role deliver leaves it to the others.

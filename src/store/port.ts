@@ -415,5 +415,7 @@ export interface Store
   readonly capabilities: StoreCapabilities;
   /** Throws when the store cannot be reached or written. */
   ping(): Promise<void>;
+  /** Let go of memory kept only for speed (caches); the service calls it when it has gone quiet after work. */
+  releaseMemory(): Promise<void>;
   close(): Promise<void>;
 }

@@ -32,6 +32,13 @@ describe('memory settings', () => {
     expect(() => loadConfig({}, { CURRENTS_SQLITE_CACHE_MB: '0' })).toThrow(/CURRENTS_SQLITE_CACHE_MB/);
   });
 
+  it('CURRENTS_IDLE_RELEASE_MS is how long the service must be quiet before it gives memory back (default 5 s; 0: never)', () => {
+    expect(loadConfig({}, {}).idleReleaseMs).toBe(5_000);
+    expect(loadConfig({}, { CURRENTS_IDLE_RELEASE_MS: '0' }).idleReleaseMs).toBe(0);
+    expect(loadConfig({}, { CURRENTS_IDLE_RELEASE_MS: '60000' }).idleReleaseMs).toBe(60_000);
+    expect(() => loadConfig({}, { CURRENTS_IDLE_RELEASE_MS: '-1' })).toThrow(/CURRENTS_IDLE_RELEASE_MS/);
+  });
+
   it('CURRENTS_DELIVERY_BUFFER_MB is the bytes of stored events all senders hold at once (default 16 MiB)', () => {
     expect(loadConfig({}, {}).delivery.bufferBytes).toBe(16 * 2 ** 20);
     expect(loadConfig({}, { CURRENTS_DELIVERY_BUFFER_MB: '2.5' }).delivery.bufferBytes).toBe(2.5 * 2 ** 20);

@@ -157,6 +157,9 @@ function storeOn(db: Db, chunks: ReturnType<typeof makeChunks>, sourceKeys: PgSo
     ...mapOps(leases, op),
     ...mapOps(team, op),
 
+    // Nothing is cached here for speed: the server's own buffers are PostgreSQL's to manage.
+    releaseMemory: async () => undefined,
+
     ping: op(async () => {
       const [r] = await db.query<{ standby: boolean; ro: string }>(
         "SELECT pg_is_in_recovery() AS standby, current_setting('transaction_read_only') AS ro",

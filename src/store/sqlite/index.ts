@@ -213,6 +213,11 @@ function storeOn(db: Database.Database, options: SqliteStoreOptions): Store {
       }
     }),
 
+    // SQLite's page cache (CURRENTS_SQLITE_CACHE_MB) fills again from the file as reads need it.
+    releaseMemory: op(() => {
+      db.pragma('shrink_memory');
+    }),
+
     close: async () => {
       if (closed) return;
       commits.flush();

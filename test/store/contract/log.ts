@@ -23,6 +23,19 @@ export function describeLog(ctx: StoreContext): void {
       expect(rows[2]!.seq).toBe(result.lastSeq);
     });
 
+    it('lets its caches go on releaseMemory and keeps every event, its dedup and its next seq', async () => {
+      const first = events(20);
+      await ctx.store.append(first);
+      const before = await ctx.store.read({ partition: 0, afterSeq: 0, limit: 100 });
+      await ctx.store.releaseMemory();
+      const after = await ctx.store.read({ partition: 0, afterSeq: 0, limit: 100 });
+      expect(after.rows).toEqual(before.rows);
+      // Duplicates are still known, and appends go on after the last seq.
+      const again = await ctx.store.append([first[0]!, ...events(1)]);
+      expect(again.duplicateIndexes).toEqual([0]);
+      expect(again.lastSeq).toBeGreaterThan(before.rows.at(-1)!.seq);
+    });
+
     it('hands out strictly increasing seqs, in input order within a call and across calls', async () => {
       const first = events(5);
       const second = events(5);

@@ -1,0 +1,93 @@
+import pino from 'pino';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { startIdleRelease } from '../../src/server/idle-memory.js';
+
+/**
+ * When the service gives memory back: once per quiet spell that follows work, never while it works, never twice for
+ * one spell. The event loop's utilisation is played from a script, one value a tick (fake clock).
+ */
+
+const logger = pino({ level: 'silent' });
+const TICK = 100;
+
+function watch(script: number[], idleMs = 500) {
+  let i = 0;
+  const store = vi.fn(async () => undefined);
+  const heap = vi.fn(async () => undefined);
+  const idle = startIdleRelease({
+    idleMs,
+    tickMs: TICK,
+    logger,
+    releaseStore: store,
+    releaseHeap: heap,
+    // After the script, quiet; the release's own reset call reads a value too.
+    utilisation: () => script[i++] ?? 0,
+  });
+  return { idle, store, heap, read: () => i };
+}
+
+describe('idle memory release', () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  it('releases once the loop has been quiet for the idle time after start-up, and only once', async () => {
+    const { idle, store, heap } = watch([]);
+    await vi.advanceTimersByTimeAsync(TICK * 4);
+    expect(store).not.toHaveBeenCalled();
+    await vi.advanceTimersByTimeAsync(TICK);
+    expect(store).toHaveBeenCalledTimes(1);
+    expect(heap).toHaveBeenCalledTimes(1);
+    await vi.advanceTimersByTimeAsync(TICK * 50);
+    expect(idle.releases).toBe(1);
+    await idle.stop();
+  });
+
+  it('waits while the service works, and releases again after new work', async () => {
+    // Start-up quiet spell (release 1), then 20 busy ticks, then quiet again (release 2).
+    const script = [0, 0, 0, 0, 0, 0, ...Array<number>(20).fill(0.5)];
+    const { idle, store } = watch(script);
+    await vi.advanceTimersByTimeAsync(TICK * 6);
+    expect(store).toHaveBeenCalledTimes(1);
+    await vi.advanceTimersByTimeAsync(TICK * 20);
+    expect(store).toHaveBeenCalledTimes(1);
+    await vi.advanceTimersByTimeAsync(TICK * 6);
+    expect(store).toHaveBeenCalledTimes(2);
+    await idle.stop();
+  });
+
+  it('does not count light activity as quiet, nor as work', async () => {
+    // Light activity (3%) never completes the idle time; it does not start a new spell either.
+    const script = [0, 0, 0, 0, 0.03, 0, 0, 0, 0.03, 0, 0, 0, 0, 0, 0.03, 0.03, 0.03];
+    const { idle, store } = watch(script);
+    await vi.advanceTimersByTimeAsync(TICK * 13);
+    expect(store).not.toHaveBeenCalled();
+    await vi.advanceTimersByTimeAsync(TICK * 4);
+    expect(store).toHaveBeenCalledTimes(1);
+    await vi.advanceTimersByTimeAsync(TICK * 30);
+    expect(store).toHaveBeenCalledTimes(1);
+    await idle.stop();
+  });
+
+  it('a failed release is logged and tried after the next work', async () => {
+    const warn = vi.fn();
+    const failing = vi.fn(async () => {
+      throw new Error('disk gone');
+    });
+    let i = 0;
+    const script = [0, 0, 0, 0, 0, 0, 0.5];
+    const idle = startIdleRelease({
+      idleMs: 500,
+      tickMs: TICK,
+      logger: { ...logger, warn, debug: vi.fn() } as unknown as pino.Logger,
+      releaseStore: failing,
+      releaseHeap: async () => undefined,
+      utilisation: () => script[i++] ?? 0,
+    });
+    await vi.advanceTimersByTimeAsync(TICK * 20);
+    expect(failing).toHaveBeenCalledTimes(2);
+    expect(warn).toHaveBeenCalledTimes(2);
+    expect(String(warn.mock.calls[0]![1])).toContain('could not give memory back');
+    expect(idle.releases).toBe(0);
+    await idle.stop();
+  });
+});

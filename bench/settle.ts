@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'undici';
@@ -44,6 +44,29 @@ async function main(): Promise<void> {
     console.log(
       `outside the heap (MiB): ${mib(/^currents_process_nodejs_(external_memory)_bytes (\S+)$/gm).join(' · ')}`,
     );
+    // Anonymous memory by mapping size: V8's heap pages and malloc's arenas are told apart only roughly this way.
+    const smaps = readFileSync(`/proc/${service.proc.pid}/smaps`, 'utf8');
+    const kinds = new Map<string, number>();
+    let kind = '';
+    for (const line of smaps.split('\n')) {
+      const head = /^([0-9a-f]+)-([0-9a-f]+) \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+      if (head) {
+        const size = (parseInt(head[2]!, 16) - parseInt(head[1]!, 16)) / 2 ** 20;
+        kind =
+          head[3] !== ''
+            ? head[3]!.startsWith('/')
+              ? 'files'
+              : head[3]!
+            : size >= 60
+              ? 'anon ≥ 60 MiB (malloc arenas)'
+              : 'anon';
+        continue;
+      }
+      const rss = /^Rss:\s+(\d+) kB/.exec(line);
+      if (rss) kinds.set(kind, (kinds.get(kind) ?? 0) + Number(rss[1]) / 1024);
+    }
+    const list = [...kinds].filter(([, v]) => v >= 1).sort((a, b) => b[1] - a[1]);
+    console.log(`RSS by mapping (MiB): ${list.map(([k, v]) => `${k} ${v.toFixed(0)}`).join(' · ')}`);
   } finally {
     await pool.close();
     await service.stop();

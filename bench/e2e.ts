@@ -74,6 +74,8 @@ async function steadyLatency(seconds: number, perSecond = 5000): Promise<{ p50: 
 interface Drain {
   before: number;
   peak: number;
+  /** RSS once the service has been quiet for 10 s after the drain (memory given back: CURRENTS_IDLE_RELEASE_MS). */
+  settled: number;
   drainRate: number;
   /** CPU time per event delivered while draining, in µs: the service's and the sandbox's. */
   serviceCpuUs: number;
@@ -93,12 +95,16 @@ async function backlogMemory(events: number): Promise<Drain> {
     await api(s.service, 'POST', `/v1/exports/${s.exportId}/resume`);
     await waitDelivered(s.sandbox, events, 1_800_000);
     clearInterval(sampler);
+    const drainRate = events / ((performance.now() - started) / 1000);
+    const cpu = { service: s.service.usage().cpuSeconds, sandbox: s.sandbox.usage().cpuSeconds };
+    await sleep(10_000);
     return {
       before,
       peak,
-      drainRate: events / ((performance.now() - started) / 1000),
-      serviceCpuUs: ((s.service.usage().cpuSeconds - cpu0.service) * 1e6) / events,
-      sandboxCpuUs: ((s.sandbox.usage().cpuSeconds - cpu0.sandbox) * 1e6) / events,
+      settled: s.service.usage().rss,
+      drainRate,
+      serviceCpuUs: ((cpu.service - cpu0.service) * 1e6) / events,
+      sandboxCpuUs: ((cpu.sandbox - cpu0.sandbox) * 1e6) / events,
     };
   } finally {
     await teardown(s);
@@ -137,7 +143,8 @@ async function main(): Promise<void> {
     const m = await backlogMemory(backlog);
     console.log(
       `backlog of ${backlog} events: service RSS ${(m.before / 2 ** 20).toFixed(0)} MiB before draining, ` +
-        `peak ${(m.peak / 2 ** 20).toFixed(0)} MiB while draining at ${Math.round(m.drainRate)} events/s; ` +
+        `peak ${(m.peak / 2 ** 20).toFixed(0)} MiB while draining at ${Math.round(m.drainRate)} events/s, ` +
+        `${(m.settled / 2 ** 20).toFixed(0)} MiB 10 s after; ` +
         `CPU per event: service ${m.serviceCpuUs.toFixed(1)} µs, sandbox ${m.sandboxCpuUs.toFixed(1)} µs`,
     );
   }

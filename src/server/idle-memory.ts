@@ -14,10 +14,14 @@ import { toError } from '../store/errors.js';
  * back within the next burst's first collections.
  */
 
-/** A tick whose event loop was busy this share of the time or more counts as work. */
-const BUSY = 0.05;
-/** Ticks quieter than this count toward the idle time; those between the two neither start nor break it. */
-const QUIET = 0.02;
+/** A tick whose event loop was busy this share of the time or more counts as work (a burst, a drain). */
+const BUSY = 0.25;
+/**
+ * Ticks quieter than this count toward the idle time; those between the two neither start nor break it. Idle senders
+ * looking for new events (every CURRENTS_IDLE_POLL_MS, one per feed and partition of each export) and scrapes of
+ * /metrics keep the loop a few percent busy: that is quiet.
+ */
+const QUIET = 0.1;
 
 export interface IdleReleaseDeps {
   idleMs: number;

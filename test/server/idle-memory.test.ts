@@ -56,8 +56,8 @@ describe('idle memory release', () => {
   });
 
   it('does not count light activity as quiet, nor as work', async () => {
-    // Light activity (3%) never completes the idle time; it does not start a new spell either.
-    const script = [0, 0, 0, 0, 0.03, 0, 0, 0, 0.03, 0, 0, 0, 0, 0, 0.03, 0.03, 0.03];
+    // Idle polling (5%) is quiet; light activity (15%) never completes the idle time, nor starts a new spell.
+    const script = [0.05, 0, 0.05, 0, 0.15, 0, 0, 0, 0.15, 0, 0, 0.05, 0, 0, 0.15, 0.15, 0.15];
     const { idle, store } = watch(script);
     await vi.advanceTimersByTimeAsync(TICK * 13);
     expect(store).not.toHaveBeenCalled();

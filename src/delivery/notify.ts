@@ -1,11 +1,12 @@
-import nodemailer from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import type { Logger } from 'pino';
 import { toError } from '../store/errors.js';
 
 /**
  * Telling the export's contact about a feed that needs them: credentials refused (events held until a deadline),
  * events dropped, and the feed flowing again. With SMTP settings the notice is mailed (nodemailer); without them it
- * goes to the log. Either way the dashboard shows it (the caller records it in the export's errors).
+ * goes to the log. Either way the dashboard shows it (the caller records it in the export's errors). nodemailer is
+ * loaded with the first notice (a few MiB that most processes never need).
  */
 export interface Notice {
   kind: 'credentials_rejected' | 'dropped' | 'resumed';
@@ -34,11 +35,14 @@ export function createNotifier(opts: { smtpUrl: string | null; from: string; log
       async close() {},
     };
   }
-  const transport = nodemailer.createTransport(opts.smtpUrl);
+  const smtpUrl = opts.smtpUrl;
+  let transport: Promise<Transporter> | null = null;
+  const open = () => (transport ??= import('nodemailer').then((m) => m.default.createTransport(smtpUrl)));
   return {
     async notify(notice) {
       try {
-        await transport.sendMail({
+        const transporter = await open();
+        await transporter.sendMail({
           from: opts.from,
           to: notice.contactEmail,
           subject: notice.subject,
@@ -53,7 +57,7 @@ export function createNotifier(opts: { smtpUrl: string | null; from: string; log
       }
     },
     async close() {
-      transport.close();
+      if (transport !== null) (await transport).close();
     },
   };
 }

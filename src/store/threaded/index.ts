@@ -28,7 +28,11 @@ type Logger = { warn(obj: object, msg: string): void };
 export async function openThreadedSqliteStore(options: SqliteStoreOptions & { logger?: Logger }): Promise<Store> {
   const { logger, ...workerOptions } = options;
   // No resourceLimits for its heap: V8's --max-semi-space-size (the process's, in the shebang) wins over a worker's
-  // maxYoungGenerationSizeMb, so a cap of 8 MiB left its heap at 40 MiB committed (--trace-gc), 8 MiB live.
+  // maxYoungGenerationSizeMb, so its heap sits at ~40 MiB committed (--trace-gc) for ~8 MiB live. The flag at 0 while
+  // the worker starts would let a cap apply (V8 reads it when an isolate's heap is set up; the main thread keeps its
+  // own): 8 MiB saved ~20 MiB RSS after 1M events taken in, 16 MiB ~15, but the thread then scavenged 3.4x / 1.75x as
+  // often taking them in, its CPU 13.4 -> 16.3 / 15.5 us an event (BENCHMARKS.md, "Lean delivery"; branch
+  // store-heap-experiment).
   const worker = new Worker(workerFile(), { workerData: workerOptions });
   const pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
   let nextId = 1;

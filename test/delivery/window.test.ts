@@ -20,9 +20,18 @@ describe('sendInWindow', () => {
   });
 
   it('launches nothing after a request that could not end; those under way finish and keep their own end', async () => {
+    // Request 2 cannot end; the others under way end after it, on a later turn (not on timers, which a loaded
+    // machine may fire in any order).
+    let heldSeen!: () => void;
+    const afterHeld = new Promise<void>((resolve) => (heldSeen = resolve));
     const r = await sendInWindow(8, 4, async (i) => {
-      await delay(i === 2 ? 1 : 10);
-      return i === 2 ? 'held' : 'ended';
+      if (i === 2) {
+        heldSeen();
+        return 'held';
+      }
+      await afterHeld;
+      await delay(0);
+      return 'ended';
     });
     expect(r.halted).toBe(true);
     // Request 3 was in flight beside it and ended: its batches keep their fates (recorded by the sender).

@@ -105,10 +105,12 @@ export function regroupCursors(
       create.push({ ...c, feed: `${RETIRED}${feed}`, inflight: null, passed: rulesOf(c) });
     }
   }
-  // A retired feed taken up by a live one, or overlapping a newer retirement, is superseded.
+  // A retired feed whose own slots all have a live carrier again, or overlapping a newer retirement, is superseded.
+  // One that only lent a slot it carried for others (a retired unbound's web events, say, now ios+web's) stays: it
+  // still knows what it did with the events of its own slots, which no live feed carries (the trace reads it).
   const superseded = retired.filter(
     (r) =>
-      usedRetired.has(r) ||
+      (usedRetired.has(r) && slotsOf(r).every((slot) => newCarrierOf(slot) !== undefined)) ||
       retiring.some((f) => `${RETIRED}${f}` !== r && slotsOf(f).some((s) => slotsOf(r).includes(s))),
   );
   return { keep, create, removeFeeds: [...removed, ...superseded] };

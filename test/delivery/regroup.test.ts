@@ -140,6 +140,21 @@ describe('regroupCursors', () => {
     expect(back.removeFeeds).toEqual(['~unbound']);
   });
 
+  it('keeps a retired feed when another feed takes up only a slot it carried for others', () => {
+    // Unbound (which carried web too) removed: retired. Then web gets the ios key: ios+web starts from what the
+    // retired unbound had done with web events, and the retired unbound stays, for the events of its own slot.
+    const old = [cursor('ios', 0, 10), cursor('ios', 1, 11), cursor('unbound', 0, 30), cursor('unbound', 1, 20)];
+    const retired = regroupCursors(old, planFeeds({ ios: { key: 'a' } }), ctx).create;
+    const later = [cursor('ios', 0, 40), cursor('ios', 1, 41), ...retired];
+    const r = regroupCursors(later, planFeeds({ ios: { key: 'a' }, web: { key: 'a' } }), ctx);
+    expect(r.create.filter((c) => c.feed === 'ios+web').map((c) => c.seq)).toEqual([30, 20]);
+    expect(r.removeFeeds).toEqual(['ios']);
+    // An event without an app at seq 25 in partition 0 had its fate from the old unbound feed: still known.
+    const kept = [...r.keep, ...retired].filter((c) => c.feed === '~unbound' && c.partition === 0);
+    expect(kept).toHaveLength(1);
+    expect(passedBefore(row(25, null), kept[0]!.passed)).toBe(true);
+  });
+
   it('a removed feed whose slots another feed takes over is not retired: that feed carries what it had done', () => {
     const old = [cursor('ios', 0, 10), cursor('ios', 1, 11), cursor('unbound', 0, 30), cursor('unbound', 1, 20)];
     const r = regroupCursors(old, planFeeds({ unbound: { key: 'b' } }), ctx);

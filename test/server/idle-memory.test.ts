@@ -10,20 +10,21 @@ import { startIdleRelease } from '../../src/server/idle-memory.js';
 const logger = pino({ level: 'silent' });
 const TICK = 100;
 
-function watch(script: number[], idleMs = 500) {
+/** A watcher on `script`; the store's release and the logger can be given (a failing release, a logger to read). */
+function watch(script: number[], over: { store?: () => Promise<void>; logger?: pino.Logger } = {}) {
   let i = 0;
-  const store = vi.fn(async () => undefined);
+  const store = vi.fn(over.store ?? (async () => undefined));
   const heap = vi.fn(async () => undefined);
   const idle = startIdleRelease({
-    idleMs,
+    idleMs: 500,
     tickMs: TICK,
-    logger,
+    logger: over.logger ?? logger,
     releaseStore: store,
     releaseHeap: heap,
     // After the script, quiet; the release's own reset call reads a value too.
     utilisation: () => script[i++] ?? 0,
   });
-  return { idle, store, heap, read: () => i };
+  return { idle, store, heap };
 }
 
 describe('idle memory release', () => {
@@ -70,18 +71,11 @@ describe('idle memory release', () => {
 
   it('a failed release is logged and tried after the next work', async () => {
     const warn = vi.fn();
-    const failing = vi.fn(async () => {
-      throw new Error('disk gone');
-    });
-    let i = 0;
-    const script = [0, 0, 0, 0, 0, 0, 0.5];
-    const idle = startIdleRelease({
-      idleMs: 500,
-      tickMs: TICK,
+    const { idle, store: failing } = watch([0, 0, 0, 0, 0, 0, 0.5], {
+      store: async () => {
+        throw new Error('disk gone');
+      },
       logger: { ...logger, warn, debug: vi.fn() } as unknown as pino.Logger,
-      releaseStore: failing,
-      releaseHeap: async () => undefined,
-      utilisation: () => script[i++] ?? 0,
     });
     await vi.advanceTimersByTimeAsync(TICK * 20);
     expect(failing).toHaveBeenCalledTimes(2);

@@ -272,6 +272,16 @@ export interface Inflight {
   unsure: string[] | null;
   /** Chunks recorded before plans were kept: the first `legacyDone` requests of the chunk are done. */
   legacyDone: number;
+  /**
+   * A fingerprint of the key the chunk's batches went out under (`keyTag`), so that a regroup hands the batches
+   * mParticle may have to the feed that sends under that key now. Absent in chunks recorded before it was kept.
+   */
+  key?: string;
+  /**
+   * The feed whose source_request_ids the batches carry, when a regroup handed the chunk to a feed with another id
+   * (the same key, other slots): they are resent as they were, under the ids mParticle may have seen.
+   */
+  feed?: string;
 }
 
 /**

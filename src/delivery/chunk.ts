@@ -48,6 +48,8 @@ export interface ChunkInput {
   to: number;
   stored: Inflight | null;
   current: PackSettings;
+  /** The fingerprint of the key the feed sends under now (`keyTag`), kept with a new chunk. */
+  key: string;
   now: number;
 }
 
@@ -121,7 +123,13 @@ type Built = BuildResult & { notString: Map<string, number> };
 
 export function planChunk(input: ChunkInput): ChunkPlan {
   const parsed = new Map<number, CurrentsEvent>();
-  const build = (settings: PackSettings, at: number, leaveOut: ReadonlySet<number>, after = -1): Built => {
+  const build = (
+    settings: PackSettings,
+    at: number,
+    leaveOut: ReadonlySet<number>,
+    after = -1,
+    feedId = input.feedId,
+  ): Built => {
     const types = new Set(settings.types);
     const sources = settings.sources === undefined ? null : new Set(settings.sources);
     const platforms = settings.platforms ?? input.current.platforms ?? {};
@@ -153,7 +161,7 @@ export function planChunk(input: ChunkInput): ChunkPlan {
         ...(transformations.length > 0 ? { transformations } : {}),
       },
       merge: settings.merge,
-      feedId: input.feedId,
+      feedId,
       generation: input.generation,
       now: at,
     });
@@ -181,6 +189,7 @@ export function planChunk(input: ChunkInput): ChunkPlan {
         done: [...done],
         unsure: null,
         legacyDone: 0,
+        key: input.key,
       },
       persist: built.batches.length > 0,
       carried: new Set(),
@@ -202,7 +211,8 @@ export function planChunk(input: ChunkInput): ChunkPlan {
   }
   const plan = stored.plan!;
   const done = new Set(stored.done);
-  const built = build(plan.settings, stored.at, new Set(plan.exclude), plan.after);
+  // A chunk handed over from a feed with another id keeps that feed's source_request_ids (regroup.ts).
+  const built = build(plan.settings, stored.at, new Set(plan.exclude), plan.after, stored.feed);
   const current = input.current.platforms ?? {};
   const foreign = new Set(input.rows.filter((r) => !matchesPlatform(r.platform, current)).map((r) => r.seq));
   // A batch of only events another feed carries now is that feed's to send; one that mixes them is resent whole.

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { packRequests, type MpClient, type OutBatch } from '../mparticle/index.js';
+import { keyTag, packRequests, type MpClient, type OutBatch } from '../mparticle/index.js';
 import { LeaseLostError, StaleCursorError, toError } from '../store/errors.js';
 import { newCursorVersion } from '../store/shared.js';
 import type { ReadQuery, Store } from '../store/port.js';
@@ -95,6 +95,7 @@ export class Lane {
   #scanFrom: number;
   #scannedUnder: ExportSnapshot | null = null;
   #idleCommittedAt = 0;
+  #tagged: { key: string; tag: string } | null = null;
   /**
    * When each row of the chunk being worked on was received and happened, by seq: all a step needs of its rows
    * once planned (the payloads are let go while the requests are under way).
@@ -365,8 +366,16 @@ export class Lane {
       to: chunk.to,
       stored: chunk.inflight,
       current: packSettingsOf(snapshot, this.#cursor.feed),
+      key: this.#keyTag(),
       now: this.deps.clock.now(),
     });
+  }
+
+  /** The fingerprint of the feed's key, computed again only when the key changes. */
+  #keyTag(): string {
+    const key = this.deps.feed.plan.key;
+    if (this.#tagged?.key !== key) this.#tagged = { key, tag: keyTag(key) };
+    return this.#tagged.tag;
   }
 
   /** When every event of the batches will have waited the hold window since max(received, since). */

@@ -1,5 +1,5 @@
-import { feedReadFilter, type FeedPlan } from '../mparticle/index.js';
-import { SLOTS, type Cursor, type PassedRule, type Slot } from '../types.js';
+import { feedReadFilter, keyTag, type FeedPlan } from '../mparticle/index.js';
+import { SLOTS, type Cursor, type Inflight, type PassedRule, type Slot } from '../types.js';
 
 /** Cursors of feeds that no longer exist keep this prefix: what they had done, for when their slots come back. */
 export const RETIRED = '~';
@@ -60,6 +60,7 @@ export function regroupCursors(
           ...c.passed,
         ];
 
+  const tags = new Map(plans.map((p) => [p.id, keyTag(p.key)]));
   const keep: Cursor[] = [];
   const create: Cursor[] = [];
   const usedRetired = new Set<string>();
@@ -91,7 +92,7 @@ export function regroupCursors(
         partition,
         generation: ctx.generation,
         seq,
-        inflight: carried(existing),
+        inflight: carried(handedOver(existing, from, tags.get(plan.id)!, new Set(tags.values())), plan.id),
         passed: prune(from.flatMap(rulesOf), seq),
       });
     }
@@ -117,15 +118,43 @@ export function regroupCursors(
 }
 
 /**
- * A feed that keeps its id (so its key and its source_request_ids) but moves back to take over other slots keeps its
- * chunk in flight when mParticle may have some of its batches: they are sent again as they were before anything else
- * (the plan covers only rows past the old cursor). Otherwise what it had done is in the passed rules.
+ * Whose chunk in flight a new cursor takes, if any: the one sent under the new feed's key by a feed it takes events
+ * from (web given the unbound feed's key: unbound+web resends unbound's batches), else the feed's own of the same id
+ * unless another feed sends under the key that chunk went out under now.
  */
-function carried(existing: Cursor | undefined): Cursor['inflight'] {
-  const i = existing?.inflight;
-  if (existing === undefined || i === undefined || i === null || i.plan === null) return null;
-  if (i.unsure !== null && i.unsure.length === 0) return null;
-  return { ...i, plan: { ...i.plan, after: i.plan.after ?? existing.seq }, legacyDone: 0 };
+type Held = Pick<Cursor, 'feed' | 'seq' | 'inflight'>;
+
+function handedOver(
+  existing: Held | undefined,
+  sources: readonly Held[],
+  key: string,
+  keys: ReadonlySet<string>,
+): Held | undefined {
+  const sameKey = sources.find((c) => !isRetired(c.feed) && c.inflight?.key === key && mayHave(c.inflight));
+  if (sameKey !== undefined) return sameKey;
+  const own = existing?.inflight?.key;
+  return own === undefined || own === key || !keys.has(own) ? existing : undefined;
+}
+
+const mayHave = (i: Inflight): boolean => i.plan !== null && (i.unsure === null || i.unsure.length > 0);
+
+/**
+ * A feed that takes over other slots moves back, and takes the chunk in flight of the feed that sent under its key
+ * when mParticle may have some of its batches: they are sent again as they were (the same source_request_ids, of the
+ * feed that made them) before anything else, so that mParticle recognises them; the plan covers only rows past that
+ * feed's cursor. Otherwise what the old feeds had done is in the passed rules.
+ */
+function carried(from: Held | undefined, feed: string): Cursor['inflight'] {
+  const i = from?.inflight;
+  if (from === undefined || i === undefined || i === null || i.plan === null || !mayHave(i)) return null;
+  const madeBy = i.feed ?? from.feed;
+  const { feed: _was, ...rest } = i;
+  return {
+    ...rest,
+    plan: { ...i.plan, after: i.plan.after ?? from.seq },
+    legacyDone: 0,
+    ...(madeBy === feed ? {} : { feed: madeBy }),
+  };
 }
 
 /** Rules a cursor at `seq` still needs: those reaching past it. */

@@ -23,3 +23,11 @@ export function sourceRequestId(feedId: string, eventIds: readonly string[], gen
     hex.slice(20, 32),
   ].join('-');
 }
+
+/**
+ * A fingerprint of an mParticle key, kept with a chunk in flight so that a regroup knows which feed sends under the
+ * key its batches went out under. Not the key: a digest of it, cut to 64 bits, never shown.
+ */
+export function keyTag(key: string): string {
+  return hash('sha256', `currents-mparticle key\u0000${key}`, 'hex').slice(0, 16);
+}

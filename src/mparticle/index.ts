@@ -3,7 +3,7 @@ export type * from './types.js';
 export { mapEvent } from './map.js';
 export { transformEvent, transformValue, notStringFields, REDACTED } from './transform.js';
 export { channelQualifiedNames } from './names.js';
-export { sourceRequestId } from './ids.js';
+export { keyTag, sourceRequestId } from './ids.js';
 export {
   buildBatches,
   HISTORICAL_AGE_MS,

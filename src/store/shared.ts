@@ -125,6 +125,8 @@ interface StoredPlan {
   plan: Inflight['plan'];
   done: number[];
   unsure: string[] | null;
+  key?: string;
+  feed?: string;
 }
 
 /** The in-flight and passed columns of a cursor row: to, legacy done count, at, the plan as JSON, passed as JSON. */
@@ -134,7 +136,13 @@ export function cursorColumns(
   const i = c.inflight;
   const passed = c.passed.length === 0 ? null : JSON.stringify(c.passed);
   if (i === null) return [null, 0, null, null, passed];
-  const plan: StoredPlan = { plan: i.plan, done: i.done, unsure: i.unsure };
+  const plan: StoredPlan = {
+    plan: i.plan,
+    done: i.done,
+    unsure: i.unsure,
+    ...(i.key === undefined ? {} : { key: i.key }),
+    ...(i.feed === undefined ? {} : { feed: i.feed }),
+  };
   return [i.to, i.legacyDone, i.at, JSON.stringify(plan), passed];
 }
 
@@ -147,7 +155,16 @@ function inflightOf(r: CursorRow): Inflight | null {
     return { to, at, plan: null, done: [], unsure: null, legacyDone: r.inflight_done };
   }
   const stored = JSON.parse(r.inflight_plan) as StoredPlan;
-  return { to, at, plan: stored.plan, done: stored.done, unsure: stored.unsure, legacyDone: r.inflight_done };
+  return {
+    to,
+    at,
+    plan: stored.plan,
+    done: stored.done,
+    unsure: stored.unsure,
+    legacyDone: r.inflight_done,
+    ...(stored.key === undefined ? {} : { key: stored.key }),
+    ...(stored.feed === undefined ? {} : { feed: stored.feed }),
+  };
 }
 
 export const toCursor = (r: CursorRow): Cursor => ({

@@ -40,6 +40,7 @@ const input = (over: Partial<ChunkInput>): ChunkInput => ({
   to: 200,
   stored: null,
   current: base,
+  key: 'tag-a',
   now: T,
   ...over,
 });
@@ -228,6 +229,32 @@ describe('planChunk', () => {
     const rest = planChunk(input({ rows: log, stored, current: noIos, now: T + 1 }));
     expect(rest.batches).toEqual([]);
     expect(rest.closing?.counters()).toEqual([{ feed: 'unbound', type: SEND, outcome: 'skipped', count: 1 }]);
+  });
+
+  it("resends a chunk handed over from a feed of another id under that feed's source_request_ids", () => {
+    // Sent by unbound under key b; then web was given key b too, so web+unbound sends under it now.
+    const first = planChunk(input({ rows: log }));
+    expect(first.inflight.key).toBe('tag-a');
+    const stored = chunk({ unsure: [idOf(first.batches[0]!)], feed: 'unbound', key: 'tag-a' });
+    const handed = { ...stored, plan: { ...stored.plan!, after: 99 } };
+    const current = { ...base, platforms: { platformsNotIn: ['ios', 'android'] } };
+    const again = planChunk(input({ rows: log, feedId: 'web+unbound', stored: handed, current }));
+    // Only the batch mParticle may have, with the id it may have seen (web+unbound's own would differ).
+    expect(again.batches.map(idOf)).toEqual([idOf(first.batches[0]!)]);
+    expect(again.closing).toBeNull();
+    const own = planChunk(input({ rows: log, feedId: 'web+unbound', current }));
+    expect(own.batches.map(idOf)).not.toContain(idOf(first.batches[0]!));
+    // Once it is done, the rest is packed afresh under the feed of now, with its own ids and key.
+    const rest = planChunk(
+      input({
+        rows: log,
+        feedId: 'web+unbound',
+        stored: { ...handed, done: first.batches[0]!.seqs, unsure: [] },
+        current,
+      }),
+    );
+    expect(rest.batches.map(idOf).every((id) => own.batches.map(idOf).includes(id))).toBe(true);
+    expect(rest.inflight.feed).toBeUndefined();
   });
 
   it('gives every event of a chunk exactly one place, whatever was done before and whatever changed', async () => {

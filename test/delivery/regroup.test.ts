@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { planFeeds } from '../../src/mparticle/index.js';
+import { keyTag, planFeeds } from '../../src/mparticle/index.js';
 import { passedBefore } from '../../src/delivery/chunk.js';
 import { regroupCursors } from '../../src/delivery/regroup.js';
 import type { Cursor, LogRow } from '../../src/types.js';
@@ -159,6 +159,37 @@ describe('regroupCursors', () => {
     const old = [cursor('ios', 0, 10), cursor('ios', 1, 11), cursor('unbound', 0, 30), cursor('unbound', 1, 20)];
     const r = regroupCursors(old, planFeeds({ unbound: { key: 'b' } }), ctx);
     expect(r.create.every((c) => !c.feed.startsWith('~'))).toBe(true);
+  });
+
+  it('hands a chunk mParticle may have to the feed that sends under its key now, whatever that feed is called', () => {
+    const sent = (key: string, unsure: string[] | null): Cursor['inflight'] => ({
+      to: 40,
+      at: 5,
+      plan: { settings: { types: ['t'] } as never, exclude: [] },
+      done: [31],
+      unsure,
+      legacyDone: 0,
+      key: keyTag(key),
+    });
+    const old = [cursor('web', 0, 20), cursor('unbound', 0, 30, sent('b', ['x']))];
+    const one = { ...ctx, partitions: 1 };
+    // web given unbound's key: web+unbound resends unbound's batch first, under unbound's ids.
+    const merged = regroupCursors(old, planFeeds({ web: { key: 'b' }, unbound: { key: 'b' } }), one);
+    const c = merged.create.find((x) => x.feed === 'web+unbound')!;
+    expect(c.seq).toBe(20);
+    expect(c.inflight).toMatchObject({ to: 40, unsure: ['x'], done: [31], feed: 'unbound', plan: { after: 30 } });
+    // web's key removed again: unbound (the same key) still resends it as it was, now under its own id.
+    const split = regroupCursors([c], planFeeds({ unbound: { key: 'b' } }), one);
+    const u = split.create.find((x) => x.feed === 'unbound')!;
+    expect(u.inflight).toMatchObject({ unsure: ['x'], plan: { after: 30 } });
+    expect(u.inflight!.feed).toBeUndefined();
+    // Under a key no old feed sent under, nothing is resent: mParticle has nothing of it under that key.
+    const other = regroupCursors(old, planFeeds({ web: { key: 'z' }, unbound: { key: 'z' } }), one);
+    expect(other.create.find((x) => x.feed === 'web+unbound')!.inflight).toBeNull();
+    // Nothing mParticle may have (every batch answered): nothing to hand over.
+    const answered = [cursor('web', 0, 20), cursor('unbound', 0, 30, sent('b', []))];
+    const none = regroupCursors(answered, planFeeds({ web: { key: 'b' }, unbound: { key: 'b' } }), one);
+    expect(none.create.find((x) => x.feed === 'web+unbound')!.inflight).toBeNull();
   });
 
   it('writes again a kept feed that now reads other events, so that a process on the old routing cannot commit', () => {

@@ -457,6 +457,10 @@ export function describeDelivery(ctx: StoreContext): void {
       ]);
       await ctx.store.commitProgress(progress(exp.id, { seq: 30, inflight, passed }));
       expect(await unversioned(ctx, exp.id)).toEqual([cursor(exp.id, { seq: 30, passed, inflight })]);
+      // Handed over by a regroup: the key it went out under (a fingerprint) and the feed whose ids it carries.
+      const handed: Inflight = { ...inflight, key: '0123456789abcdef', feed: 'unbound' };
+      await ctx.store.commitProgress(progress(exp.id, { seq: 30, inflight: handed, passed }));
+      expect(await unversioned(ctx, exp.id)).toEqual([cursor(exp.id, { seq: 30, passed, inflight: handed })]);
       await ctx.store.commitProgress(progress(exp.id, { seq: 90, passed: [] }));
       expect(await unversioned(ctx, exp.id)).toEqual([cursor(exp.id, { seq: 90 })]);
     });

@@ -8,10 +8,10 @@ import { toError } from '../store/errors.js';
  * A burst of pushes or a drained backlog leaves V8's young generation at its full size (two semi-spaces of
  * `--max-semi-space-size`, 128 MiB) and SQLite's page cache full, even once nothing runs: V8 shrinks the young
  * generation only in a collection meant to reduce memory, which an idle process never starts on its own. So when the
- * event loop has been quiet for the whole idle time after being busy, the store lets its caches go and the heap is
- * collected once that way (the inspector's `HeapProfiler.collectGarbage`: V8's low-memory collection). It costs a
- * pause of tens of milliseconds to a few hundred on a quiet process, once per quiet spell; the young generation grows
- * back within the next burst's first collections.
+ * event loop has been quiet for the whole idle time after being busy, the store lets its caches go and the heaps (the
+ * main thread's and the store thread's) are collected once that way (the inspector's `HeapProfiler.collectGarbage`:
+ * V8's low-memory collection). It costs a pause of tens of milliseconds to a few hundred on a quiet process, once per
+ * quiet spell; the young generation grows back within the next burst's first collections.
  */
 
 /** A tick whose event loop was busy this share of the time or more counts as work (a burst, a drain). */
@@ -115,11 +115,16 @@ function loopUtilisation(): () => number {
   };
 }
 
+/** How long a worker thread may take to answer its collection before the release goes on without it. */
+const WORKER_REPLY_MS = 10_000;
+
 /**
  * V8's collection for low memory (several full collections, shrinking the young generation), reached through the
- * inspector's own session: no port is opened. Nothing when this Node was built without the inspector.
+ * inspector's own session (no port is opened): on the main thread, then on each worker thread (the store's) through
+ * the session's NodeWorker domain, since a worker's own session does not answer while it serves the store. Nothing
+ * when this Node was built without the inspector.
  */
-async function lowMemoryCollection(): Promise<void> {
+export async function lowMemoryCollection(): Promise<void> {
   let inspector: typeof import('node:inspector');
   try {
     inspector = await import('node:inspector');
@@ -128,11 +133,59 @@ async function lowMemoryCollection(): Promise<void> {
   }
   const session = new inspector.Session();
   session.connect();
-  try {
-    await new Promise<void>((resolve, reject) =>
-      session.post('HeapProfiler.collectGarbage', (err) => (err ? reject(err) : resolve())),
+  const post = <T = unknown>(method: string, params?: object): Promise<T> =>
+    new Promise((resolve, reject) =>
+      session.post(method, params, (err, result) => (err ? reject(err) : resolve(result as T))),
     );
+  try {
+    await post('HeapProfiler.collectGarbage');
+    await collectInWorkers(session, post);
   } finally {
     session.disconnect();
+  }
+}
+
+interface WorkerMessage {
+  params: { sessionId: string; message: string };
+}
+
+async function collectInWorkers(
+  session: import('node:inspector').Session,
+  post: (method: string, params?: object) => Promise<unknown>,
+): Promise<void> {
+  const workers: string[] = [];
+  const onAttached = (m: { params: { sessionId: string } }) => workers.push(m.params.sessionId);
+  const replies = new Map<string, () => void>();
+  const onMessage = (m: WorkerMessage) => {
+    const reply = JSON.parse(m.params.message) as { id?: number };
+    if (reply.id === 1) replies.get(m.params.sessionId)?.();
+  };
+  session.on('NodeWorker.attachedToWorker', onAttached);
+  session.on('NodeWorker.receivedMessageFromWorker', onMessage);
+  try {
+    await post('NodeWorker.enable', { waitForDebuggerOnStart: false });
+    // The running workers are announced as the domain is enabled; a turn lets the last announcement in.
+    await new Promise((resolve) => setImmediate(resolve));
+    await Promise.all(
+      workers.map(async (sessionId) => {
+        let timer: NodeJS.Timeout | undefined;
+        const answered = new Promise<void>((resolve, reject) => {
+          replies.set(sessionId, resolve);
+          timer = setTimeout(() => reject(new Error('a worker thread did not answer its collection')), WORKER_REPLY_MS);
+        });
+        try {
+          const message = JSON.stringify({ id: 1, method: 'HeapProfiler.collectGarbage' });
+          await post('NodeWorker.sendMessageToWorker', { sessionId, message });
+          await answered;
+        } finally {
+          clearTimeout(timer);
+          await post('NodeWorker.detach', { sessionId }).catch(() => undefined);
+        }
+      }),
+    );
+  } finally {
+    session.off('NodeWorker.attachedToWorker', onAttached);
+    session.off('NodeWorker.receivedMessageFromWorker', onMessage);
+    await post('NodeWorker.disable').catch(() => undefined);
   }
 }

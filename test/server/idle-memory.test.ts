@@ -1,6 +1,7 @@
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { startIdleRelease } from '../../src/server/idle-memory.js';
+import { Worker } from 'node:worker_threads';
+import { lowMemoryCollection, startIdleRelease } from '../../src/server/idle-memory.js';
 
 /**
  * When the service gives memory back: once per quiet spell that follows work, never while it works, never twice for
@@ -83,5 +84,38 @@ describe('idle memory release', () => {
     expect(String(warn.mock.calls[0]![1])).toContain('could not give memory back');
     expect(idle.releases).toBe(0);
     await idle.stop();
+  });
+});
+
+describe('the low-memory collection', () => {
+  it("shrinks a worker thread's young generation too (the store thread's, after a burst)", async () => {
+    // A thread that allocates as the store thread does while taking events in, and reports its young generation.
+    const worker = new Worker(
+      `const { parentPort } = require('node:worker_threads');
+       const v8 = require('node:v8');
+       parentPort.on('message', (m) => {
+         if (m === 'work') {
+           let keep = [];
+           for (let i = 0; i < 2e6; i++) { keep.push({ row: 'payload ' + i }); if (keep.length > 50000) keep = []; }
+         }
+         const young = v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space');
+         parentPort.postMessage(young.physical_space_size);
+       });`,
+      { eval: true, resourceLimits: { maxYoungGenerationSizeMb: 96 } },
+    );
+    const ask = (m: string) =>
+      new Promise<number>((resolve) => {
+        worker.once('message', resolve);
+        worker.postMessage(m);
+      });
+    try {
+      const MiB = 1024 * 1024;
+      const grown = await ask('work');
+      expect(grown).toBeGreaterThan(8 * MiB);
+      await lowMemoryCollection();
+      expect(await ask('stats')).toBeLessThan(2 * MiB);
+    } finally {
+      await worker.terminate();
+    }
   });
 });

@@ -67,6 +67,23 @@ async function main(): Promise<void> {
     }
     const list = [...kinds].filter(([, v]) => v >= 1).sort((a, b) => b[1] - a[1]);
     console.log(`RSS by mapping (MiB): ${list.map(([k, v]) => `${k} ${v.toFixed(0)}`).join(' · ')}`);
+    // The largest anonymous mappings one by one (size / resident), to tell V8's pages, arenas and typed arrays apart.
+    const anon: { size: number; rss: number }[] = [];
+    let current: { size: number; rss: number } | null = null;
+    for (const line of smaps.split('\n')) {
+      const head = /^([0-9a-f]+)-([0-9a-f]+) \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+      if (head) {
+        current = head[3] === '' ? { size: (parseInt(head[2]!, 16) - parseInt(head[1]!, 16)) / 2 ** 20, rss: 0 } : null;
+        if (current) anon.push(current);
+        continue;
+      }
+      const rss = /^Rss:\s+(\d+) kB/.exec(line);
+      if (rss && current) current.rss = Number(rss[1]) / 1024;
+    }
+    const top = anon.sort((a, b) => b.rss - a.rss).slice(0, 12);
+    console.log(
+      `largest anonymous mappings (size/resident MiB): ${top.map((m) => `${m.size.toFixed(1)}/${m.rss.toFixed(1)}`).join(' · ')}`,
+    );
   } finally {
     await pool.close();
     await service.stop();

@@ -4,7 +4,7 @@
  * page of that index, and appends ran at half the speed (bench/store-append.ts). Instead, each event's 32-bit
  * fingerprint is appended, in seq order, to `event_fingerprints`, and the writing connection keeps them in memory in
  * an open-addressing table. A fingerprint hit is confirmed by reading the row by seq, so collisions never drop an event.
- * Memory: 12 bytes per slot, at most half the slots used: about 24 bytes per event in the log.
+ * Memory: 8 bytes per slot (12 once seqs pass 2^32), at most half the slots used: about 16 bytes per event in the log.
  */
 
 /** FNV-1a over UTF-16 code units, then murmur3's finaliser so the low bits (the table slot) are well mixed. Never 0. */
@@ -20,18 +20,20 @@ export function fingerprint(eventId: string): number {
 }
 
 const EMPTY = 0;
+const MAX_U32 = 0xffffffff;
 
 /** A multimap fingerprint -> seq, linear probing, deletion by backward shift (no tombstones). */
 export class FingerprintIndex {
   private keys: Uint32Array;
-  private seqs: Float64Array;
+  /** 32-bit until a seq needs more (over four billion events logged), then 64-bit floats, as any seq is. */
+  private seqs: Uint32Array | Float64Array;
   private mask: number;
   private used = 0;
 
   constructor(capacity = 1 << 16) {
     const size = 2 ** Math.ceil(Math.log2(Math.max(16, capacity * 2)));
     this.keys = new Uint32Array(size);
-    this.seqs = new Float64Array(size);
+    this.seqs = new Uint32Array(size);
     this.mask = size - 1;
   }
 
@@ -41,6 +43,7 @@ export class FingerprintIndex {
 
   add(fp: number, seq: number): void {
     if ((this.used + 1) * 2 > this.keys.length) this.grow();
+    if (seq > MAX_U32 && this.seqs instanceof Uint32Array) this.seqs = Float64Array.from(this.seqs);
     let slot = fp & this.mask;
     while (this.keys[slot] !== EMPTY) slot = (slot + 1) & this.mask;
     this.keys[slot] = fp;
@@ -82,7 +85,7 @@ export class FingerprintIndex {
   private grow(): void {
     const { keys, seqs } = this;
     this.keys = new Uint32Array(keys.length * 2);
-    this.seqs = new Float64Array(keys.length * 2);
+    this.seqs = seqs instanceof Uint32Array ? new Uint32Array(keys.length * 2) : new Float64Array(keys.length * 2);
     this.mask = this.keys.length - 1;
     this.used = 0;
     for (let i = 0; i < keys.length; i++) if (keys[i] !== EMPTY) this.add(keys[i]!, seqs[i]!);

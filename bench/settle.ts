@@ -1,37 +1,41 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Pool } from 'undici';
-import { arg, machine, MAIN, sleep, startProcess } from './lib.js';
-import { ADMIN, createExport, INGEST, pushAll, setUsers } from './traffic.js';
+import { readFileSync } from 'node:fs';
+import { arg, machine, sleep } from './lib.js';
+import { api, pushAll, setUsers, setup, teardown, waitDelivered } from './traffic.js';
 
 /**
  * RSS of the service over time after it takes in a backlog (export paused), to tell memory it holds from memory V8
- * has not yet given back: `node dist/bench/settle.js [--events 1000000] [--seconds 30]`. Node flags for the service
- * from BENCH_NODE_FLAGS (besides `--max-semi-space-size=64`, as `npm start` runs it).
+ * has not yet given back: `node dist/bench/settle.js [--events 1000000] [--seconds 30] [--drain]`. With `--drain`
+ * the backlog is then drained into the sandbox and RSS is followed from the end of the drain. Node flags for the
+ * service from BENCH_NODE_FLAGS (besides `--max-semi-space-size=64`, as `npm start` runs it).
  */
 async function main(): Promise<void> {
   const events = arg('events', 1_000_000);
   const seconds = arg('seconds', 30);
+  const drain = process.argv.includes('--drain');
   setUsers(arg('users', 50_000));
-  const flags = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter((f) => f !== '');
-  const dir = mkdtempSync(join(tmpdir(), 'currents-bench-settle-'));
-  const service = await startProcess(
-    ['--max-semi-space-size=64', ...flags, MAIN, 'serve', '--port', '0', '--data', join(dir, 'data')],
-    { CURRENTS_ADMIN_TOKEN: ADMIN, CURRENTS_INGEST_TOKEN: INGEST },
-  );
-  const pool = new Pool(service.url, { connections: 16, pipelining: 1 });
+  const s = await setup({ paused: true });
+  const service = s.service;
   try {
-    console.log(`machine: ${machine()}; ${events} events; flags: ${flags.join(' ') || '(none)'}`);
+    const flags = process.env.BENCH_NODE_FLAGS ?? '';
+    console.log(`machine: ${machine()}; ${events} events${drain ? ', drained' : ''}; flags: ${flags || '(none)'}`);
     console.log(`idle, fresh: ${(service.usage().rss / 2 ** 20).toFixed(0)} MiB`);
-    await createExport(service, 'http://127.0.0.1:9', { paused: true });
-    await pushAll(pool, events);
+    await pushAll(s.pool, events);
+    let peak = 0;
+    if (drain) {
+      const sampler = setInterval(() => (peak = Math.max(peak, service.usage().rss)), 200);
+      await api(service, 'POST', `/v1/exports/${s.exportId}/resume`);
+      await waitDelivered(s.sandbox, events, 1_800_000);
+      clearInterval(sampler);
+    }
     const marks: string[] = [];
-    for (let s = 0; s <= seconds; s++) {
-      if (s === 1 || s % 5 === 0) marks.push(`${s} s: ${(service.usage().rss / 2 ** 20).toFixed(0)}`);
+    for (let t = 0; t <= seconds; t++) {
+      if (t === 1 || t % 5 === 0) marks.push(`${t} s: ${(service.usage().rss / 2 ** 20).toFixed(0)}`);
       await sleep(1000);
     }
-    console.log(`RSS (MiB) after taking in ${events} events: ${marks.join(' · ')}`);
+    const what = drain
+      ? `draining ${events} events (peak ${(peak / 2 ** 20).toFixed(0)})`
+      : `taking in ${events} events`;
+    console.log(`RSS (MiB) after ${what}: ${marks.join(' · ')}`);
     // The main thread's heap, by space, and its memory outside the heap (prom-client's figures on /metrics).
     const text = await (await fetch(`${service.url}/metrics`)).text();
     const mib = (re: RegExp) => [...text.matchAll(re)].map((m) => `${m[1]} ${(Number(m[2]) / 2 ** 20).toFixed(0)}`);
@@ -85,9 +89,7 @@ async function main(): Promise<void> {
       `largest anonymous mappings (size/resident MiB): ${top.map((m) => `${m.size.toFixed(1)}/${m.rss.toFixed(1)}`).join(' · ')}`,
     );
   } finally {
-    await pool.close();
-    await service.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await teardown(s);
   }
 }
 

@@ -4,6 +4,7 @@ import { LeaseLostError, StaleCursorError, toError } from '../store/errors.js';
 import { newCursorVersion } from '../store/shared.js';
 import type { ReadQuery, Store } from '../store/port.js';
 import type { Cursor, Inflight, LogRow, PassedRule } from '../types.js';
+import { BodyArena } from './arena.js';
 import type { ReadBudget } from './budget.js';
 import { packSettingsOf, passedBefore, planChunk, type ChunkPlan } from './chunk.js';
 import type { Clock } from './clock.js';
@@ -96,6 +97,8 @@ export class Lane {
   #scannedUnder: ExportSnapshot | null = null;
   #idleCommittedAt = 0;
   #tagged: { key: string; tag: string } | null = null;
+  /** The request bodies of the step under way (arena.ts). */
+  readonly #bodies = new BodyArena();
   /**
    * When each row of the chunk being worked on was received and happened, by seq: all a step needs of its rows
    * once planned (the payloads are let go while the requests are under way).
@@ -160,6 +163,8 @@ export class Lane {
   async #sendStep(stop: AbortSignal): Promise<void> {
     const chunk = await this.#load();
     if (chunk === null) {
+      // Nothing to send: the bodies' buffer is not kept for when there is.
+      this.#bodies.release();
       await this.deps.newData.wait(this.deps.idlePollMs, stop);
       return;
     }
@@ -179,16 +184,26 @@ export class Lane {
       return;
     }
     if (plan.persist) await this.#setInflight(plan.inflight);
-    const requests = packRequests(
-      plan.batches,
-      this.deps.maxBatchesPerRequest ? { maxBatches: this.deps.maxBatchesPerRequest } : {},
-    );
+    // The previous step's bodies are done with (a step that may have left one in the air let its buffer go).
+    this.#bodies.reuse();
+    const requests = packRequests(plan.batches, {
+      ...(this.deps.maxBatchesPerRequest ? { maxBatches: this.deps.maxBatchesPerRequest } : {}),
+      alloc: this.#bodies.take,
+    });
     const ctx = this.#sendContext(stop, plan.foreign);
     const width = independent(requests) ? REQUESTS_IN_FLIGHT : 1;
-    await sendInWindow(requests.length, width, (i) =>
-      // The lease was lost (another process takes this partition over): stop between requests.
-      this.deps.owns() ? sendRequest(requests[i]!, ctx) : Promise.resolve('stopped' as const),
-    );
+    let sent = false;
+    try {
+      await sendInWindow(requests.length, width, (i) =>
+        // The lease was lost (another process takes this partition over): stop between requests.
+        this.deps.owns() ? sendRequest(requests[i]!, ctx) : Promise.resolve('stopped' as const),
+      );
+      sent = true;
+    } finally {
+      // A throw leaves other requests of the window under way, and a stop may cut one off mid-body: never write
+      // over what may still be read.
+      if (!sent || stop.aborted) this.#bodies.release();
+    }
     await this.#settle(plan, to, ctx.tally, ctx.unsure);
   }
 

@@ -9,11 +9,12 @@ export const MAX_REQUEST_BYTES = 256 * 1024;
  * Batches -> bulk requests, keeping batch order: at most `maxBatches` batches and under `maxBytes` bytes per body.
  * Historical and live batches never share a request (they go to different endpoints); a run of one kind is closed
  * when the other kind comes, so the order of batches across requests is the order given.
- * Throws for a batch that cannot fit in a request alone: buildBatches never returns one.
+ * Throws for a batch that cannot fit in a request alone: buildBatches never returns one. `alloc` gives the room for
+ * each body (a lane's arena); by default each body is a buffer of its own.
  */
 export function packRequests(
   batches: readonly OutBatch[],
-  opts: { maxBatches?: number; maxBytes?: number } = {},
+  opts: { maxBatches?: number; maxBytes?: number; alloc?: (bytes: number) => Buffer } = {},
 ): OutRequest[] {
   const maxBatches = Math.max(1, opts.maxBatches ?? MAX_BATCHES_PER_REQUEST);
   const maxBytes = opts.maxBytes ?? MAX_REQUEST_BYTES;
@@ -27,7 +28,7 @@ export function packRequests(
     if (currentPath === null || current.length === 0) return;
     // Each batch's text is written into the body (UTF-8, off the heap) and read from there from now on: the
     // strings die young, and the chunk's bodies in flight are no work for the heap's scavenges.
-    const body = Buffer.allocUnsafe(bytes);
+    const body = opts.alloc ? opts.alloc(bytes) : Buffer.allocUnsafe(bytes);
     let at = 0;
     body[at++] = 0x5b; // [
     current.forEach((batch, i) => {

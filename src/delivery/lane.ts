@@ -183,13 +183,15 @@ export class Lane {
       await this.#commit(null, plan.closing, to);
       return;
     }
-    if (plan.persist) await this.#setInflight(plan.inflight);
     // The previous step's bodies are done with (a step that may have left one in the air let its buffer go).
     this.#bodies.reuse();
+    // Packed before the chunk is recorded: the batches' texts go into the bodies (off the heap) now, not after a
+    // round trip to the store thread during which a scavenge would copy them.
     const requests = packRequests(plan.batches, {
       ...(this.deps.maxBatchesPerRequest ? { maxBatches: this.deps.maxBatchesPerRequest } : {}),
       alloc: this.#bodies.take,
     });
+    if (plan.persist) await this.#setInflight(plan.inflight);
     const ctx = this.#sendContext(stop, plan.foreign);
     const width = independent(requests) ? REQUESTS_IN_FLIGHT : 1;
     let sent = false;

@@ -3,9 +3,10 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Store, StoreCapabilities } from '../port.js';
 import type { SqliteStoreOptions } from '../sqlite/index.js';
+import type { NewEvent } from '../../types.js';
 import { StoreUnavailableError } from '../errors.js';
 import { fromWire, type Reply, type WireError } from './protocol.js';
-import { fromColumns, type ReadColumns } from './rows.js';
+import { eventsToColumns, fromColumns, type ReadColumns } from './rows.js';
 
 /**
  * The SQLite store on its own thread. better-sqlite3 is synchronous: on the main thread every commit and read would
@@ -91,8 +92,9 @@ export async function openThreadedSqliteStore(options: SqliteStoreOptions & { lo
           }
         };
       }
-      // A read's rows come as columns (rows.ts).
+      // A read's rows come as columns, and an append's events go as columns (rows.ts).
       if (name === 'read') return (...args: unknown[]) => call('read', args).then((v) => fromColumns(v as ReadColumns));
+      if (name === 'append') return (events: readonly NewEvent[]) => call('append', [eventsToColumns(events)]);
       return (...args: unknown[]) => call(String(name), args);
     },
   });

@@ -2,7 +2,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { ReadResult, Store } from '../port.js';
 import { openSqliteStore, type SqliteStoreOptions } from '../sqlite/index.js';
 import { toWire, type Call, type Reply } from './protocol.js';
-import { toColumns } from './rows.js';
+import { eventsFromColumns, toColumns, type EventColumns } from './rows.js';
 
 /**
  * The worker side: opens the SQLite store on this thread and answers calls. Appends arriving together are still
@@ -31,7 +31,8 @@ port.on('message', (call: Call) => {
     port.postMessage({ id: call.id, ok: false, error: { name: 'Error', message: `no store method ${call.method}` } });
     return;
   }
-  method.apply(store, call.args).then(
+  const args = call.method === 'append' ? [eventsFromColumns(call.args[0] as EventColumns)] : call.args;
+  method.apply(store, args).then(
     (value) =>
       port.postMessage({
         id: call.id,

@@ -8,40 +8,13 @@ import type { AppPlatform, LogRow, NewEvent } from '../../types.js';
  * bench/ingest.ts, BENCHMARKS.md).
  */
 export interface ReadColumns {
-  columns: {
-    seq: number[];
-    eventId: string[];
-    type: string[];
-    partition: number[];
-    externalUserId: (string | null)[];
-    platform: (AppPlatform | null)[];
-    appId: (string | null)[];
-    time: number[];
-    receivedAt: number[];
-    payload: string[];
-    source: string[];
-  };
+  columns: EventColumns & { seq: number[] };
   scannedTo: number;
 }
 
 export function toColumns(result: ReadResult): ReadColumns {
   const rows = result.rows;
-  return {
-    columns: {
-      seq: rows.map((r) => r.seq),
-      eventId: rows.map((r) => r.eventId),
-      type: rows.map((r) => r.type),
-      partition: rows.map((r) => r.partition),
-      externalUserId: rows.map((r) => r.externalUserId),
-      platform: rows.map((r) => r.platform),
-      appId: rows.map((r) => r.appId),
-      time: rows.map((r) => r.time),
-      receivedAt: rows.map((r) => r.receivedAt),
-      payload: rows.map((r) => r.payload),
-      source: rows.map((r) => r.source),
-    },
-    scannedTo: result.scannedTo,
-  };
+  return { columns: { seq: rows.map((r) => r.seq), ...eventsToColumns(rows) }, scannedTo: result.scannedTo };
 }
 
 export function fromColumns({ columns: c, scannedTo }: ReadColumns): ReadResult {
@@ -93,6 +66,7 @@ export function eventsToColumns(events: readonly NewEvent[]): EventColumns {
   };
 }
 
+/** Like fromColumns without seq: one literal per event, so every event has the same shape from the start. */
 export function eventsFromColumns(c: EventColumns): NewEvent[] {
   const events: NewEvent[] = new Array<NewEvent>(c.eventId.length);
   for (let i = 0; i < events.length; i++) {

@@ -61,6 +61,7 @@ export function regroupCursors(
         ];
 
   const tags = new Map(plans.map((p) => [p.id, keyTag(p.key)]));
+  const sentUnder = new Set(tags.values());
   const keep: Cursor[] = [];
   const create: Cursor[] = [];
   const usedRetired = new Set<string>();
@@ -92,7 +93,7 @@ export function regroupCursors(
         partition,
         generation: ctx.generation,
         seq,
-        inflight: carried(handedOver(existing, from, tags.get(plan.id)!, new Set(tags.values())), plan.id),
+        inflight: carried(handedOver(existing, from, tags.get(plan.id)!, sentUnder), plan.id),
         passed: prune(from.flatMap(rulesOf), seq),
       });
     }

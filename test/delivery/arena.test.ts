@@ -1,24 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BodyArena } from '../../src/delivery/arena.js';
 import { packRequests } from '../../src/mparticle/index.js';
-import type { OutBatch } from '../../src/mparticle/index.js';
-
-const batch = (i: number, size: number): OutBatch => {
-  const json = JSON.stringify({ source_request_id: `id-${i}`, pad: 'x'.repeat(size) });
-  return {
-    id: `id-${i}`,
-    user: `u${i}`,
-    json,
-    bytes: Buffer.byteLength(json),
-    eventIds: [`e${i}`],
-    types: ['t'],
-    seqs: [i],
-    historical: false,
-    get batch() {
-      return JSON.parse(this.json) as never;
-    },
-  };
-};
+import { singleBatches } from '../mparticle/fixtures.js';
 
 describe("a lane's body arena", () => {
   it('gives each body of a step its own bytes, one after another, and grows without moving earlier bodies', () => {
@@ -54,13 +37,14 @@ describe("a lane's body arena", () => {
     const arena = new BodyArena(4096);
     for (let step = 0; step < 3; step++) {
       arena.reuse();
-      const batches = Array.from({ length: 250 }, (_, i) => batch(step * 1000 + i, 200 + ((i * 37) % 900)));
+      // Built batches: once packed, each reads its text back from its body in the arena.
+      const batches = singleBatches(250, 200 + step * 300);
       const texts = batches.map((b) => b.json);
       const requests = packRequests(batches, { alloc: arena.take });
       expect(requests.length).toBeGreaterThan(2);
       const sent = requests.flatMap((r) => JSON.parse(r.body.toString('utf8')) as unknown[]);
       expect(sent).toEqual(texts.map((t) => JSON.parse(t) as unknown));
-      // Each batch reads its text back from its body.
+      // Each batch reads its text back from its body (this step's, not the one before).
       expect(batches.map((b) => b.json)).toEqual(texts);
     }
   });

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { eventType, type CatalogField, type EventTypeInfo } from '../../src/catalog/catalog.js';
+import { buildBatches, type BuildOptions } from '../../src/mparticle/batches.js';
+import type { OutBatch } from '../../src/mparticle/types.js';
 import type { CurrentsEvent } from '../../src/types.js';
 
 /** Deterministic Currents events generated from the catalog's field lists, for mapping and batching tests. */
@@ -98,4 +100,27 @@ export function makeEvent(type: string, variant: Partial<Variant> = {}): Current
   if (event.id === '') event.id = nextId(v.uuidEventId);
   if (event.time === 0) event.time = v.time ?? 1_764_300_000;
   return event;
+}
+
+/** The clock and options of the batches `singleBatches` builds. */
+export const BATCH_NOW = Date.UTC(2026, 0, 15);
+export const BATCH_OPTS: BuildOptions = {
+  settings: { environment: 'production', identity: 'customer_id', eventNames: {} },
+  merge: false,
+  feedId: 'unbound',
+  generation: 0,
+  now: BATCH_NOW,
+};
+
+/** `count` single-event batches of one user each, about `padding` bytes each, optionally historical. */
+export function singleBatches(count: number, padding = 0, ageSeconds = 60): OutBatch[] {
+  const events = Array.from({ length: count }, (_, i) => {
+    const e = makeEvent('users.messages.email.Send', {
+      externalUserId: `u${i}`,
+      time: Math.floor(BATCH_NOW / 1000) - ageSeconds,
+    });
+    if (padding > 0) e.campaign_name = 'p'.repeat(padding);
+    return { seq: i + 1, event: e };
+  });
+  return buildBatches(events, BATCH_OPTS).batches;
 }

@@ -1,28 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { buildBatches, type BuildOptions } from '../../src/mparticle/batches.js';
+import { buildBatches } from '../../src/mparticle/batches.js';
 import { packRequests } from '../../src/mparticle/pack.js';
-import type { OutBatch } from '../../src/mparticle/types.js';
-import { makeEvent } from './fixtures.js';
+import { BATCH_NOW, BATCH_OPTS, makeEvent, singleBatches } from './fixtures.js';
 
-const NOW = Date.UTC(2026, 0, 15);
-const NOW_S = Math.floor(NOW / 1000);
-const OPTS: BuildOptions = {
-  settings: { environment: 'production', identity: 'customer_id', eventNames: {} },
-  merge: false,
-  feedId: 'unbound',
-  generation: 0,
-  now: NOW,
-};
-
-/** `count` single-event batches of one user each, about `padding` bytes each, optionally historical. */
-function batches(count: number, padding = 0, ageSeconds = 60): OutBatch[] {
-  const events = Array.from({ length: count }, (_, i) => {
-    const e = makeEvent('users.messages.email.Send', { externalUserId: `u${i}`, time: NOW_S - ageSeconds });
-    if (padding > 0) e.campaign_name = 'p'.repeat(padding);
-    return { seq: i + 1, event: e };
-  });
-  return buildBatches(events, OPTS).batches;
-}
+const NOW_S = Math.floor(BATCH_NOW / 1000);
+const OPTS = BATCH_OPTS;
+const batches = singleBatches;
 
 describe('packRequests', () => {
   it('puts at most 100 batches in a request, keeping their order', () => {

@@ -21,11 +21,25 @@ async function main(): Promise<void> {
     console.log(`idle, fresh: ${(service.usage().rss / 2 ** 20).toFixed(0)} MiB`);
     await pushAll(s.pool, events);
     let peak = 0;
+    // While draining, the main heap's committed spaces once a second: the sample of highest RSS says what the peak is
+    // made of (the main heap's young and old generations; the rest is the store thread's heap, malloc and code).
+    let atPeak: { rss: number; spaces: Map<string, number> } | null = null;
     if (drain) {
       const sampler = setInterval(() => (peak = Math.max(peak, service.usage().rss)), 200);
+      let draining = true;
+      const heapSampler = (async () => {
+        while (draining) {
+          const rss = service.usage().rss;
+          const spaces = heapSpaces(await (await fetch(`${service.url}/metrics`)).text());
+          if (atPeak === null || rss > atPeak.rss) atPeak = { rss, spaces };
+          await sleep(1000);
+        }
+      })();
       await api(service, 'POST', `/v1/exports/${s.exportId}/resume`);
       await waitDelivered(s.sandbox, events, 1_800_000);
       clearInterval(sampler);
+      draining = false;
+      await heapSampler;
     }
     const marks: string[] = [];
     for (let t = 0; t <= seconds; t++) {
@@ -36,6 +50,18 @@ async function main(): Promise<void> {
       ? `draining ${events} events (peak ${(peak / 2 ** 20).toFixed(0)})`
       : `taking in ${events} events`;
     console.log(`RSS (MiB) after ${what}: ${marks.join(' · ')}`);
+    const sample = atPeak as { rss: number; spaces: Map<string, number> } | null;
+    if (sample !== null) {
+      const m = (bytes: number): string => (bytes / 2 ** 20).toFixed(0);
+      const young = (sample.spaces.get('new') ?? 0) + (sample.spaces.get('new_large_object') ?? 0);
+      const old = (sample.spaces.get('old') ?? 0) + (sample.spaces.get('large_object') ?? 0);
+      const heap = [...sample.spaces.values()].reduce((a, b) => a + b, 0);
+      console.log(
+        `at the drain's highest sampled RSS, ${m(sample.rss)} MiB: main heap committed ${m(heap)} (young ${m(young)}, ` +
+          `old ${m(old)}, code and maps ${m(heap - young - old)}); the rest ${m(sample.rss - heap)} ` +
+          '(the store thread, malloc, code and libraries)',
+      );
+    }
     // The main thread's heap, by space, and its memory outside the heap (prom-client's figures on /metrics).
     const text = await (await fetch(`${service.url}/metrics`)).text();
     const mib = (re: RegExp) => [...text.matchAll(re)].map((m) => `${m[1]} ${(Number(m[2]) / 2 ** 20).toFixed(0)}`);
@@ -91,6 +117,12 @@ async function main(): Promise<void> {
   } finally {
     await teardown(s);
   }
+}
+
+/** The main heap's committed bytes by space, from /metrics (prom-client). */
+function heapSpaces(metrics: string): Map<string, number> {
+  const re = /^currents_process_nodejs_heap_space_size_total_bytes\{space="(\w+)"\} (\S+)$/gm;
+  return new Map([...metrics.matchAll(re)].map((m) => [m[1]!, Number(m[2])]));
 }
 
 await main();

@@ -150,7 +150,7 @@ describe.skipIf(pgUnavailable !== null)('postgres store errors', () => {
         await new Promise((resolve) => setTimeout(resolve, 250));
         // On a loaded machine the lanes may be between connections at this instant: look again until one is there.
         let killed: { pid: number }[] = [];
-        for (const deadline = Date.now() + 10_000; killed.length === 0 && Date.now() < deadline; ) {
+        for (const deadline = Date.now() + 10_000; killed.length === 0 && Date.now() < deadline;) {
           killed = await admin<{ pid: number }>(
             'SELECT pg_terminate_backend(pid) AS ok, pid FROM pg_stat_activity WHERE application_name = $1',
             [`currents:${schema}`],

@@ -35,11 +35,14 @@ async function main(): Promise<void> {
           await sleep(1000);
         }
       })();
-      await api(service, 'POST', `/v1/exports/${s.exportId}/resume`);
-      await waitDelivered(s.sandbox, events, 1_800_000);
-      clearInterval(sampler);
-      draining = false;
-      await heapSampler;
+      try {
+        await api(service, 'POST', `/v1/exports/${s.exportId}/resume`);
+        await waitDelivered(s.sandbox, events, 1_800_000);
+      } finally {
+        clearInterval(sampler);
+        draining = false;
+        await heapSampler.catch(() => undefined);
+      }
     }
     const marks: string[] = [];
     for (let t = 0; t <= seconds; t++) {

@@ -142,16 +142,27 @@ export async function setup(
 ): Promise<Setup> {
   const dataDir = mkdtempSync(join(tmpdir(), 'currents-bench-e2e-'));
   const sandbox = await startSandbox(['--store-limit', '400000']);
-  const service = await startChild(['serve', '--port', '0', '--data', dataDir], {
-    CURRENTS_ADMIN_TOKEN: ADMIN,
-    CURRENTS_INGEST_TOKEN: INGEST,
-    CURRENTS_IDLE_POLL_MS: '50',
-    ...(process.env.BENCH_READ_CHUNK ? { CURRENTS_READ_CHUNK: process.env.BENCH_READ_CHUNK } : {}),
-    ...opts.env,
-  });
-  const pool = new Pool(service.url, { connections: 16, pipelining: 1 });
-  const exportId = await createExport(service, sandbox.url, opts);
-  return { service, sandbox, exportId, pool, dataDir };
+  let service: Child | undefined;
+  let pool: Pool | undefined;
+  try {
+    service = await startChild(['serve', '--port', '0', '--data', dataDir], {
+      CURRENTS_ADMIN_TOKEN: ADMIN,
+      CURRENTS_INGEST_TOKEN: INGEST,
+      CURRENTS_IDLE_POLL_MS: '50',
+      ...(process.env.BENCH_READ_CHUNK ? { CURRENTS_READ_CHUNK: process.env.BENCH_READ_CHUNK } : {}),
+      ...opts.env,
+    });
+    pool = new Pool(service.url, { connections: 16, pipelining: 1 });
+    const exportId = await createExport(service, sandbox.url, opts);
+    return { service, sandbox, exportId, pool, dataDir };
+  } catch (e) {
+    // A service that could not start (its error is in `e`) must not leave the sandbox running: it would hold the
+    // benchmark's stderr open, and a pipe after the benchmark would wait for ever.
+    await pool?.close();
+    await Promise.all([service?.stop(), sandbox.stop()]);
+    rmSync(dataDir, { recursive: true, force: true });
+    throw e;
+  }
 }
 
 export async function teardown(s: Setup): Promise<void> {

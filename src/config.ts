@@ -54,6 +54,8 @@ export interface DeliverySettings {
   readonly readChunk: number;
   /** Bytes of stored events all senders of the process hold at once; they read fewer than readChunk past it. */
   readonly bufferBytes: number;
+  /** Senders of the process working on a chunk at once (0: no bound). */
+  readonly chunksInFlight: number;
   /** Timeout of one request to mParticle. */
   readonly requestTimeoutMs: number;
   /** Longest wait between retries of a failing request. */
@@ -130,6 +132,7 @@ const schema = z.object({
   probeIntervalMs: positiveInt.default(180_000),
   readChunk: positiveInt.max(100_000).default(500),
   deliveryBufferMb: z.coerce.number().positive().max(65_536).default(16),
+  chunksInFlight: z.coerce.number().int().min(0).max(1024).default(4),
   requestTimeoutMs: positiveInt.default(30_000),
   maxBackoffMs: positiveInt.default(300_000),
   leaseTtlMs: positiveInt.default(15_000),
@@ -169,6 +172,7 @@ export const ENVIRONMENT: Readonly<Record<keyof z.input<typeof schema>, string>>
   probeIntervalMs: 'CURRENTS_PROBE_INTERVAL_MS',
   readChunk: 'CURRENTS_READ_CHUNK',
   deliveryBufferMb: 'CURRENTS_DELIVERY_BUFFER_MB',
+  chunksInFlight: 'CURRENTS_CHUNKS_IN_FLIGHT',
   requestTimeoutMs: 'CURRENTS_MPARTICLE_TIMEOUT_MS',
   maxBackoffMs: 'CURRENTS_MAX_BACKOFF_MS',
   leaseTtlMs: 'CURRENTS_LEASE_TTL_MS',
@@ -270,6 +274,7 @@ export function loadConfig(flags: Flags, env: Readonly<Record<string, string | u
       probeIntervalMs: s.probeIntervalMs,
       readChunk: s.readChunk,
       bufferBytes: Math.round(s.deliveryBufferMb * 2 ** 20),
+      chunksInFlight: s.chunksInFlight,
       requestTimeoutMs: s.requestTimeoutMs,
       maxBackoffMs: s.maxBackoffMs,
       leaseTtlMs: s.leaseTtlMs,

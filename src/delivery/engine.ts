@@ -17,9 +17,12 @@ import type { LeaseManager } from './leases.js';
 import type { Notifier } from './notify.js';
 import type { DeliveryObserver } from './observer.js';
 import type { BackoffSettings } from './policy.js';
-import { ReadBudget } from './budget.js';
+import { ChunkSlots, ReadBudget } from './budget.js';
 import { ExportRunner } from './runner.js';
 import { Wakeup } from './signal.js';
+
+/** How long a lane waits for a chunk slot before it goes on without one (budget.ts, ChunkSlots). */
+export const CHUNK_SLOT_WAIT_MS = 1_000;
 
 export interface EngineDeps {
   store: Store;
@@ -34,6 +37,11 @@ export interface EngineDeps {
    * `readChunk` rows when it is spent. Default: no budget, `readChunk` rows per lane.
    */
   readBudgetBytes?: number;
+  /**
+   * How many lanes of this process work on a chunk at once (budget.ts); a lane waits `CHUNK_SLOT_WAIT_MS` at most
+   * for one. Default (or 0): no bound.
+   */
+  chunksInFlight?: number;
   idlePollMs: number;
   /** How long a lane may hold a read that is not full so that a user's events share a batch (default 0). */
   batchWaitMs?: number;
@@ -88,12 +96,20 @@ export class DeliveryEngine {
   readonly #createClient: NonNullable<EngineDeps['createClient']>;
   /** What every lane of every export holds, bounded together. */
   readonly #budget: ReadBudget | undefined;
+  readonly #slots: ChunkSlots | undefined;
 
   constructor(private readonly deps: EngineDeps) {
     this.#clock = deps.clock ?? systemClock;
     this.#budget = deps.readBudgetBytes === undefined ? undefined : new ReadBudget(deps.readBudgetBytes);
+    const slots = deps.chunksInFlight ?? 0;
+    this.#slots = slots > 0 ? new ChunkSlots(slots, CHUNK_SLOT_WAIT_MS, this.#clock) : undefined;
     this.#createClient = deps.createClient ?? createClient;
     this.newData = new Wakeup(this.#clock);
+  }
+
+  /** Lanes working on a chunk now, by the slots they hold (0 without CURRENTS_CHUNKS_IN_FLIGHT). */
+  get chunksWorking(): number {
+    return this.#slots ? this.#slots.slots - this.#slots.free : 0;
   }
 
   /** Bytes of stored events the lanes hold now (0 without a budget). */
@@ -206,6 +222,7 @@ export class DeliveryEngine {
       partitions: this.deps.partitions,
       readChunk: this.deps.readChunk,
       ...(this.#budget ? { budget: this.#budget } : {}),
+      ...(this.#slots ? { slots: this.#slots } : {}),
       idlePollMs: this.deps.idlePollMs,
       batchWaitMs: this.deps.batchWaitMs ?? 0,
       probeIntervalMs: this.deps.probeIntervalMs,

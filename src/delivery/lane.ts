@@ -5,7 +5,7 @@ import { newCursorVersion } from '../store/shared.js';
 import type { ReadQuery, Store } from '../store/port.js';
 import type { Cursor, Inflight, LogRow, PassedRule } from '../types.js';
 import { BodyArena } from './arena.js';
-import type { ReadBudget } from './budget.js';
+import type { ChunkSlots, ReadBudget } from './budget.js';
 import { packSettingsOf, passedBefore, planChunk, type ChunkPlan } from './chunk.js';
 import type { Clock } from './clock.js';
 import type { FeedController } from './feed.js';
@@ -47,6 +47,8 @@ export interface LaneDeps {
   readChunk: number;
   /** The bytes of stored events every lane of the process may hold at once (budget.ts); none: `readChunk` rows. */
   budget?: ReadBudget;
+  /** How many lanes of the process work on a chunk at once (budget.ts); none: every lane. */
+  slots?: ChunkSlots;
   idlePollMs: number;
   /**
    * A read that is not full waits until its oldest event was received this long ago (at most), then is read again:
@@ -161,8 +163,19 @@ export class Lane {
   }
 
   async #sendStep(stop: AbortSignal): Promise<void> {
+    // One of the process's chunk slots from the read to the commit (budget.ts), given back before any idle wait.
+    const slot = this.deps.slots ? await this.deps.slots.take(stop) : undefined;
+    try {
+      await this.#sendChunk(stop, slot);
+    } finally {
+      slot?.();
+    }
+  }
+
+  async #sendChunk(stop: AbortSignal, slot: (() => void) | undefined): Promise<void> {
     const chunk = await this.#load();
     if (chunk === null) {
+      slot?.();
       // Nothing to send: the bodies' buffer is not kept for when there is.
       this.#bodies.release();
       await this.deps.newData.wait(this.deps.idlePollMs, stop);
@@ -170,6 +183,7 @@ export class Lane {
     }
     const hold = this.#holdFor(chunk);
     if (hold > 0) {
+      slot?.();
       // Nothing is recorded yet: the next step reads again from the cursor, and finds these rows and any new ones.
       this.#releaseHeld();
       await sleep(hold, stop, this.deps.clock);
@@ -192,7 +206,7 @@ export class Lane {
       alloc: this.#bodies.take,
     });
     if (plan.persist) await this.#setInflight(plan.inflight);
-    const ctx = this.#sendContext(stop, plan.foreign);
+    const ctx = { ...this.#sendContext(stop, plan.foreign), ...(slot ? { pause: slot } : {}) };
     const width = independent(requests) ? REQUESTS_IN_FLIGHT : 1;
     let sent = false;
     try {

@@ -16,6 +16,8 @@ export class RateLimiter {
   #factor = 1;
   #blockedUntil = 0;
   #queue: Promise<void> = Promise.resolve();
+  /** Callers of acquire not yet served. */
+  #waiting = 0;
 
   constructor(
     private batchesPerSecond: number,
@@ -42,12 +44,24 @@ export class RateLimiter {
   acquire(n: number, stop?: AbortSignal): Promise<boolean> {
     if (stop?.aborted) return Promise.resolve(false);
     if (this.batchesPerSecond <= 0 && this.#blockedUntil <= this.clock.now()) return Promise.resolve(true);
+    this.#waiting += 1;
     const turn = this.#queue.then(() => this.#take(n, stop));
-    this.#queue = turn.then(
-      () => undefined,
-      () => undefined,
-    );
+    const done = (): void => {
+      this.#waiting -= 1;
+    };
+    this.#queue = turn.then(done, done);
     return turn;
+  }
+
+  /** Whether `acquire(n)` would have to wait now (a 429's wait, too few tokens, callers queued before). */
+  wouldWait(n: number): boolean {
+    const now = this.clock.now();
+    if (now < this.#blockedUntil) return true;
+    if (this.batchesPerSecond <= 0) return false;
+    if (this.#waiting > 0) return true;
+    const rate = this.rate;
+    const tokens = Math.min(Math.max(1, rate), this.#tokens + ((now - this.#updatedAt) / 1000) * rate);
+    return tokens < Math.min(n, Math.max(1, rate));
   }
 
   /** Until when nobody may send after a 429 (ms), or 0. */

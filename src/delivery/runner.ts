@@ -6,7 +6,7 @@ import { newCursorVersion } from '../store/shared.js';
 import type { Store } from '../store/port.js';
 import type { Cursor, ExportRecord, Replay } from '../types.js';
 import type { Clock } from './clock.js';
-import type { ReadBudget } from './budget.js';
+import type { ChunkSlots, ReadBudget } from './budget.js';
 import { FeedController } from './feed.js';
 import { Lane } from './lane.js';
 import type { Notifier } from './notify.js';
@@ -28,6 +28,8 @@ export interface RunnerDeps {
   readChunk: number;
   /** Shared by every lane of the process (budget.ts). */
   budget?: ReadBudget;
+  /** Shared by every lane of the process (budget.ts). */
+  slots?: ChunkSlots;
   idlePollMs: number;
   batchWaitMs: number;
   probeIntervalMs: number;
@@ -289,6 +291,7 @@ export class ExportRunner {
         ...(this.deps.leaseOwner ? { leaseOwner: this.deps.leaseOwner } : {}),
         readChunk: this.deps.readChunk,
         ...(this.deps.budget ? { budget: this.deps.budget } : {}),
+        ...(this.deps.slots ? { slots: this.deps.slots } : {}),
         idlePollMs: this.deps.idlePollMs,
         batchWaitMs: this.deps.batchWaitMs,
         backoff: this.deps.backoff ?? DEFAULT_BACKOFF,

@@ -41,6 +41,8 @@ export interface SendContext {
   drop: (batches: readonly OutBatch[], outcome: MpOutcome) => void;
   /** How long a request under way may still take once the lane is told to stop. */
   stopGraceMs: number;
+  /** Called before a wait on something other than the CPU or mParticle's answer: the lane gives back its slot. */
+  pause?: () => void;
 }
 
 export const idOf = (batch: OutBatch): string => batch.id;
@@ -50,6 +52,7 @@ export async function sendRequest(request: OutRequest, ctx: SendContext): Promis
   for (;;) {
     if (ctx.stop.aborted) return 'stopped';
     if (ctx.feed.phase === 'credentials_rejected') return 'held';
+    if (ctx.limiter.wouldWait(request.batches.length)) ctx.pause?.();
     if (!(await ctx.limiter.acquire(request.batches.length, ctx.stop))) return 'stopped';
     for (const b of request.batches) ctx.attempts.set(idOf(b), (ctx.attempts.get(idOf(b)) ?? 0) + 1);
     const started = performance.now();
@@ -93,6 +96,7 @@ export async function sendRequest(request: OutRequest, ctx: SendContext): Promis
           for (const b of request.batches) ctx.unsure.delete(idOf(b));
           return 'ended';
         }
+        ctx.pause?.();
         await sleep(nextDelay(attempt, ctx.backoff, ctx.random), ctx.stop, ctx.clock);
         attempt += 1;
         continue;

@@ -70,6 +70,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
       partitions: config.partitions,
       readChunk: config.delivery.readChunk,
       readBudgetBytes: config.delivery.bufferBytes,
+      chunksInFlight: config.delivery.chunksInFlight,
       idlePollMs: config.delivery.idlePollMs,
       batchWaitMs: config.delivery.batchWaitMs,
       probeIntervalMs: config.delivery.probeIntervalMs,

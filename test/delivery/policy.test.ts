@@ -94,6 +94,30 @@ describe('RateLimiter', () => {
     expect(limiter.rate).toBeLessThan(before);
   });
 
+  it('says whether a request would have to wait: tokens short, a 429 in force, callers ahead; never when unlimited', async () => {
+    const clock = new FakeClock();
+    const limiter = new RateLimiter(10, clock);
+    expect(limiter.wouldWait(10)).toBe(false);
+    // A request larger than a second's tokens waits for a full bucket, no more.
+    expect(limiter.wouldWait(500)).toBe(false);
+    await clock.until(limiter.acquire(10));
+    expect(limiter.wouldWait(1)).toBe(true);
+    await clock.advance(500);
+    expect(limiter.wouldWait(5)).toBe(false);
+    expect(limiter.wouldWait(6)).toBe(true);
+    // A caller not yet served goes first.
+    const queued = limiter.acquire(1);
+    expect(limiter.wouldWait(1)).toBe(true);
+    expect(await clock.until(queued)).toBe(true);
+    expect(limiter.wouldWait(4)).toBe(false);
+    limiter.penalize(2_000);
+    expect(limiter.wouldWait(1)).toBe(true);
+    const unlimited = new RateLimiter(0, clock);
+    expect(unlimited.wouldWait(1_000)).toBe(false);
+    unlimited.penalize(1_000);
+    expect(unlimited.wouldWait(1)).toBe(true);
+  });
+
   it('gives up a wait at once when told to stop: a long Retry-After does not hold a shutdown', async () => {
     const clock = new FakeClock();
     const limiter = new RateLimiter(100, clock);

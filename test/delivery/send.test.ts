@@ -211,4 +211,31 @@ describe('sendRequest, under the failure policy', () => {
     expect(await clock.until(sending)).toBe('stopped');
     expect(clock.now() - at).toBeLessThan(1_000);
   });
+
+  it('gives back its chunk slot (pause) before a backoff or a rate-limit wait, and not on a request that goes at once', async () => {
+    const paused: number[] = [];
+    let calls = 0;
+    answer = () => (++calls === 1 ? classifyResponse(503, {}, '') : classifyResponse(200, {}, ''));
+    const [request] = packRequests(batches(1));
+    const backingOff = context({ pause: () => paused.push(clock.now()) });
+    const start = clock.now();
+    expect(await clock.until(sendRequest(request!, backingOff))).toBe('ended');
+    // Once, as the 503 came back (10 ms), before the backoff's sleep: not for the first send, nor for the retry.
+    expect(paused).toEqual([start + 10]);
+
+    paused.length = 0;
+    calls = 1;
+    answer = () => classifyResponse(200, {}, '');
+    const limiter = new RateLimiter(270, clock);
+    limiter.penalize(30_000);
+    const limited = context({ limiter, pause: () => paused.push(clock.now()) });
+    const at = clock.now();
+    expect(await clock.until(sendRequest(request!, limited))).toBe('ended');
+    expect(paused).toEqual([at]);
+    expect(clock.now() - at).toBeGreaterThanOrEqual(30_000);
+
+    paused.length = 0;
+    expect(await clock.until(sendRequest(request!, context({ pause: () => paused.push(clock.now()) })))).toBe('ended');
+    expect(paused).toEqual([]);
+  });
 });

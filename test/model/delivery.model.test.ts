@@ -194,6 +194,8 @@ const setup = fc.record({
   readChunk: fc.constantFrom(3, 8, 25),
   // Lanes that hold a read which is not full, for a user's events to share a batch (CURRENTS_BATCH_WAIT_MS).
   batchWaitMs: fc.constantFrom(0, 0, 150),
+  // Lanes that wait their turn for one of a few chunk slots (CURRENTS_CHUNKS_IN_FLIGHT), or none.
+  chunksInFlight: fc.constantFrom(0, 1, 2, 4),
   twoProcesses: fc.boolean(),
   feeds: fc.constantFrom<Partial<Record<(typeof SLOTS)[number], string>>[]>(
     { unbound: 'key-a' },

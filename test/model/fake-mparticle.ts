@@ -57,6 +57,9 @@ interface Batch {
 
 export class FakeMparticle {
   readonly receipts: Receipt[] = [];
+  /** Requests under way now, and the most there were at once. */
+  inFlight = 0;
+  mostInFlight = 0;
   readonly revoked = new Set<string>();
   readonly poison = new Set<string>();
   weather: Weather = CALM;
@@ -92,14 +95,18 @@ export class FakeMparticle {
         : [];
       const [lo, hi] = this.weather.latencyMs;
       const latency = Math.round(lo + (hi - lo) * this.random());
+      this.inFlight += 1;
+      this.mostInFlight = Math.max(this.mostInFlight, this.inFlight);
       return new Promise((resolve) => {
         let cancel = (): void => undefined;
         const onAbort = (): void => {
           cancel();
+          this.inFlight -= 1;
           resolve(classifyError(Object.assign(new Error('aborted'), { code: 'UND_ERR_ABORTED' })));
         };
         cancel = processClock.timer(latency, () => {
           signal?.removeEventListener('abort', onAbort);
+          this.inFlight -= 1;
           if (answer.outcome.action === 'done' && alive()) for (const r of taken) r.acked = true;
           resolve(answer.outcome);
         });

@@ -137,6 +137,8 @@ export class World {
       twoProcesses: boolean;
       batchWaitMs?: number;
       readBudgetBytes?: number;
+      /** How many lanes of a process work on a chunk at once (0 or none: no bound). */
+      chunksInFlight?: number;
     },
   ) {
     this.random = seeded(seed);
@@ -221,6 +223,7 @@ export class World {
       readChunk: this.opts.readChunk,
       batchWaitMs: this.opts.batchWaitMs ?? 0,
       ...(this.opts.readBudgetBytes === undefined ? {} : { readBudgetBytes: this.opts.readBudgetBytes }),
+      ...(this.opts.chunksInFlight === undefined ? {} : { chunksInFlight: this.opts.chunksInFlight }),
       // Long idle polls and refreshes keep a clock jump of an hour cheap; pushes wake lanes anyway.
       idlePollMs: 300_000,
       probeIntervalMs: PROBE_MS,

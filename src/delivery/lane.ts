@@ -165,6 +165,11 @@ export class Lane {
   async #sendStep(stop: AbortSignal): Promise<void> {
     // One of the process's chunk slots from the read to the commit (budget.ts), given back before any idle wait.
     const slot = this.deps.slots ? await this.deps.slots.take(stop) : undefined;
+    // Told to stop while waiting for a slot: nothing was read, nothing is begun.
+    if (stop.aborted) {
+      slot?.();
+      return;
+    }
     try {
       await this.#sendChunk(stop, slot);
     } finally {

@@ -122,9 +122,20 @@ function params(pending: readonly Pending[], firstSeq: number, sourceKeys: Reado
   return separatePayloads(pending.length) ? [...columns, firstSeq, ...payloads] : [...columns, firstSeq, payloads];
 }
 
+/** PostgreSQL's check_violation for a row no partition of the log takes. */
+function isMissingPartition(e: unknown): boolean {
+  return (
+    typeof e === 'object' &&
+    e !== null &&
+    (e as { code?: unknown }).code === '23514' &&
+    /no partition of relation/.test(String((e as { message?: unknown }).message))
+  );
+}
+
 export function makeAppender(db: Db, chunks: Chunks, sources: PgSourceKeys): Appender {
   const attempt = (pending: readonly Pending[], sourceKeys: ReadonlyMap<string, number>): Promise<Attempt> =>
     db.withClient(async (client) => {
+      let next: number | null = null;
       try {
         // One round trip: open, wait for the lock, read where to write.
         const results = (await client.query(
@@ -132,7 +143,9 @@ export function makeAppender(db: Db, chunks: Chunks, sources: PgSourceKeys): App
             `SELECT pg_advisory_xact_lock(${db.lockKeys('append')}); ` +
             'SELECT next_seq, (SELECT max(hi) FROM log_partitions) AS covered FROM log_state',
         )) as unknown as pg.QueryResult<{ next_seq: number; covered: number | null }>[];
-        const { next_seq: next, covered } = results[results.length - 1]!.rows[0]!;
+        const state = results[results.length - 1]!.rows[0]!;
+        const covered = state.covered;
+        next = state.next_seq;
         if (covered === null || next + pending.length > covered) {
           await client.query('ROLLBACK');
           return { need: next + pending.length - 1 };
@@ -143,6 +156,10 @@ export function makeAppender(db: Db, chunks: Chunks, sources: PgSourceKeys): App
         return { first: next, fresh: row.fresh ?? [], covered };
       } catch (e) {
         await client.query('ROLLBACK').catch(() => undefined);
+        // The chunk is recorded but this session did not route to it: a partition another process had just attached
+        // (ATTACH takes a lock appends do not wait for) was not yet in this session's view of the log (seen once
+        // under four concurrent writers). Nothing was written: make sure of the room and try again, as when short.
+        if (next !== null && isMissingPartition(e)) return { need: next + pending.length - 1 };
         throw e;
       }
     });

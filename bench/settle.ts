@@ -68,9 +68,8 @@ async function main(): Promise<void> {
     // The main thread's heap, by space, and its memory outside the heap (prom-client's figures on /metrics).
     const text = await (await fetch(`${service.url}/metrics`)).text();
     const mib = (re: RegExp) => [...text.matchAll(re)].map((m) => `${m[1]} ${(Number(m[2]) / 2 ** 20).toFixed(0)}`);
-    console.log(
-      `main heap committed (MiB): ${mib(/^currents_process_nodejs_heap_space_size_total_bytes\{space="(\w+)"\} (\S+)$/gm).join(' · ')}`,
-    );
+    const committed = [...heapSpaces(text)].map(([space, bytes]) => `${space} ${(bytes / 2 ** 20).toFixed(0)}`);
+    console.log(`main heap committed (MiB): ${committed.join(' · ')}`);
     console.log(
       `main heap used (MiB): ${mib(/^currents_process_nodejs_heap_space_size_used_bytes\{space="(\w+)"\} (\S+)$/gm).join(' · ')}`,
     );

@@ -211,7 +211,7 @@ export class Lane {
       alloc: this.#bodies.take,
     });
     if (plan.persist) await this.#setInflight(plan.inflight);
-    const ctx = { ...this.#sendContext(stop, plan.foreign), ...(slot ? { pause: slot } : {}) };
+    const ctx = this.#sendContext(stop, plan.foreign, slot);
     const width = independent(requests) ? REQUESTS_IN_FLIGHT : 1;
     let sent = false;
     try {
@@ -242,7 +242,8 @@ export class Lane {
     await this.#commit({ ...plan.inflight, done: [...plan.inflight.done, ...tally.done], unsure: mayHave }, tally);
   }
 
-  #sendContext(stop: AbortSignal, foreign: ReadonlySet<number>): SendContext {
+  /** `slot`: the lane's chunk slot, given back (`pause`) before a backoff or a rate-limit wait. */
+  #sendContext(stop: AbortSignal, foreign: ReadonlySet<number>, slot: (() => void) | undefined): SendContext {
     const tally = new Tally(this.#cursor.exportId, this.#cursor.feed, foreign);
     return {
       exportId: this.#cursor.exportId,
@@ -263,6 +264,7 @@ export class Lane {
         const reason = `mParticle kept failing (${outcome.message}) longer than the hold window`;
         for (const b of batches) this.#dropBatch(b, tally, reason);
       },
+      ...(slot ? { pause: slot } : {}),
     };
   }
 

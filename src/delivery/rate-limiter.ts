@@ -59,9 +59,21 @@ export class RateLimiter {
     if (now < this.#blockedUntil) return true;
     if (this.batchesPerSecond <= 0) return false;
     if (this.#waiting > 0) return true;
+    const { tokens, need } = this.#bucketAt(now, n);
+    return tokens < need;
+  }
+
+  /**
+   * The bucket at `now` (refilled at the rate in force since the last take, up to a second's worth), and the tokens
+   * a request for `n` batches waits for (a request larger than the bucket waits for a full one).
+   */
+  #bucketAt(now: number, n: number): { tokens: number; need: number } {
     const rate = this.rate;
-    const tokens = Math.min(Math.max(1, rate), this.#tokens + ((now - this.#updatedAt) / 1000) * rate);
-    return tokens < Math.min(n, Math.max(1, rate));
+    const capacity = Math.max(1, rate);
+    return {
+      tokens: Math.min(capacity, this.#tokens + ((now - this.#updatedAt) / 1000) * rate),
+      need: Math.min(n, capacity),
+    };
   }
 
   /** Until when nobody may send after a 429 (ms), or 0. */
@@ -89,16 +101,14 @@ export class RateLimiter {
         continue;
       }
       if (this.batchesPerSecond <= 0) return true;
-      const rate = this.rate;
-      const capacity = Math.max(1, rate);
-      this.#tokens = Math.min(capacity, this.#tokens + ((now - this.#updatedAt) / 1000) * rate);
+      const { tokens, need } = this.#bucketAt(now, n);
+      this.#tokens = tokens;
       this.#updatedAt = now;
-      const need = Math.min(n, capacity);
       if (this.#tokens >= need) {
         this.#tokens -= n;
         return true;
       }
-      await sleep(Math.ceil(((need - this.#tokens) / rate) * 1000), stop, this.clock);
+      await sleep(Math.ceil(((need - this.#tokens) / this.rate) * 1000), stop, this.clock);
     }
   }
 }
